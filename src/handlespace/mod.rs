@@ -1,0 +1,487 @@
+//! The RSerPool handlespace: pools by pool handle, pool elements by identifier, the 18
+//! selection policies, per-PE timers, ownership sets by home registrar and the handlespace
+//! checksum, as specified in rsplib-handlespace.md. It holds no simulator types: the
+//! per-PE transport data is a type parameter `T` and time is an opaque `u64` clock, so a
+//! real registrar (or a pool user's cache) can use it as it is.
+//!
+//! Complexity with N PEs in all, n in the pool, P pools, k returned items: registration
+//! O(log P + log n + log N); handle resolution O(log P + k log n); timers O(log N).
+//!
+//! Reference quirks (rsplib-handlespace.md §10) and what this module does about them:
+//! * Q1 double update hook: reproduced unless [`HandlespaceConfig::double_update`] is off.
+//! * Q2 registration life kept from the first registration: reproduced unless
+//!   [`HandlespaceConfig::keep_first_registration_life`] is off.
+//! * Q3 checksum covers only handle and id, wrapping u32: emulated exactly ([`checksum`]).
+//! * Q4 RLUD/RPLUD never degrade: kept, they behave as RLU/RPLU.
+//! * Q5 WRAND-DPF weight exactly 0 is never chosen, negative becomes 1: kept.
+//! * Q6 random policy with all weights 0: [`HandlespaceError::NoSelectablePoolElement`].
+//! * Q7 over-long pool handle: [`HandlespaceError::InvalidPoolHandle`], never a panic.
+//! * Q8 unreachability reports never reset: kept ([`PoolElement::unreachability_reports`]).
+//! * Q10 PLU-DPF/PLUD-DPF: supported here; registrars fill in their distance like LU-DPF.
+//! * Q11 any registrant may overwrite (handle, id): kept (the caller decides).
+//! * Q12 selection mutates state: handle resolution takes `&mut self`.
+//!
+//! Random policies walk their Fenwick tree in slot order rather than PE-id order: the
+//! selection distribution is RSPLIB's, the PE a given random number maps to may differ.
+
+pub mod checksum;
+mod fenwick;
+pub mod policy;
+mod pool;
+
+pub use policy::{Family, PolicySettings, PolicyType, U32MAX, UnknownPolicy};
+pub use pool::SelectionState;
+
+use pool::Pool;
+use rand::Rng;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// Pool element identifier (u32, 0 is invalid).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeId(pub u32);
+
+/// Registrar identifier (u32, 0 = none / undefined).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RegistrarId(pub u32);
+
+/// Longest pool handle [bytes] (`MAX_POOLHANDLESIZE`).
+pub const MAX_POOL_HANDLE_SIZE: usize = 32;
+
+/// A pool handle: 1 to 32 bytes. Shorter handles sort first, equal lengths by bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PoolHandle {
+    len: u8,
+    bytes: [u8; MAX_POOL_HANDLE_SIZE],
+}
+
+impl PoolHandle {
+    pub fn new(bytes: &[u8]) -> Result<PoolHandle, HandlespaceError> {
+        if bytes.is_empty() || bytes.len() > MAX_POOL_HANDLE_SIZE {
+            return Err(HandlespaceError::InvalidPoolHandle { len: bytes.len() });
+        }
+        let mut b = [0u8; MAX_POOL_HANDLE_SIZE];
+        b[..bytes.len()].copy_from_slice(bytes);
+        Ok(PoolHandle { len: bytes.len() as u8, bytes: b })
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+}
+
+impl Ord for PoolHandle {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.len, self.as_bytes()).cmp(&(other.len, other.as_bytes()))
+    }
+}
+
+impl PartialOrd for PoolHandle {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Debug for PoolHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PoolHandle({:?})", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+/// Handlespace errors, with the RSPLIB error codes.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HandlespaceError {
+    #[error("invalid pool handle: {len} bytes, allowed 1 to 32")]
+    InvalidPoolHandle { len: usize },
+    #[error("invalid pool element identifier 0")]
+    InvalidId,
+    #[error("incompatible policy {requested} for a pool of policy {pool}")]
+    IncompatiblePolicy { requested: PolicyType, pool: PolicyType },
+    #[error("pool not found")]
+    NotFound,
+    #[error("no selectable pool element: every selection weight is 0")]
+    NoSelectablePoolElement,
+}
+
+impl HandlespaceError {
+    /// The RSPLIB error code (`RSPERR_*`).
+    pub fn code(&self) -> u16 {
+        match self {
+            HandlespaceError::InvalidPoolHandle { .. } => 0xF004,
+            HandlespaceError::InvalidId => 0xF000,
+            HandlespaceError::IncompatiblePolicy { .. } => 0x0005,
+            HandlespaceError::NotFound => 0x0009,
+            HandlespaceError::NoSelectablePoolElement => 0x0009,
+        }
+    }
+}
+
+/// Reference behaviours that can be switched to the RFC-literal ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HandlespaceConfig {
+    /// Quirk Q1: run the update hook on every link as well as on selection (RSPLIB).
+    pub double_update: bool,
+    /// Quirk Q2: keep the registration life of the first registration (RSPLIB).
+    pub keep_first_registration_life: bool,
+}
+
+impl Default for HandlespaceConfig {
+    fn default() -> Self {
+        HandlespaceConfig { double_update: true, keep_first_registration_life: true }
+    }
+}
+
+/// The one timer a pool element can have (`TimerCode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TimerCode {
+    /// Registration life of a PE learned from a peer, or of a PU cache entry.
+    Expiry,
+    /// Next endpoint keep-alive to an owned PE.
+    KeepAliveTransmission,
+    /// Waiting for an endpoint keep-alive ack.
+    KeepAliveTimeout,
+}
+
+/// A pool element entry and its static data.
+#[derive(Clone, Debug)]
+pub struct PoolElement<T> {
+    pub id: PeId,
+    /// Owning (home) registrar; `RegistrarId(0)` = none.
+    pub home: RegistrarId,
+    /// Registration life [ms].
+    pub registration_life_ms: u32,
+    pub settings: PolicySettings,
+    /// Transport data of the caller (addresses of the PE's user and ASAP endpoints).
+    pub transport: T,
+    /// Selections counted (statistics only).
+    pub selection_counter: u64,
+    /// Endpoint-unreachable reports received; never reset (quirk Q8).
+    pub unreachability_reports: u32,
+    /// Clock value of the last (re-)registration.
+    pub last_update: u64,
+    /// The PE's timer: (code, clock value it fires at).
+    pub timer: Option<(TimerCode, u64)>,
+    /// Set by [`Handlespace::mark_owned_by`], cleared by any re-registration.
+    pub marked: bool,
+}
+
+/// What a pool element registers with.
+#[derive(Clone, Debug)]
+pub struct Registration<T> {
+    pub id: PeId,
+    pub home: RegistrarId,
+    pub registration_life_ms: u32,
+    pub settings: PolicySettings,
+    pub transport: T,
+}
+
+/// A due timer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DueTimer {
+    pub at: u64,
+    pub handle: PoolHandle,
+    pub id: PeId,
+    pub code: TimerCode,
+}
+
+/// The handlespace of one registrar or one pool user cache.
+pub struct Handlespace<T> {
+    pools: BTreeMap<PoolHandle, Pool<T>>,
+    /// (fires at, id, handle) of every PE timer.
+    timers: BTreeSet<(u64, PeId, PoolHandle)>,
+    /// (home, id, handle) of every PE with a home registrar.
+    ownership: BTreeSet<(RegistrarId, PeId, PoolHandle)>,
+    checksum: u32,
+    ownership_checksums: BTreeMap<RegistrarId, u32>,
+    pool_elements: usize,
+    config: HandlespaceConfig,
+    /// Scratch buffer for selections (avoids an allocation per handle resolution).
+    picks: Vec<PeId>,
+}
+
+impl<T: Clone> Default for Handlespace<T> {
+    fn default() -> Self {
+        Self::new(HandlespaceConfig::default())
+    }
+}
+
+impl<T: Clone> Handlespace<T> {
+    pub fn new(config: HandlespaceConfig) -> Handlespace<T> {
+        Handlespace {
+            pools: BTreeMap::new(),
+            timers: BTreeSet::new(),
+            ownership: BTreeSet::new(),
+            checksum: 0,
+            ownership_checksums: BTreeMap::new(),
+            pool_elements: 0,
+            config,
+            picks: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> HandlespaceConfig {
+        self.config
+    }
+
+    /// Number of pool elements in all pools.
+    pub fn len(&self) -> usize {
+        self.pool_elements
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pool_elements == 0
+    }
+
+    pub fn pool_count(&self) -> usize {
+        self.pools.len()
+    }
+
+    /// Number of pool elements in one pool (0 if the pool does not exist).
+    pub fn pool_len(&self, handle: &PoolHandle) -> usize {
+        self.pools.get(handle).map_or(0, |p| p.len())
+    }
+
+    /// The policy of a pool, fixed by its first pool element.
+    pub fn pool_policy(&self, handle: &PoolHandle) -> Option<PolicyType> {
+        self.pools.get(handle).map(|p| p.policy())
+    }
+
+    pub fn get(&self, handle: &PoolHandle, id: PeId) -> Option<&PoolElement<T>> {
+        self.pools.get(handle)?.get(id)
+    }
+
+    pub fn selection_state(&self, handle: &PoolHandle, id: PeId) -> Option<SelectionState> {
+        self.pools.get(handle)?.selection_state(id)
+    }
+
+    /// Pool element ids in the order the pool's policy would walk them.
+    pub fn selection_order(&self, handle: &PoolHandle) -> Vec<PeId> {
+        self.pools.get(handle).map(|p| p.selection_order()).unwrap_or_default()
+    }
+
+    /// Every pool element, pools in handle order and PEs in id order (handle-table order).
+    pub fn pool_elements(&self) -> impl Iterator<Item = (&PoolHandle, &PoolElement<T>)> {
+        self.pools.iter().flat_map(|(h, p)| p.elements().map(move |e| (h, e)))
+    }
+
+    /// Registers a new pool element or updates an existing one (re-registration).
+    /// Returns `true` for a new pool element.
+    pub fn register(&mut self, handle: &PoolHandle, reg: Registration<T>, now: u64) -> Result<bool, HandlespaceError> {
+        if reg.id.0 == 0 {
+            return Err(HandlespaceError::InvalidId);
+        }
+        if let Some(pool) = self.pools.get(handle)
+            && pool.policy() != reg.settings.policy
+        {
+            return Err(HandlespaceError::IncompatiblePolicy { requested: reg.settings.policy, pool: pool.policy() });
+        }
+        let double = self.config.double_update;
+        let pool = self.pools.entry(*handle).or_insert_with(|| Pool::new(reg.settings.policy, double));
+        let acc = checksum::pool_element_accumulator(handle, reg.id);
+        if let Some(existing) = pool.get_mut(reg.id) {
+            let old_home = existing.home;
+            existing.marked = false;
+            existing.transport = reg.transport;
+            existing.last_update = now;
+            existing.home = reg.home;
+            if !self.config.keep_first_registration_life {
+                existing.registration_life_ms = reg.registration_life_ms;
+            }
+            pool.update_settings(reg.id, reg.settings);
+            if old_home != reg.home {
+                self.remove_owner(old_home, reg.id, handle, acc);
+                self.add_owner(reg.home, reg.id, handle, acc);
+            }
+            return Ok(false);
+        }
+        pool.add(PoolElement {
+            id: reg.id,
+            home: reg.home,
+            registration_life_ms: reg.registration_life_ms,
+            settings: reg.settings,
+            transport: reg.transport,
+            selection_counter: 0,
+            unreachability_reports: 0,
+            last_update: now,
+            timer: None,
+            marked: false,
+        });
+        self.pool_elements += 1;
+        self.checksum = self.checksum.wrapping_add(acc);
+        self.add_owner(reg.home, reg.id, handle, acc);
+        Ok(true)
+    }
+
+    fn add_owner(&mut self, home: RegistrarId, id: PeId, handle: &PoolHandle, acc: u32) {
+        if home.0 != 0 {
+            self.ownership.insert((home, id, *handle));
+            let sum = self.ownership_checksums.entry(home).or_insert(0);
+            *sum = sum.wrapping_add(acc);
+        }
+    }
+
+    fn remove_owner(&mut self, home: RegistrarId, id: PeId, handle: &PoolHandle, acc: u32) {
+        if home.0 != 0 {
+            self.ownership.remove(&(home, id, *handle));
+            if let Some(sum) = self.ownership_checksums.get_mut(&home) {
+                *sum = sum.wrapping_sub(acc);
+            }
+        }
+    }
+
+    /// Removes a pool element; removes its pool when it was the last one.
+    pub fn deregister(&mut self, handle: &PoolHandle, id: PeId) -> Option<PoolElement<T>> {
+        let pool = self.pools.get_mut(handle)?;
+        let element = pool.remove(id)?;
+        if pool.is_empty() {
+            self.pools.remove(handle);
+        }
+        if let Some((_, at)) = element.timer {
+            self.timers.remove(&(at, id, *handle));
+        }
+        let acc = checksum::pool_element_accumulator(handle, id);
+        self.remove_owner(element.home, id, handle, acc);
+        self.checksum = self.checksum.wrapping_sub(acc);
+        self.pool_elements -= 1;
+        Some(element)
+    }
+
+    /// Handle resolution: selects up to `items` pool elements by the pool's policy,
+    /// advancing the state of the first `max_increment` (0 = policy default), and appends
+    /// them to `out` in selection order. Returns the pool's policy.
+    pub fn handle_resolution(
+        &mut self,
+        handle: &PoolHandle,
+        items: usize,
+        max_increment: u32,
+        rng: &mut impl Rng,
+        out: &mut Vec<PoolElement<T>>,
+    ) -> Result<PolicyType, HandlespaceError> {
+        let pool = self.pools.get_mut(handle).ok_or(HandlespaceError::NotFound)?;
+        self.picks.clear();
+        pool.select(items, max_increment, rng, &mut self.picks);
+        if self.picks.is_empty() && items > 0 {
+            return Err(HandlespaceError::NoSelectablePoolElement);
+        }
+        out.extend(self.picks.iter().filter_map(|&id| pool.get(id).cloned()));
+        Ok(pool.policy())
+    }
+
+    /// Sets (or replaces) the timer of a pool element. Returns false if it does not exist.
+    pub fn set_timer(&mut self, handle: &PoolHandle, id: PeId, code: TimerCode, at: u64) -> bool {
+        let Some(element) = self.pools.get_mut(handle).and_then(|p| p.get_mut(id)) else { return false };
+        if let Some((_, old)) = element.timer.replace((code, at)) {
+            self.timers.remove(&(old, id, *handle));
+        }
+        self.timers.insert((at, id, *handle));
+        true
+    }
+
+    /// Stops the timer of a pool element (idempotent).
+    pub fn clear_timer(&mut self, handle: &PoolHandle, id: PeId) {
+        if let Some(element) = self.pools.get_mut(handle).and_then(|p| p.get_mut(id))
+            && let Some((_, at)) = element.timer.take()
+        {
+            self.timers.remove(&(at, id, *handle));
+        }
+    }
+
+    /// The earliest pending timer.
+    pub fn next_timer(&self) -> Option<DueTimer> {
+        let &(at, id, handle) = self.timers.first()?;
+        let code = self.get(&handle, id)?.timer?.0;
+        Some(DueTimer { at, handle, id, code })
+    }
+
+    /// When the earliest pending timer fires.
+    pub fn next_timer_at(&self) -> Option<u64> {
+        self.timers.first().map(|t| t.0)
+    }
+
+    /// Removes and returns the earliest timer if it is due at `now`.
+    pub fn pop_due_timer(&mut self, now: u64) -> Option<DueTimer> {
+        let due = self.next_timer().filter(|t| t.at <= now)?;
+        self.clear_timer(&due.handle, due.id);
+        Some(due)
+    }
+
+    /// Deregisters every pool element whose timer is due (expiry <= now); PU caches use
+    /// this with [`TimerCode::Expiry`] timers. Returns how many were removed.
+    pub fn purge_expired(&mut self, now: u64) -> usize {
+        let mut purged = 0;
+        while let Some(&(at, id, handle)) = self.timers.first() {
+            if at > now {
+                break;
+            }
+            self.deregister(&handle, id);
+            purged += 1;
+        }
+        purged
+    }
+
+    /// Counts an endpoint-unreachable report; returns the new count.
+    pub fn report_unreachable(&mut self, handle: &PoolHandle, id: PeId) -> Option<u32> {
+        let element = self.pools.get_mut(handle)?.get_mut(id)?;
+        element.unreachability_reports += 1;
+        Some(element.unreachability_reports)
+    }
+
+    /// Moves a pool element to another home registrar (takeover).
+    pub fn set_home(&mut self, handle: &PoolHandle, id: PeId, home: RegistrarId) {
+        let Some(element) = self.pools.get_mut(handle).and_then(|p| p.get_mut(id)) else { return };
+        let old = std::mem::replace(&mut element.home, home);
+        if old != home {
+            let acc = checksum::pool_element_accumulator(handle, id);
+            self.remove_owner(old, id, handle, acc);
+            self.add_owner(home, id, handle, acc);
+        }
+    }
+
+    /// (handle, id) of every pool element owned by `home`, in ownership order.
+    pub fn owned_by(&self, home: RegistrarId) -> impl Iterator<Item = (PoolHandle, PeId)> + '_ {
+        self.ownership.range((home, PeId(0), PoolHandle::MIN)..).take_while(move |e| e.0 == home).map(|e| (e.2, e.1))
+    }
+
+    /// Marks every pool element owned by `home` (before a handle-table synchronisation).
+    pub fn mark_owned_by(&mut self, home: RegistrarId) {
+        let owned: Vec<_> = self.owned_by(home).collect();
+        for (h, id) in owned {
+            if let Some(e) = self.pools.get_mut(&h).and_then(|p| p.get_mut(id)) {
+                e.marked = true;
+            }
+        }
+    }
+
+    /// Deregisters the pool elements of `home` still marked; returns how many.
+    pub fn purge_marked(&mut self, home: RegistrarId) -> usize {
+        let marked: Vec<_> = self.owned_by(home).filter(|(h, id)| self.get(h, *id).is_some_and(|e| e.marked)).collect();
+        for (h, id) in &marked {
+            self.deregister(h, *id);
+        }
+        marked.len()
+    }
+
+    /// The finished handlespace checksum over all pool elements.
+    pub fn checksum(&self) -> u16 {
+        checksum::finish(self.checksum)
+    }
+
+    /// The finished ownership checksum of registrar `home`.
+    pub fn ownership_checksum(&self, home: RegistrarId) -> u16 {
+        checksum::finish(self.ownership_checksums.get(&home).copied().unwrap_or(0))
+    }
+
+    /// Number of pool elements owned by `home`.
+    pub fn owned_count(&self, home: RegistrarId) -> usize {
+        self.owned_by(home).count()
+    }
+}
+
+impl PoolHandle {
+    /// The smallest handle in handle order (for range scans).
+    const MIN: PoolHandle = PoolHandle { len: 0, bytes: [0; MAX_POOL_HANDLE_SIZE] };
+}
+
+#[cfg(test)]
+mod test;

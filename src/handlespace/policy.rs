@@ -1,0 +1,354 @@
+//! The 18 pool member selection policies of RSPLIB (rsplib-handlespace.md §1-3): names,
+//! type ids, which selection engine each uses, and the exact sort key or selection weight.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Largest value of every u32 policy field (`PPV_MAX_*`); load 1.0 = `U32MAX`.
+pub const U32MAX: u64 = 0xFFFF_FFFF;
+const U32MAX_F: f64 = U32MAX as f64;
+
+/// A pool member selection policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PolicyType {
+    RoundRobin,
+    WeightedRoundRobin,
+    Random,
+    WeightedRandom,
+    Priority,
+    LeastUsed,
+    LeastUsedDegradation,
+    PriorityLeastUsed,
+    RandomizedLeastUsed,
+    RandomizedPriorityLeastUsed,
+    RandomizedLeastUsedDegradation,
+    PriorityLeastUsedDegradation,
+    RandomizedPriorityLeastUsedDegradation,
+    WeightedRandomDpf,
+    LeastUsedDpf,
+    LeastUsedDegradationDpf,
+    PriorityLeastUsedDpf,
+    PriorityLeastUsedDegradationDpf,
+}
+
+/// Which selection engine a policy uses (rsplib-handlespace.md §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// Walk a sorted order, ties by sequence number (round robin among equals).
+    Ordered,
+    /// Weighted random selection without replacement.
+    Random,
+}
+
+use PolicyType::*;
+
+impl PolicyType {
+    /// Every policy, in RSPLIB's table order.
+    pub const ALL: [PolicyType; 18] = [
+        RoundRobin,
+        WeightedRoundRobin,
+        Random,
+        WeightedRandom,
+        Priority,
+        LeastUsed,
+        LeastUsedDegradation,
+        PriorityLeastUsed,
+        RandomizedLeastUsed,
+        RandomizedPriorityLeastUsed,
+        RandomizedLeastUsedDegradation,
+        PriorityLeastUsedDegradation,
+        RandomizedPriorityLeastUsedDegradation,
+        WeightedRandomDpf,
+        LeastUsedDpf,
+        LeastUsedDegradationDpf,
+        PriorityLeastUsedDpf,
+        PriorityLeastUsedDegradationDpf,
+    ];
+
+    /// The RSPLIB name, as used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            RoundRobin => "RoundRobin",
+            WeightedRoundRobin => "WeightedRoundRobin",
+            Random => "Random",
+            WeightedRandom => "WeightedRandom",
+            Priority => "Priority",
+            LeastUsed => "LeastUsed",
+            LeastUsedDegradation => "LeastUsedDegradation",
+            PriorityLeastUsed => "PriorityLeastUsed",
+            RandomizedLeastUsed => "RandomizedLeastUsed",
+            RandomizedPriorityLeastUsed => "RandomizedPriorityLeastUsed",
+            RandomizedLeastUsedDegradation => "RandomizedLeastUsedDegradation",
+            PriorityLeastUsedDegradation => "PriorityLeastUsedDegradation",
+            RandomizedPriorityLeastUsedDegradation => "RandomizedPriorityLeastUsedDegradation",
+            WeightedRandomDpf => "WeightedRandomDPF",
+            LeastUsedDpf => "LeastUsedDPF",
+            LeastUsedDegradationDpf => "LeastUsedDegradationDPF",
+            PriorityLeastUsedDpf => "PriorityLeastUsedDPF",
+            PriorityLeastUsedDegradationDpf => "PriorityLeastUsedDegradationDPF",
+        }
+    }
+
+    /// The wire type id (RFC 5356 numbering; 0xB... are RSPLIB/RSPSIM extensions).
+    pub fn type_id(self) -> u32 {
+        match self {
+            RoundRobin => 0x0000_0001,
+            WeightedRoundRobin => 0x0000_0002,
+            Random => 0x0000_0003,
+            WeightedRandom => 0x0000_0004,
+            Priority => 0x0000_0005,
+            LeastUsed => 0x4000_0001,
+            LeastUsedDegradation => 0x4000_0002,
+            PriorityLeastUsed => 0x4000_0003,
+            RandomizedLeastUsed => 0x4000_0004,
+            RandomizedPriorityLeastUsed => 0xB000_1001,
+            RandomizedLeastUsedDegradation => 0xB000_1002,
+            PriorityLeastUsedDegradation => 0xB000_1003,
+            RandomizedPriorityLeastUsedDegradation => 0xB000_1004,
+            WeightedRandomDpf => 0xB000_2001,
+            LeastUsedDpf => 0xB000_2002,
+            LeastUsedDegradationDpf => 0xB000_2003,
+            PriorityLeastUsedDpf => 0xB000_2004,
+            PriorityLeastUsedDegradationDpf => 0xB000_2005,
+        }
+    }
+
+    pub fn from_type_id(id: u32) -> Option<PolicyType> {
+        Self::ALL.into_iter().find(|p| p.type_id() == id)
+    }
+
+    pub fn family(self) -> Family {
+        match self {
+            Random
+            | WeightedRandom
+            | WeightedRandomDpf
+            | RandomizedLeastUsed
+            | RandomizedPriorityLeastUsed
+            | RandomizedLeastUsedDegradation
+            | RandomizedPriorityLeastUsedDegradation => Family::Random,
+            _ => Family::Ordered,
+        }
+    }
+
+    /// MaxIncrement used when the registrar's MaxIncrement is 0.
+    pub fn default_max_increment(self) -> u32 {
+        match self {
+            Random | WeightedRandom | WeightedRandomDpf => 0,
+            _ => 1,
+        }
+    }
+
+    /// Whether a pool element re-registers when its load changes (`PPT_IS_ADAPTIVE`).
+    pub fn is_adaptive(self) -> bool {
+        !matches!(self, RoundRobin | WeightedRoundRobin | Random | WeightedRandom | Priority | WeightedRandomDpf)
+    }
+
+    /// Policies whose update hook grows the runtime degradation (LUD, PLUD and their DPF forms).
+    fn degrades(self) -> bool {
+        matches!(
+            self,
+            LeastUsedDegradation
+                | PriorityLeastUsedDegradation
+                | LeastUsedDegradationDpf
+                | PriorityLeastUsedDegradationDpf
+        )
+    }
+
+    /// All names, comma separated, for error messages.
+    pub fn names() -> String {
+        Self::ALL.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl fmt::Display for PolicyType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Error of parsing an unknown policy name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown policy `{0}`; allowed: {names}", names = PolicyType::names())]
+pub struct UnknownPolicy(pub String);
+
+impl FromStr for PolicyType {
+    type Err = UnknownPolicy;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| UnknownPolicy(s.to_string()))
+    }
+}
+
+impl serde::Serialize for PolicyType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PolicyType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// What a pool element registers (`struct PoolPolicySettings`). All fields are u32 on the
+/// wire: load, load degradation and the DPFs are fractions of `U32MAX`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PolicySettings {
+    pub policy: PolicyType,
+    /// Weight (WRR, WRAND) or priority (PRIO).
+    pub weight: u32,
+    pub load: u32,
+    pub load_degradation: u32,
+    /// Load penalty per ms of distance, as a fraction of `U32MAX`.
+    pub load_dpf: u32,
+    /// Weight penalty per ms of distance, as a fraction of `U32MAX`.
+    pub weight_dpf: u32,
+    /// Distance PE -> registrar(s) [ms]; set by registrars, never by the PE.
+    pub distance: u32,
+}
+
+impl PolicySettings {
+    pub fn new(policy: PolicyType) -> PolicySettings {
+        PolicySettings { policy, weight: 0, load: 0, load_degradation: 0, load_dpf: 0, weight_dpf: 0, distance: 0 }
+    }
+
+    /// "Settings changed" compares every field except the type (rsplib-handlespace.md §0).
+    pub fn values_differ(&self, other: &PolicySettings) -> bool {
+        (self.weight, self.load, self.load_degradation, self.load_dpf, self.weight_dpf, self.distance)
+            != (other.weight, other.load, other.load_degradation, other.load_dpf, other.weight_dpf, other.distance)
+    }
+
+    /// `Distance x (LoadDPF / MAX) x MAX` in raw load units, as f64 (§1 notes).
+    fn load_distance_penalty(&self) -> f64 {
+        self.distance as f64 * (self.load_dpf as f64 / U32MAX_F) * U32MAX_F
+    }
+
+    /// Sort key of an ordered policy, before the sequence number: (primary, secondary).
+    /// `degradation` is the runtime degradation, `round`/`virtual_counter` the WRR state.
+    pub fn ordered_key(&self, degradation: u32, round: u64, virtual_counter: u32) -> (u64, u64) {
+        let load = self.load as u64;
+        let ld = self.load_degradation as u64;
+        let deg = degradation as u64;
+        let sat = |v: u64| v.min(U32MAX);
+        let dpf = |base: u64| (base as f64 + self.load_distance_penalty()).round_ties_even().min(U32MAX_F) as u64;
+        let primary = match self.policy {
+            RoundRobin => 0,
+            WeightedRoundRobin => return (round, virtual_counter as u64),
+            Priority => U32MAX - self.weight as u64,
+            LeastUsed => load,
+            LeastUsedDegradation => sat(load + deg),
+            PriorityLeastUsed => sat(load + ld),
+            PriorityLeastUsedDegradation => sat(load + ld + deg),
+            LeastUsedDpf => dpf(load),
+            LeastUsedDegradationDpf => dpf(load + deg),
+            PriorityLeastUsedDpf => dpf(load + ld),
+            PriorityLeastUsedDegradationDpf => dpf(load + ld + deg),
+            _ => 0,
+        };
+        (primary, 0)
+    }
+
+    /// Selection weight of a random policy (0 = never selected).
+    pub fn random_weight(&self, degradation: u32) -> u64 {
+        let clamp1 = |v: i64| v.clamp(1, U32MAX as i64) as u64;
+        let load = self.load as i64;
+        let ld = self.load_degradation as i64;
+        let deg = degradation as i64;
+        let max = U32MAX as i64;
+        match self.policy {
+            Random => 1,
+            WeightedRandom => self.weight as u64,
+            WeightedRandomDpf => {
+                let w = self.weight as f64;
+                let dpf = self.distance as f64 * self.weight_dpf as f64 / U32MAX_F;
+                let v = self.weight as i64 - (w * dpf).round_ties_even() as i64;
+                // Quirk Q5: exactly 0 stays 0 (never chosen), negative becomes 1.
+                match v {
+                    0 => 0,
+                    v if v < 0 => 1,
+                    v => (v as u64).min(U32MAX),
+                }
+            }
+            RandomizedLeastUsed => clamp1(max - load),
+            RandomizedPriorityLeastUsed => clamp1(max - load - ld),
+            RandomizedLeastUsedDegradation => clamp1(max - load - deg),
+            RandomizedPriorityLeastUsedDegradation => clamp1(max - load - ld - deg),
+            _ => 0,
+        }
+    }
+
+    /// The per-PE update hook's degradation step: `Deg := sat(Deg + LoadDeg)` for the
+    /// degradation policies, unchanged otherwise (RLUD/RPLUD never grow, quirk Q4).
+    pub fn degraded(&self, degradation: u32) -> u32 {
+        if self.policy.degrades() {
+            (degradation as u64 + self.load_degradation as u64).min(U32MAX) as u32
+        } else {
+            degradation
+        }
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn names_and_ids_round_trip() {
+        for p in PolicyType::ALL {
+            assert_eq!(p.name().parse::<PolicyType>().unwrap(), p);
+            assert_eq!(PolicyType::from_type_id(p.type_id()), Some(p));
+        }
+        let err = "LeastUsedd".parse::<PolicyType>().unwrap_err().to_string();
+        assert!(err.contains("LeastUsedd") && err.contains("RoundRobin"), "{err}");
+    }
+
+    #[test]
+    fn catalogue_families_and_increments() {
+        let random: Vec<_> = PolicyType::ALL.into_iter().filter(|p| p.family() == Family::Random).collect();
+        assert_eq!(random.len(), 7);
+        assert_eq!(LeastUsed.default_max_increment(), 1);
+        assert_eq!(RandomizedLeastUsed.default_max_increment(), 1);
+        assert_eq!(WeightedRandom.default_max_increment(), 0);
+        assert!(LeastUsed.is_adaptive() && !RoundRobin.is_adaptive() && !WeightedRandomDpf.is_adaptive());
+        assert!(LeastUsedDpf.is_adaptive() && PriorityLeastUsedDegradationDpf.is_adaptive());
+    }
+
+    #[test]
+    fn wrand_dpf_weights_follow_the_worked_examples() {
+        // §3.14: weights 1..4, distances 0/100/200/300 ms, WeightDPF 0.001 per ms -> 1, 2, 2, 3.
+        let dpf = (0.001 * U32MAX_F).round_ties_even() as u32;
+        let w: Vec<u64> = [(1, 0), (2, 100), (3, 200), (4, 300)]
+            .iter()
+            .map(|&(weight, distance)| {
+                let mut s = PolicySettings::new(WeightedRandomDpf);
+                s.weight = weight;
+                s.distance = distance;
+                s.weight_dpf = dpf;
+                s.random_weight(0)
+            })
+            .collect();
+        assert_eq!(w, [1, 2, 2, 3]);
+        // Weight 2: dpf 0.25 -> 2 - rint(0.5) = 2; dpf 0.5 -> 1; dpf 1.0 -> 0 (never chosen).
+        for (frac, expect) in [(0.25, 2), (0.5, 1), (1.0, 0)] {
+            let mut s = PolicySettings::new(WeightedRandomDpf);
+            s.weight = 2;
+            s.distance = 1;
+            s.weight_dpf = (frac * U32MAX_F) as u32;
+            assert_eq!(s.random_weight(0), expect, "dpf {frac}");
+        }
+    }
+
+    #[test]
+    fn keys_saturate_and_clamp() {
+        let mut s = PolicySettings::new(LeastUsedDegradation);
+        s.load = u32::MAX;
+        assert_eq!(s.ordered_key(1000, 0, 0).0, U32MAX);
+        let mut r = PolicySettings::new(RandomizedLeastUsed);
+        r.load = u32::MAX;
+        assert_eq!(r.random_weight(0), 1, "a full PE keeps weight 1");
+        let mut p = PolicySettings::new(Priority);
+        p.weight = 7;
+        assert!(p.ordered_key(0, 0, 0).0 < { p.weight = 3; p.ordered_key(0, 0, 0).0 });
+    }
+}

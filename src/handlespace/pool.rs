@@ -1,0 +1,288 @@
+//! One pool: its pool elements in a slab, an index by PE id, and the selection storage of
+//! its policy family: an ordered map for ordered policies, a Fenwick tree of weights for
+//! random ones. Implements both selection engines of rsplib-handlespace.md §2 exactly.
+
+use super::fenwick::Fenwick;
+use super::policy::{Family, PolicySettings, PolicyType};
+use super::{PeId, PoolElement};
+use rand::Rng;
+use std::collections::BTreeMap;
+
+/// Dynamic selection state of a pool element (rsplib-handlespace.md §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct SelectionState {
+    /// Tie-breaker: lower = selected (or added) longer ago. u64, never resequenced.
+    pub seq: u64,
+    /// WRR round counter (u64 from 0, so RSPLIB's wrap handling is not needed).
+    pub round: u64,
+    /// WRR virtual counter.
+    pub virtual_counter: u32,
+    /// Runtime degradation (LUD family).
+    pub degradation: u32,
+}
+
+/// Ordered-selection key: (primary, secondary, seq). Unique because seq is.
+type OrdKey = (u64, u64, u64);
+
+struct Slot<T> {
+    element: PoolElement<T>,
+    state: SelectionState,
+    /// Key under which the slot is linked in `ordered` (ordered policies only).
+    key: OrdKey,
+}
+
+pub(crate) struct Pool<T> {
+    policy: PolicyType,
+    global_seq: u64,
+    slots: Vec<Option<Slot<T>>>,
+    /// Freed slots, reused last-freed first.
+    free: Vec<u32>,
+    index: BTreeMap<PeId, u32>,
+    ordered: BTreeMap<OrdKey, u32>,
+    weights: Fenwick,
+    /// Run the update hook on every link as RSPLIB does (quirk Q1).
+    double_update: bool,
+}
+
+impl<T> Pool<T> {
+    pub fn new(policy: PolicyType, double_update: bool) -> Pool<T> {
+        Pool {
+            policy,
+            global_seq: 0,
+            slots: Vec::new(),
+            free: Vec::new(),
+            index: BTreeMap::new(),
+            ordered: BTreeMap::new(),
+            weights: Fenwick::default(),
+            double_update,
+        }
+    }
+
+    pub fn policy(&self) -> PolicyType {
+        self.policy
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    fn slot(&self, s: u32) -> &Slot<T> {
+        self.slots[s as usize].as_ref().expect("indexed slot is occupied")
+    }
+
+    fn slot_mut(&mut self, s: u32) -> &mut Slot<T> {
+        self.slots[s as usize].as_mut().expect("indexed slot is occupied")
+    }
+
+    pub fn get(&self, id: PeId) -> Option<&PoolElement<T>> {
+        self.index.get(&id).map(|&s| &self.slot(s).element)
+    }
+
+    pub fn get_mut(&mut self, id: PeId) -> Option<&mut PoolElement<T>> {
+        let s = *self.index.get(&id)?;
+        Some(&mut self.slot_mut(s).element)
+    }
+
+    pub fn selection_state(&self, id: PeId) -> Option<SelectionState> {
+        self.index.get(&id).map(|&s| self.slot(s).state)
+    }
+
+    /// Pool elements in PE id order.
+    pub fn elements(&self) -> impl Iterator<Item = &PoolElement<T>> {
+        self.index.values().map(|&s| &self.slot(s).element)
+    }
+
+    /// Pool elements in selection order (ordered policies) or slot order (random ones).
+    pub fn selection_order(&self) -> Vec<PeId> {
+        match self.policy.family() {
+            Family::Ordered => self.ordered.values().map(|&s| self.slot(s).element.id).collect(),
+            Family::Random => self.slots.iter().flatten().map(|s| s.element.id).collect(),
+        }
+    }
+
+    /// The update hook, run on selection (and on link, quirk Q1).
+    fn update_hook(policy: PolicyType, state: &mut SelectionState, settings: &PolicySettings) {
+        if policy == PolicyType::WeightedRoundRobin {
+            if state.virtual_counter > 1 {
+                state.virtual_counter -= 1;
+            } else {
+                state.round += 1;
+                state.virtual_counter = settings.weight;
+            }
+        }
+        state.degradation = settings.degraded(state.degradation);
+    }
+
+    /// Links a slot into the selection storage; RSPLIB runs the update hook first (Q1).
+    fn link(&mut self, s: u32) {
+        let policy = self.policy;
+        let double = self.double_update;
+        let slot = self.slot_mut(s);
+        if double {
+            Self::update_hook(policy, &mut slot.state, &slot.element.settings);
+        }
+        match policy.family() {
+            Family::Ordered => {
+                let (k1, k2) =
+                    slot.element.settings.ordered_key(slot.state.degradation, slot.state.round, slot.state.virtual_counter);
+                slot.key = (k1, k2, slot.state.seq);
+                let key = slot.key;
+                self.ordered.insert(key, s);
+            }
+            Family::Random => {
+                let w = slot.element.settings.random_weight(slot.state.degradation);
+                self.weights.set(s as usize, w);
+            }
+        }
+    }
+
+    fn unlink(&mut self, s: u32) {
+        match self.policy.family() {
+            Family::Ordered => {
+                let key = self.slot(s).key;
+                self.ordered.remove(&key);
+            }
+            Family::Random => self.weights.set(s as usize, 0),
+        }
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        let seq = self.global_seq;
+        self.global_seq += 1;
+        seq
+    }
+
+    /// Adds a new pool element (the id must not be present).
+    pub fn add(&mut self, element: PoolElement<T>) {
+        let seq = self.next_seq();
+        let mut state = SelectionState { seq, ..SelectionState::default() };
+        if self.policy == PolicyType::WeightedRoundRobin {
+            // WRR initialise: join the round of the current head.
+            state.round = self.ordered.values().next().map_or(0, |&h| self.slot(h).state.round);
+            state.virtual_counter = element.settings.weight;
+        }
+        let id = element.id;
+        let slot = Slot { element, state, key: (0, 0, 0) };
+        let s = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Some(slot);
+                s
+            }
+            None => {
+                self.slots.push(Some(slot));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(id, s);
+        self.link(s);
+    }
+
+    /// Applies a re-registration's settings: if they differ or degradation is non-zero,
+    /// copy them, reset degradation, clamp the WRR counter and re-link (§3.1).
+    pub fn update_settings(&mut self, id: PeId, settings: PolicySettings) {
+        let Some(&s) = self.index.get(&id) else { return };
+        let slot = self.slot(s);
+        if !(slot.element.settings.values_differ(&settings) || slot.state.degradation != 0) {
+            return;
+        }
+        self.unlink(s);
+        let slot = self.slot_mut(s);
+        slot.element.settings = settings;
+        slot.state.degradation = 0;
+        slot.state.virtual_counter = slot.state.virtual_counter.min(settings.weight);
+        self.link(s);
+    }
+
+    /// Removes a pool element.
+    pub fn remove(&mut self, id: PeId) -> Option<PoolElement<T>> {
+        let s = self.index.remove(&id)?;
+        self.unlink(s);
+        self.free.push(s);
+        self.slots[s as usize].take().map(|slot| slot.element)
+    }
+
+    /// Selects up to `max_items` pool elements by the pool's policy, advancing the
+    /// selection state of the first `max_increment` (0 = the policy default) of them.
+    /// Appends the selected ids to `out` in answer order.
+    pub fn select(&mut self, max_items: usize, max_increment: u32, rng: &mut impl Rng, out: &mut Vec<PeId>) {
+        let max_increment = if max_increment == 0 { self.policy.default_max_increment() } else { max_increment } as usize;
+        let start = out.len();
+        match self.policy.family() {
+            Family::Ordered => {
+                let mut picked: smallvec_like::Picks = smallvec_like::Picks::default();
+                for &s in self.ordered.values().take(max_items) {
+                    picked.push(s);
+                    out.push(self.slot(s).element.id);
+                }
+                for &s in picked.as_slice().iter().take(max_increment) {
+                    self.unlink(s);
+                    let seq = self.next_seq();
+                    let policy = self.policy;
+                    let slot = self.slot_mut(s);
+                    slot.state.seq = seq;
+                    slot.element.selection_counter += 1;
+                    Self::update_hook(policy, &mut slot.state, &slot.element.settings);
+                    self.link(s);
+                }
+            }
+            Family::Random => {
+                let mut picked: smallvec_like::Picks = smallvec_like::Picks::default();
+                for i in 0..max_items.min(self.len()) {
+                    let total = self.weights.total();
+                    if total < 1 {
+                        break; // quirk Q6: fewer (or no) elements come back
+                    }
+                    let s = self.weights.find(rng.next_u64() % total) as u32;
+                    let seq = self.next_seq();
+                    let policy = self.policy;
+                    let slot = self.slot_mut(s);
+                    slot.state.seq = seq;
+                    slot.element.selection_counter += 1;
+                    if i < max_increment {
+                        Self::update_hook(policy, &mut slot.state, &slot.element.settings);
+                    }
+                    out.push(slot.element.id);
+                    self.unlink(s);
+                    picked.push(s);
+                }
+                for &s in picked.as_slice() {
+                    self.link(s);
+                }
+            }
+        }
+        debug_assert!(out.len() - start <= max_items);
+    }
+}
+
+/// A small inline buffer of slot numbers, so a selection allocates nothing for the
+/// usual 1-3 items.
+mod smallvec_like {
+    #[derive(Default)]
+    pub struct Picks {
+        inline: [u32; 8],
+        len: usize,
+        spill: Vec<u32>,
+    }
+
+    impl Picks {
+        pub fn push(&mut self, s: u32) {
+            if self.len < self.inline.len() {
+                self.inline[self.len] = s;
+            } else {
+                if self.spill.is_empty() {
+                    self.spill.extend_from_slice(&self.inline);
+                }
+                self.spill.push(s);
+            }
+            self.len += 1;
+        }
+
+        pub fn as_slice(&self) -> &[u32] {
+            if self.len <= self.inline.len() { &self.inline[..self.len] } else { &self.spill }
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! poolsim: a deterministic discrete-event simulator of RSerPool computing pools.
+//!
+//! * [`engine`]: integer time, the future event list, random streams, fingerprints.
+//! * [`handlespace`]: the RSerPool handlespace and its 18 selection policies, free of
+//!   simulator types (a real registrar could use it).
+//! * [`model`]: registrar, pool element (CalcApp server), pool user (CalcApp client),
+//!   network and metrics, as specified by the RSPSIM model.
+//! * [`scenario`]: the scenario file format, its defaults and validation.
+//! * [`sweep`]: parameter sweeps run in parallel, resumable.
+//! * [`report`]: statistics, CSV tables and SVG plots.
+
+pub mod engine;
+pub mod handlespace;
+pub mod scenario;
+pub mod model;
+pub mod report;

@@ -1,0 +1,538 @@
+//! Heads up: the CalcApp pool element of the RSPSIM model (rspsim-model.md §5): a server
+//! that shares its capacity equally among its active jobs (egalitarian processor
+//! sharing), rejects requests when MaxJobs jobs run, sends cookies with the job's progress,
+//! monitors sessions with keep-alives, and re-registers at its home registrar whenever its
+//! load changes (adaptive policies). Its ASAP layer registers, re-registers every
+//! T4 = clamp(life - 20 s, 1 s, 600 s), answers endpoint keep-alives and hunts a new
+//! registrar on timeouts and rejects (RFC 5352).
+//!
+//! Not modelled yet: component uptime/downtime (PE churn), deregistration at shutdown.
+
+use super::message::{Cookie, Message, PeRecord};
+use super::{Ctx, Event, NodeId, secs};
+use crate::engine::rng::{self, Component, Purpose, StreamRng};
+use crate::engine::{EventId, SimDuration, SimTime};
+use crate::handlespace::{PeId, PolicySettings, PolicyType, RegistrarId, U32MAX};
+use rand::RngExt;
+use std::rc::Rc;
+
+/// Pool element parameters shared by all PEs of a scenario (rspsim-model.md §5.2).
+#[derive(Clone, Debug)]
+pub struct PoolElementConfig {
+    pub policy: PolicyType,
+    /// Explicit weight, or None for auto (capacity).
+    pub weight: Option<f64>,
+    /// Explicit load degradation fraction, or None for auto (1 / MaxJobs).
+    pub load_degradation: Option<f64>,
+    pub load_dpf: f64,
+    pub weight_dpf: f64,
+    pub update_threshold: f64,
+    pub reregister_immediately: bool,
+    pub min_capacity_per_job: f64,
+    pub max_jobs: u32,
+    pub registration_life_ms: u32,
+    pub reject_probability: f64,
+    /// Cookie after this many calculations [calculations].
+    pub cookie_max_calculations: f64,
+    /// Cookie after at most this time [s].
+    pub cookie_max_time_s: f64,
+    pub keep_alive_interval: SimDuration,
+    pub keep_alive_timeout: SimDuration,
+    pub registration_timeout: SimDuration,
+    pub max_registration_attempts: u32,
+    /// Hunt retry delay after a reject: uniform(0, this) [s].
+    pub hunt_retry_delay_max_s: f64,
+    /// Registrars of the PE's LAN (the static registrar list).
+    pub registrars: Vec<NodeId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    Startup,
+    /// T2: registration response timeout.
+    RegistrationTimeout,
+    /// T4: periodic re-registration.
+    Reregistration,
+    /// Wait after a registrar's reject before hunting again.
+    HuntRetry,
+    /// The next job completion or cookie.
+    Service,
+    JobKeepAlive(u64),
+    JobKeepAliveTimeout(u64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AsapPhase {
+    Idle,
+    HuntRetry,
+    WaitingForResponse,
+    Registered,
+}
+
+/// What the service timer fires for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ServiceEvent {
+    Completion,
+    Cookie,
+}
+
+struct Job {
+    /// PE-local serial, names the job's timers.
+    key: u64,
+    client: NodeId,
+    job: u64,
+    /// Size [calculations].
+    total: f64,
+    /// Done so far [calculations].
+    completed: f64,
+    last_cookie_at: SimTime,
+    last_cookie_completed: f64,
+    keep_alive: Option<EventId>,
+    keep_alive_timeout: Option<EventId>,
+}
+
+/// Per-PE statistics over the measurement window (rspsim-model.md §5.9).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PoolElementStats {
+    /// Calculations performed (TotalCalculations; includes work later lost).
+    pub used_calculations: f64,
+    /// Time in service [ns].
+    pub uptime_ns: u64,
+    pub jobs_accepted: u64,
+    pub jobs_rejected: u64,
+    pub policy_updates: u64,
+}
+
+pub struct PoolElement {
+    index: u32,
+    pub node: NodeId,
+    pub id: PeId,
+    /// Service capacity [calculations/s].
+    pub capacity: f64,
+    pub max_jobs: u32,
+    config: Rc<PoolElementConfig>,
+    settings: PolicySettings,
+    phase: AsapPhase,
+    home: Option<NodeId>,
+    attempts: u32,
+    registration_timeout: Option<EventId>,
+    reregistration: Option<EventId>,
+    hunt_retry: Option<EventId>,
+    update_pending: bool,
+    running: bool,
+    jobs: Vec<Job>,
+    next_key: u64,
+    service_timer: Option<EventId>,
+    next_service: Option<(u64, ServiceEvent)>,
+    last_accounting: SimTime,
+    last_uptime_accounting: SimTime,
+    current_load: f64,
+    last_reported_load: f64,
+    hunt_rng: StreamRng,
+    reject_rng: StreamRng,
+    pub stats: PoolElementStats,
+}
+
+impl PoolElement {
+    pub fn new(index: u32, node: NodeId, id: PeId, capacity: f64, config: Rc<PoolElementConfig>, seed: u64) -> PoolElement {
+        // MaxJobs and a capacity below MinCapacityPerJob (rspsim-model.md §5.3).
+        let (capacity, max_jobs) = if config.max_jobs >= 1 {
+            (capacity, config.max_jobs)
+        } else {
+            let t = capacity / config.min_capacity_per_job;
+            if t < 1.0 { (config.min_capacity_per_job, 1) } else { (capacity, t.round_ties_even() as u32) }
+        };
+        let mut settings = PolicySettings::new(config.policy);
+        let weight = config.weight.unwrap_or(if config.policy == PolicyType::WeightedRoundRobin {
+            (capacity / 1e5).max(1.0)
+        } else {
+            capacity
+        });
+        settings.weight = weight.round_ties_even().min(U32MAX as f64) as u32;
+        let ld = config.load_degradation.unwrap_or(1.0 / max_jobs as f64);
+        settings.load_degradation = fraction_u32(ld);
+        settings.load_dpf = fraction_u32(config.load_dpf);
+        settings.weight_dpf = fraction_u32(config.weight_dpf);
+        PoolElement {
+            index,
+            node,
+            id,
+            capacity,
+            max_jobs,
+            settings,
+            phase: AsapPhase::Idle,
+            home: None,
+            attempts: 0,
+            registration_timeout: None,
+            reregistration: None,
+            hunt_retry: None,
+            update_pending: false,
+            running: false,
+            jobs: Vec::new(),
+            next_key: 0,
+            service_timer: None,
+            next_service: None,
+            last_accounting: SimTime::ZERO,
+            last_uptime_accounting: SimTime::ZERO,
+            current_load: 0.0,
+            last_reported_load: 0.0,
+            hunt_rng: rng::stream(seed, Component::PoolElement, index as u64, Purpose::Hunt),
+            reject_rng: rng::stream(seed, Component::PoolElement, index as u64, Purpose::Reject),
+            stats: PoolElementStats::default(),
+            config,
+        }
+    }
+
+    /// Policy settings as registered (load included).
+    pub fn settings(&self) -> PolicySettings {
+        self.settings
+    }
+
+    /// Jobs in service now.
+    pub fn active_jobs(&self) -> usize {
+        self.jobs.len()
+    }
+
+    fn timer(&self, t: Timer) -> Event {
+        Event::PoolElement(self.index, t)
+    }
+
+    pub fn on_timer(&mut self, timer: Timer, ctx: &mut Ctx) {
+        match timer {
+            Timer::Startup => {
+                self.running = true;
+                self.last_accounting = ctx.now;
+                self.last_uptime_accounting = ctx.now;
+                self.settings.load = 0;
+                self.last_reported_load = 0.0;
+                self.send_registration(ctx);
+            }
+            Timer::RegistrationTimeout => {
+                self.registration_timeout = None;
+                self.send_registration(ctx);
+            }
+            Timer::Reregistration => {
+                self.reregistration = None;
+                self.attempts = 0;
+                self.send_registration(ctx);
+            }
+            Timer::HuntRetry => {
+                self.hunt_retry = None;
+                self.send_registration(ctx);
+            }
+            Timer::Service => {
+                self.service_timer = None;
+                if let Some((key, what)) = self.next_service.take() {
+                    self.on_service(key, what, ctx);
+                }
+            }
+            Timer::JobKeepAlive(key) => {
+                let Some(i) = self.job_by_key(key) else { return };
+                let job = &mut self.jobs[i];
+                job.keep_alive = None;
+                let (client, id) = (job.client, job.job);
+                let t = self.timer(Timer::JobKeepAliveTimeout(key));
+                self.jobs[i].keep_alive_timeout = Some(ctx.schedule(self.config.keep_alive_timeout, t));
+                ctx.send(client, Message::CalcAppKeepAlive { job: id });
+            }
+            Timer::JobKeepAliveTimeout(key) => {
+                // The client is gone: abort the orphaned job.
+                let Some(i) = self.job_by_key(key) else { return };
+                self.jobs[i].keep_alive_timeout = None;
+                let (client, id) = (self.jobs[i].client, self.jobs[i].job);
+                ctx.send(client, Message::CalcAppAbort { job: id });
+                self.remove_job(i, ctx);
+                self.update_load(ctx);
+            }
+        }
+    }
+
+    pub fn on_message(&mut self, from: NodeId, msg: Message, ctx: &mut Ctx) {
+        match msg {
+            Message::RegistrationResponse { reject, error, .. } => self.on_registration_response(reject, error, ctx),
+            Message::EndpointKeepAlive { pe, home } => {
+                if pe == self.id && matches!(self.phase, AsapPhase::Registered | AsapPhase::WaitingForResponse) {
+                    if home {
+                        self.home = Some(from);
+                    }
+                    ctx.send(from, Message::EndpointKeepAliveAck { pe });
+                }
+            }
+            Message::CalcAppRequest { job, size } => self.admit(from, job, size, 0.0, ctx),
+            Message::CookieEcho(c) => self.admit(from, c.job, c.total, c.completed, ctx),
+            Message::CalcAppKeepAlive { job } => {
+                if self.job_index(from, job).is_some() {
+                    ctx.send(from, Message::CalcAppKeepAliveAck { job });
+                }
+            }
+            Message::CalcAppKeepAliveAck { job } => {
+                if let Some(i) = self.job_index(from, job)
+                    && self.jobs[i].keep_alive_timeout.is_some()
+                {
+                    let key = self.jobs[i].key;
+                    ctx.cancel(&mut self.jobs[i].keep_alive_timeout);
+                    let t = self.timer(Timer::JobKeepAlive(key));
+                    self.jobs[i].keep_alive = Some(ctx.schedule(self.config.keep_alive_interval, t));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ---- ASAP: registration -----------------------------------------------------------
+
+    fn record(&self) -> PeRecord {
+        PeRecord {
+            id: self.id,
+            home: RegistrarId(0),
+            registration_life_ms: self.config.registration_life_ms,
+            user: self.node,
+            registrator: self.node,
+            settings: self.settings,
+        }
+    }
+
+    /// SEND_REGISTRATION: hunt a registrar if none or attempts exhausted, then send.
+    fn send_registration(&mut self, ctx: &mut Ctx) {
+        if self.home.is_none() || self.attempts >= self.config.max_registration_attempts {
+            self.attempts = 0;
+            let list = &self.config.registrars;
+            self.home = Some(list[self.hunt_rng.random_range(0..list.len())]);
+        }
+        self.attempts += 1;
+        let home = self.home.expect("hunted");
+        ctx.send(home, Message::Registration { record: self.record() });
+        let t = self.timer(Timer::RegistrationTimeout);
+        ctx.restart(&mut self.registration_timeout, self.config.registration_timeout, t);
+        self.phase = AsapPhase::WaitingForResponse;
+    }
+
+    fn on_registration_response(&mut self, reject: bool, error: u16, ctx: &mut Ctx) {
+        if self.phase != AsapPhase::WaitingForResponse {
+            return; // late duplicate
+        }
+        ctx.cancel(&mut self.registration_timeout);
+        self.attempts = 0;
+        if reject {
+            self.home = None;
+            self.phase = AsapPhase::HuntRetry;
+            let delay = uniform_delay(&mut self.hunt_rng, self.config.hunt_retry_delay_max_s);
+            let t = self.timer(Timer::HuntRetry);
+            ctx.restart(&mut self.hunt_retry, delay, t);
+        } else if error != 0 {
+            self.send_registration(ctx);
+        } else {
+            self.phase = AsapPhase::Registered;
+            let life_s = self.config.registration_life_ms as f64 / 1000.0;
+            let t4 = secs((life_s - 20.0).clamp(1.0, 600.0));
+            let t = self.timer(Timer::Reregistration);
+            ctx.restart(&mut self.reregistration, t4, t);
+            if std::mem::take(&mut self.update_pending) {
+                self.reregister_now(ctx);
+            }
+        }
+    }
+
+    fn reregister_now(&mut self, ctx: &mut Ctx) {
+        ctx.cancel(&mut self.reregistration);
+        self.attempts = 0;
+        self.send_registration(ctx);
+    }
+
+    /// A policy update from the server (new load): re-register now, or after the
+    /// outstanding registration (coalescing every change in between).
+    fn policy_update(&mut self, ctx: &mut Ctx) {
+        if !self.config.reregister_immediately {
+            return;
+        }
+        match self.phase {
+            AsapPhase::Registered => self.reregister_now(ctx),
+            AsapPhase::WaitingForResponse => self.update_pending = true,
+            AsapPhase::Idle | AsapPhase::HuntRetry => {}
+        }
+    }
+
+    // ---- CalcApp service --------------------------------------------------------------
+
+    fn job_index(&self, client: NodeId, job: u64) -> Option<usize> {
+        self.jobs.iter().position(|j| j.client == client && j.job == job)
+    }
+
+    fn job_by_key(&self, key: u64) -> Option<usize> {
+        self.jobs.iter().position(|j| j.key == key)
+    }
+
+    /// Admission of a request (completed = 0) or a cookie echo (completed from the cookie).
+    fn admit(&mut self, client: NodeId, job: u64, total: f64, completed: f64, ctx: &mut Ctx) {
+        if !self.running {
+            return;
+        }
+        let full = self.jobs.len() >= self.max_jobs as usize;
+        let p = self.config.reject_probability;
+        if full || (p > 0.0 && self.reject_rng.random::<f64>() < p) {
+            self.stats.jobs_rejected += 1;
+            ctx.send(client, Message::CalcAppReject { job });
+            return;
+        }
+        self.stats.jobs_accepted += 1;
+        let key = self.next_key;
+        self.next_key += 1;
+        let keep_alive = Some(ctx.schedule(self.config.keep_alive_interval, self.timer(Timer::JobKeepAlive(key))));
+        self.account(ctx.now);
+        self.jobs.push(Job {
+            key,
+            client,
+            job,
+            total,
+            completed,
+            last_cookie_at: ctx.now,
+            last_cookie_completed: completed,
+            keep_alive,
+            keep_alive_timeout: None,
+        });
+        self.reschedule(ctx);
+        ctx.send(client, Message::CalcAppAccept { job });
+        self.update_load(ctx);
+    }
+
+    fn on_service(&mut self, key: u64, what: ServiceEvent, ctx: &mut Ctx) {
+        let Some(i) = self.job_by_key(key) else { return };
+        self.account(ctx.now);
+        let job = &mut self.jobs[i];
+        match what {
+            ServiceEvent::Completion => {
+                let (client, id) = (job.client, job.job);
+                ctx.send(client, Message::CalcAppComplete { job: id });
+                self.remove_job(i, ctx);
+                self.update_load(ctx);
+            }
+            ServiceEvent::Cookie => {
+                job.last_cookie_at = ctx.now;
+                job.last_cookie_completed = job.completed;
+                let cookie = Cookie { job: job.job, total: job.total, completed: job.completed };
+                let client = job.client;
+                self.reschedule(ctx);
+                ctx.send(client, Message::Cookie(cookie));
+            }
+        }
+    }
+
+    fn remove_job(&mut self, i: usize, ctx: &mut Ctx) {
+        self.account(ctx.now);
+        let mut job = self.jobs.remove(i);
+        ctx.cancel(&mut job.keep_alive);
+        ctx.cancel(&mut job.keep_alive_timeout);
+        self.reschedule(ctx);
+    }
+
+    /// Accounting step: credit every job its share of the capacity since the last step.
+    fn account(&mut self, now: SimTime) {
+        if self.running {
+            self.stats.uptime_ns += now.since(self.last_uptime_accounting).0;
+        }
+        self.last_uptime_accounting = now;
+        let n = self.jobs.len();
+        if n > 0 {
+            let work = (now.since(self.last_accounting).as_secs_f64() * self.capacity / n as f64).round_ties_even();
+            for job in &mut self.jobs {
+                let done = work.min(job.total - job.completed);
+                job.completed += done;
+                self.stats.used_calculations += done;
+            }
+        }
+        self.last_accounting = now;
+    }
+
+    /// Scheduling step: arm the service timer at the earliest completion or cookie
+    /// (ties: job order, completion before cookie, as the reference reschedules).
+    fn reschedule(&mut self, ctx: &mut Ctx) {
+        ctx.cancel(&mut self.service_timer);
+        self.next_service = None;
+        let n = self.jobs.len();
+        if n == 0 {
+            return;
+        }
+        let rate = self.capacity / n as f64;
+        let mut best: Option<(SimTime, u64, ServiceEvent)> = None;
+        for job in &self.jobs {
+            let completion = ctx.now + secs((job.total - job.completed) / rate);
+            let by_calc = (self.config.cookie_max_calculations - (job.completed - job.last_cookie_completed)) / rate;
+            let by_time = self.config.cookie_max_time_s - ctx.now.since(job.last_cookie_at).as_secs_f64();
+            let cookie = ctx.now + secs(by_calc.min(by_time).max(0.0));
+            for (at, what) in [(completion, ServiceEvent::Completion), (cookie, ServiceEvent::Cookie)] {
+                if best.is_none_or(|(t, _, _)| at < t) {
+                    best = Some((at, job.key, what));
+                }
+            }
+        }
+        let (at, key, what) = best.expect("jobs exist");
+        self.next_service = Some((key, what));
+        self.service_timer = Some(ctx.schedule(at.since(ctx.now), self.timer(Timer::Service)));
+    }
+
+    /// Load reporting (rspsim-model.md §5.7): re-register when the load changed by more
+    /// than the update threshold (adaptive policies only).
+    fn update_load(&mut self, ctx: &mut Ctx) {
+        let load = self.jobs.len() as f64 / self.max_jobs as f64;
+        if (load - self.current_load).abs() <= 1e-6 {
+            return;
+        }
+        self.current_load = load;
+        if self.config.policy.is_adaptive()
+            && (self.current_load - self.last_reported_load).abs() > self.config.update_threshold
+        {
+            self.settings.load = fraction_u32(self.current_load);
+            self.last_reported_load = self.current_load;
+            self.stats.policy_updates += 1;
+            self.policy_update(ctx);
+        }
+    }
+
+    /// Statistics reset at the end of the warm-up: account first, so that earlier work
+    /// is excluded.
+    pub fn reset_statistics(&mut self, now: SimTime) {
+        self.account(now);
+        self.stats = PoolElementStats::default();
+    }
+
+    /// Final accounting at the statistics write time.
+    pub fn finish_statistics(&mut self, now: SimTime) {
+        self.account(now);
+    }
+}
+
+/// `min(U32MAX, rint(U32MAX · x))` for a fraction x in 0..1.
+pub fn fraction_u32(x: f64) -> u32 {
+    (x * U32MAX as f64).round_ties_even().clamp(0.0, U32MAX as f64) as u32
+}
+
+/// A delay uniform in [0, max_s) seconds.
+pub fn uniform_delay(rng: &mut StreamRng, max_s: f64) -> SimDuration {
+    if max_s > 0.0 { secs(rng.random_range(0.0..max_s)) } else { SimDuration::ZERO }
+}
+
+/// Pool element configuration from the scenario.
+pub fn config_from(s: &crate::scenario::Scenario, registrars: Vec<NodeId>) -> PoolElementConfig {
+    let pe = &s.pool_elements;
+    PoolElementConfig {
+        policy: pe.policy,
+        weight: pe.weight.value(),
+        load_degradation: pe.load_degradation.value(),
+        load_dpf: pe.load_dpf,
+        weight_dpf: pe.weight_dpf,
+        update_threshold: pe.update_threshold,
+        reregister_immediately: pe.reregister_immediately,
+        min_capacity_per_job: pe.min_capacity_per_job,
+        max_jobs: pe.max_jobs,
+        registration_life_ms: (pe.registration_life_s * 1000.0).round() as u32,
+        reject_probability: pe.reject_probability,
+        cookie_max_calculations: pe.cookie_max_calculations,
+        cookie_max_time_s: pe.cookie_max_time_s,
+        keep_alive_interval: secs(s.calcapp.keep_alive_interval_s),
+        keep_alive_timeout: secs(s.calcapp.keep_alive_timeout_s),
+        registration_timeout: secs(s.asap.request_timeout_s),
+        max_registration_attempts: s.asap.max_request_retransmit.max(1),
+        hunt_retry_delay_max_s: s.asap.server_hunt_retry_delay_max_s,
+        registrars,
+    }
+}

@@ -1,0 +1,530 @@
+//! Heads up: this is the pool registrar of RFC 5351-5353 as the RSPSIM model implements it
+//! (rspsim-model.md §4): ASAP registration, deregistration, handle resolution, endpoint
+//! keep-alive monitoring and unreachability reports; ENRP presence, handle updates and
+//! handle-table synchronisation with the mentor and on checksum mismatch.
+//!
+//! Not implemented: takeover of a dead peer (§4.8) and takeover suggestion, because
+//! registrars do not fail in the scenarios poolsim supports; a peer that stops answering
+//! is forgotten (`peer_failures`). Rate limiting (§4.4, §4.6) is not implemented either.
+//!
+//! Per-PE timers (keep-alive transmission/timeout, lifetime of PEs learned over ENRP) live
+//! in the handlespace's timer storage; one engine timer is armed at the earliest of them,
+//! as the RSPLIB registrar does.
+
+use super::message::{Message, PeRecord};
+use super::{Ctx, Event, NodeId, secs};
+use crate::engine::rng::{self, Component, Purpose, StreamRng};
+use crate::engine::{EventId, SimDuration, SimTime};
+use crate::handlespace::{
+    Handlespace, HandlespaceConfig, PeId, PoolElement, PoolHandle, RegistrarId, Registration, TimerCode,
+};
+use rand::RngExt;
+use std::rc::Rc;
+
+/// The pool handle of the CalcApp pool.
+pub fn calcapp_pool() -> PoolHandle {
+    PoolHandle::new(b"CalcAppPool").expect("valid pool handle")
+}
+
+/// Transport data a registrar keeps per pool element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transports {
+    pub user: NodeId,
+    pub registrator: NodeId,
+}
+
+/// Registrar parameters (rspsim-model.md §4.1).
+#[derive(Clone, Debug)]
+pub struct RegistrarConfig {
+    pub max_handle_resolution_items: u32,
+    pub randomize_max_handle_resolution_items: bool,
+    pub max_increment: u32,
+    pub max_bad_pe_reports: u32,
+    pub endpoint_keep_alive_interval: SimDuration,
+    pub endpoint_keep_alive_timeout: SimDuration,
+    pub no_service_during_startup: bool,
+    pub mentor_discovery_timeout: SimDuration,
+    pub peer_heartbeat_cycle: SimDuration,
+    pub max_time_last_heard: SimDuration,
+    pub max_time_no_response: SimDuration,
+    pub handlespace: HandlespaceConfig,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    Startup,
+    MentorDiscovery,
+    Heartbeat,
+    /// The earliest per-PE timer of the handlespace.
+    Handlespace,
+    PeerLastHeard(u32),
+    PeerNoResponse(u32),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Not started: every packet is ignored.
+    Init,
+    /// Mentor discovery running.
+    Startup,
+    Running,
+}
+
+/// Registrar counters (rspsim-model.md §4.9), reset at the end of the warm-up.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RegistrarStats {
+    pub registrations: u64,
+    pub deregistrations: u64,
+    pub handle_resolutions: u64,
+    pub endpoint_unreachables: u64,
+    pub endpoint_keep_alives_sent: u64,
+    pub endpoint_keep_alive_acks: u64,
+    pub endpoint_keep_alive_timeouts: u64,
+    pub lifetime_expiries: u64,
+    pub handle_updates: u64,
+    pub requested_presences: u64,
+    pub handle_table_requests: u64,
+    pub startups_alone: u64,
+    pub startups_with_mentor: u64,
+    pub peer_failures: u64,
+}
+
+struct Peer {
+    node: NodeId,
+    id: Option<RegistrarId>,
+    last_heard: Option<EventId>,
+    no_response: Option<EventId>,
+    list_requested: bool,
+    table_sync_pending: bool,
+}
+
+pub struct Registrar {
+    index: u32,
+    pub node: NodeId,
+    pub id: RegistrarId,
+    config: Rc<RegistrarConfig>,
+    phase: Phase,
+    mentor: Option<usize>,
+    mentor_timer: Option<EventId>,
+    heartbeat: Option<EventId>,
+    pool: PoolHandle,
+    handlespace: Handlespace<Transports>,
+    /// Engine timer armed at the handlespace's earliest timer: (event, fires at [ns]).
+    handlespace_timer: Option<(EventId, u64)>,
+    peers: Vec<Peer>,
+    policy_rng: StreamRng,
+    scratch: Vec<PoolElement<Transports>>,
+    pub stats: RegistrarStats,
+}
+
+/// Distance in whole ms, rounded up: `ceil(1000 · delay[s])` on integer ns.
+fn distance_ms(delay: SimDuration) -> u32 {
+    delay.0.div_ceil(1_000_000).min(u32::MAX as u64) as u32
+}
+
+fn record_of(e: &PoolElement<Transports>) -> PeRecord {
+    PeRecord {
+        id: e.id,
+        home: e.home,
+        registration_life_ms: e.registration_life_ms,
+        user: e.transport.user,
+        registrator: e.transport.registrator,
+        settings: e.settings,
+    }
+}
+
+impl Registrar {
+    /// `peers` are the other registrars' nodes (the static peer list).
+    pub fn new(index: u32, node: NodeId, peers: Vec<NodeId>, config: Rc<RegistrarConfig>, seed: u64) -> Registrar {
+        let mut id_rng = rng::stream(seed, Component::Registrar, index as u64, Purpose::Identifier);
+        let id = RegistrarId(id_rng.random_range(1..=0x7FFF_FFFF));
+        Registrar {
+            index,
+            node,
+            id,
+            phase: Phase::Init,
+            mentor: None,
+            mentor_timer: None,
+            heartbeat: None,
+            pool: calcapp_pool(),
+            handlespace: Handlespace::new(config.handlespace),
+            handlespace_timer: None,
+            peers: peers
+                .into_iter()
+                .map(|node| Peer {
+                    node,
+                    id: None,
+                    last_heard: None,
+                    no_response: None,
+                    list_requested: false,
+                    table_sync_pending: false,
+                })
+                .collect(),
+            policy_rng: rng::stream(seed, Component::Registrar, index as u64, Purpose::PolicySelection),
+            scratch: Vec::new(),
+            stats: RegistrarStats::default(),
+            config,
+        }
+    }
+
+    /// Pool elements currently in this registrar's handlespace.
+    pub fn pool_elements(&self) -> usize {
+        self.handlespace.len()
+    }
+
+    /// Pool elements this registrar owns.
+    pub fn owned_pool_elements(&self) -> usize {
+        self.handlespace.owned_count(self.id)
+    }
+
+    fn in_startup_without_service(&self) -> bool {
+        self.phase == Phase::Startup && self.config.no_service_during_startup
+    }
+
+    fn timer(&self, t: Timer) -> Event {
+        Event::Registrar(self.index, t)
+    }
+
+    pub fn on_timer(&mut self, timer: Timer, ctx: &mut Ctx) {
+        match timer {
+            Timer::Startup => self.start(ctx),
+            Timer::MentorDiscovery => {
+                self.mentor_timer = None;
+                if self.phase == Phase::Startup {
+                    self.phase = Phase::Running;
+                    self.stats.startups_alone += 1;
+                }
+            }
+            Timer::Heartbeat => {
+                self.send_presence_to_all(false, ctx);
+                let t = self.timer(Timer::Heartbeat);
+                self.heartbeat = Some(ctx.schedule(self.config.peer_heartbeat_cycle, t));
+            }
+            Timer::Handlespace => {
+                self.handlespace_timer = None;
+                self.run_due_timers(ctx);
+            }
+            Timer::PeerLastHeard(i) => {
+                let peer = &mut self.peers[i as usize];
+                peer.last_heard = None;
+                let node = peer.node;
+                self.send_presence(node, true, ctx);
+                let t = self.timer(Timer::PeerNoResponse(i));
+                self.peers[i as usize].no_response = Some(ctx.schedule(self.config.max_time_no_response, t));
+            }
+            Timer::PeerNoResponse(i) => {
+                let peer = &mut self.peers[i as usize];
+                peer.no_response = None;
+                peer.id = None;
+                peer.table_sync_pending = false;
+                self.stats.peer_failures += 1;
+            }
+        }
+        self.sync_handlespace_timer(ctx);
+    }
+
+    fn start(&mut self, ctx: &mut Ctx) {
+        self.phase = Phase::Startup;
+        let t = self.timer(Timer::MentorDiscovery);
+        self.mentor_timer = Some(ctx.schedule(self.config.mentor_discovery_timeout, t));
+        self.send_presence_to_all(true, ctx);
+        let t = self.timer(Timer::Heartbeat);
+        self.heartbeat = Some(ctx.schedule(self.config.peer_heartbeat_cycle, t));
+    }
+
+    fn send_presence(&self, to: NodeId, reply_required: bool, ctx: &mut Ctx) {
+        let checksum = self.handlespace.ownership_checksum(self.id);
+        ctx.send(to, Message::Presence { sender: self.id, reply_required, checksum });
+    }
+
+    fn send_presence_to_all(&self, reply_required: bool, ctx: &mut Ctx) {
+        for p in &self.peers {
+            self.send_presence(p.node, reply_required, ctx);
+        }
+    }
+
+    fn send_update_to_peers(&self, add: bool, record: PeRecord, ctx: &mut Ctx) {
+        for p in self.peers.iter().filter(|p| p.id.is_some()) {
+            ctx.send(p.node, Message::HandleUpdate { sender: self.id, add, record });
+        }
+    }
+
+    pub fn on_message(&mut self, from: NodeId, sent: SimTime, msg: Message, ctx: &mut Ctx) {
+        if self.phase == Phase::Init {
+            return;
+        }
+        match msg {
+            Message::Registration { record } => self.on_registration(from, sent, record, ctx),
+            Message::Deregistration { pe } => self.on_deregistration(from, pe, ctx),
+            Message::HandleResolution => self.on_handle_resolution(from, ctx),
+            Message::EndpointKeepAliveAck { pe } => {
+                self.stats.endpoint_keep_alive_acks += 1;
+                let waiting = self
+                    .handlespace
+                    .get(&self.pool, pe)
+                    .is_some_and(|e| matches!(e.timer, Some((TimerCode::KeepAliveTimeout, _))));
+                if waiting {
+                    let at = ctx.now + self.config.endpoint_keep_alive_interval;
+                    self.handlespace.set_timer(&self.pool, pe, TimerCode::KeepAliveTransmission, at.0);
+                }
+            }
+            Message::EndpointUnreachable { pe } => {
+                self.stats.endpoint_unreachables += 1;
+                if let Some(reports) = self.handlespace.report_unreachable(&self.pool, pe)
+                    && reports >= self.config.max_bad_pe_reports
+                {
+                    self.remove(pe, true, ctx);
+                }
+            }
+            Message::Presence { sender, reply_required, checksum } => {
+                self.on_presence(from, sender, reply_required, checksum, ctx)
+            }
+            Message::ListRequest { .. } => ctx.send(from, Message::ListResponse { sender: self.id }),
+            Message::ListResponse { .. } => {}
+            Message::HandleTableRequest { own_children_only, .. } => {
+                let records = if own_children_only {
+                    self.handlespace
+                        .owned_by(self.id)
+                        .filter_map(|(h, id)| self.handlespace.get(&h, id).map(record_of))
+                        .collect()
+                } else {
+                    self.handlespace.pool_elements().map(|(_, e)| record_of(e)).collect()
+                };
+                ctx.send(from, Message::HandleTableResponse { sender: self.id, records });
+            }
+            Message::HandleTableResponse { records, .. } => self.on_handle_table(from, records, ctx),
+            Message::HandleUpdate { add, record, .. } => self.on_handle_update(sent, add, record, ctx),
+            _ => {}
+        }
+        self.sync_handlespace_timer(ctx);
+    }
+
+    fn on_registration(&mut self, from: NodeId, sent: SimTime, mut record: PeRecord, ctx: &mut Ctx) {
+        self.stats.registrations += 1;
+        let pe = record.id;
+        if self.in_startup_without_service() {
+            ctx.send(from, Message::RegistrationResponse { pe, reject: true, error: 0 });
+            return;
+        }
+        record.home = self.id;
+        record.settings.distance = distance_ms(ctx.now.since(sent));
+        let reg = Registration {
+            id: pe,
+            home: self.id,
+            registration_life_ms: record.registration_life_ms,
+            settings: record.settings,
+            transport: Transports { user: record.user, registrator: record.registrator },
+        };
+        match self.handlespace.register(&self.pool, reg, ctx.now.0) {
+            Ok(_) => {
+                let stored = record_of(self.handlespace.get(&self.pool, pe).expect("just registered"));
+                self.send_update_to_peers(true, stored, ctx);
+                let timer = self.handlespace.get(&self.pool, pe).and_then(|e| e.timer);
+                if matches!(timer, None | Some((TimerCode::Expiry, _))) {
+                    let at = ctx.now + self.config.endpoint_keep_alive_interval;
+                    self.handlespace.set_timer(&self.pool, pe, TimerCode::KeepAliveTransmission, at.0);
+                }
+                ctx.send(from, Message::RegistrationResponse { pe, reject: false, error: 0 });
+            }
+            // An error answer is a reject here, so that a PE retries after the hunt delay
+            // rather than re-sending at once forever (the reference re-sends immediately).
+            Err(e) => ctx.send(from, Message::RegistrationResponse { pe, reject: true, error: e.code() }),
+        }
+    }
+
+    fn on_deregistration(&mut self, from: NodeId, pe: PeId, ctx: &mut Ctx) {
+        self.stats.deregistrations += 1;
+        if self.handlespace.get(&self.pool, pe).is_some() {
+            self.handlespace.set_home(&self.pool, pe, self.id);
+            self.remove(pe, true, ctx);
+        }
+        ctx.send(from, Message::DeregistrationResponse { pe });
+    }
+
+    /// Removes a PE; tells the peers if `announce` and this registrar owns it.
+    fn remove(&mut self, pe: PeId, announce: bool, ctx: &mut Ctx) {
+        if let Some(e) = self.handlespace.deregister(&self.pool, pe)
+            && announce
+            && e.home == self.id
+        {
+            self.send_update_to_peers(false, record_of(&e), ctx);
+        }
+    }
+
+    fn on_handle_resolution(&mut self, from: NodeId, ctx: &mut Ctx) {
+        self.stats.handle_resolutions += 1;
+        if self.in_startup_without_service() {
+            ctx.send(from, Message::HandleResolutionResponse { items: Vec::new(), reject: true });
+            return;
+        }
+        let mut n = self.config.max_handle_resolution_items as usize;
+        if self.config.randomize_max_handle_resolution_items {
+            let m = self.handlespace.pool_len(&self.pool).min(n + 1);
+            let m = if m > 1 { m - 1 } else { 1 };
+            n = self.policy_rng.random_range(1..=m);
+        }
+        self.scratch.clear();
+        // An unknown pool or all-zero weights answer an empty list, never a crash (Q6).
+        let _ = self.handlespace.handle_resolution(
+            &self.pool,
+            n,
+            self.config.max_increment,
+            &mut self.policy_rng,
+            &mut self.scratch,
+        );
+        let items = self.scratch.iter().map(record_of).collect();
+        ctx.send(from, Message::HandleResolutionResponse { items, reject: false });
+    }
+
+    fn on_presence(&mut self, from: NodeId, sender: RegistrarId, reply_required: bool, checksum: u16, ctx: &mut Ctx) {
+        let Some(i) = self.peers.iter().position(|p| p.node == from) else { return };
+        let is_new = self.peers[i].id.is_none();
+        self.peers[i].id = Some(sender);
+        let mut no_response = self.peers[i].no_response.take();
+        ctx.cancel(&mut no_response);
+        let mut last_heard = self.peers[i].last_heard.take();
+        ctx.restart(&mut last_heard, self.config.max_time_last_heard, self.timer(Timer::PeerLastHeard(i as u32)));
+        self.peers[i].last_heard = last_heard;
+        if reply_required {
+            self.stats.requested_presences += 1;
+            self.send_presence(from, false, ctx);
+        } else if is_new {
+            self.send_presence(from, false, ctx);
+        }
+        if self.phase == Phase::Startup && self.mentor.is_none() && !self.peers[i].table_sync_pending {
+            self.mentor = Some(i);
+            self.request_table(i, ctx);
+        } else if !self.peers[i].table_sync_pending && self.handlespace.ownership_checksum(sender) != checksum {
+            self.request_table(i, ctx);
+        }
+        if !self.peers[i].list_requested {
+            self.peers[i].list_requested = true;
+            ctx.send(from, Message::ListRequest { sender: self.id });
+        }
+    }
+
+    fn request_table(&mut self, i: usize, ctx: &mut Ctx) {
+        self.peers[i].table_sync_pending = true;
+        self.stats.handle_table_requests += 1;
+        ctx.send(self.peers[i].node, Message::HandleTableRequest { sender: self.id, own_children_only: true });
+    }
+
+    fn on_handle_table(&mut self, from: NodeId, records: Vec<PeRecord>, ctx: &mut Ctx) {
+        for record in records {
+            if self.learn(record, ctx.now).is_some() {
+                let code = if record.home == self.id { TimerCode::KeepAliveTransmission } else { TimerCode::Expiry };
+                let delay = if code == TimerCode::Expiry {
+                    self.lifetime(record.id)
+                } else {
+                    self.config.endpoint_keep_alive_interval
+                };
+                self.handlespace.set_timer(&self.pool, record.id, code, (ctx.now + delay).0);
+            }
+        }
+        let Some(i) = self.peers.iter().position(|p| p.node == from) else { return };
+        self.peers[i].table_sync_pending = false;
+        if self.phase == Phase::Startup && self.mentor == Some(i) {
+            self.phase = Phase::Running;
+            self.stats.startups_with_mentor += 1;
+            ctx.cancel(&mut self.mentor_timer);
+        }
+    }
+
+    fn on_handle_update(&mut self, sent: SimTime, add: bool, mut record: PeRecord, ctx: &mut Ctx) {
+        self.stats.handle_updates += 1;
+        if record.home == self.id {
+            return; // updates about our own PEs are ignored
+        }
+        if !add {
+            self.handlespace.deregister(&self.pool, record.id);
+            return;
+        }
+        record.settings.distance = record.settings.distance.saturating_add(distance_ms(ctx.now.since(sent)));
+        if self.learn(record, ctx.now).is_some() {
+            let at = ctx.now + self.lifetime(record.id);
+            self.handlespace.set_timer(&self.pool, record.id, TimerCode::Expiry, at.0);
+        }
+    }
+
+    /// Adds or updates a PE learned from a peer, keeping the sender's home.
+    fn learn(&mut self, record: PeRecord, now: SimTime) -> Option<()> {
+        let reg = Registration {
+            id: record.id,
+            home: record.home,
+            registration_life_ms: record.registration_life_ms,
+            settings: record.settings,
+            transport: Transports { user: record.user, registrator: record.registrator },
+        };
+        self.handlespace.register(&self.pool, reg, now.0).ok().map(|_| ())
+    }
+
+    /// Lifetime of a PE entry: its stored registration life (quirk Q2 applies).
+    fn lifetime(&self, pe: PeId) -> SimDuration {
+        let ms = self.handlespace.get(&self.pool, pe).map_or(0, |e| e.registration_life_ms);
+        SimDuration::from_millis(ms as u64)
+    }
+
+    fn run_due_timers(&mut self, ctx: &mut Ctx) {
+        while let Some(due) = self.handlespace.pop_due_timer(ctx.now.0) {
+            match due.code {
+                TimerCode::KeepAliveTransmission => {
+                    let Some(e) = self.handlespace.get(&due.handle, due.id) else { continue };
+                    let to = e.transport.registrator;
+                    self.stats.endpoint_keep_alives_sent += 1;
+                    ctx.send(to, Message::EndpointKeepAlive { pe: due.id, home: false });
+                    let at = ctx.now + self.config.endpoint_keep_alive_timeout;
+                    self.handlespace.set_timer(&due.handle, due.id, TimerCode::KeepAliveTimeout, at.0);
+                }
+                TimerCode::KeepAliveTimeout => {
+                    self.stats.endpoint_keep_alive_timeouts += 1;
+                    self.remove(due.id, true, ctx);
+                }
+                TimerCode::Expiry => {
+                    self.stats.lifetime_expiries += 1;
+                    self.handlespace.deregister(&due.handle, due.id);
+                }
+            }
+        }
+    }
+
+    /// Keeps the one engine timer armed at the handlespace's earliest timer.
+    fn sync_handlespace_timer(&mut self, ctx: &mut Ctx) {
+        let next = self.handlespace.next_timer_at();
+        if self.handlespace_timer.map(|(_, at)| at) == next {
+            return;
+        }
+        if let Some((id, _)) = self.handlespace_timer.take() {
+            ctx.cancel(&mut Some(id));
+        }
+        if let Some(at) = next {
+            let event = ctx.schedule(SimTime(at).since(ctx.now), self.timer(Timer::Handlespace));
+            self.handlespace_timer = Some((event, at));
+        }
+    }
+
+    pub fn reset_statistics(&mut self) {
+        self.stats = RegistrarStats::default();
+    }
+}
+
+/// Registrar configuration from the scenario.
+pub fn config_from(s: &crate::scenario::Scenario) -> RegistrarConfig {
+    let r = &s.registrars;
+    RegistrarConfig {
+        max_handle_resolution_items: r.max_handle_resolution_items,
+        randomize_max_handle_resolution_items: r.randomize_max_handle_resolution_items,
+        max_increment: r.max_increment,
+        max_bad_pe_reports: r.max_bad_pe_reports,
+        endpoint_keep_alive_interval: secs(r.endpoint_keep_alive_interval_s),
+        endpoint_keep_alive_timeout: secs(r.endpoint_keep_alive_timeout_s),
+        no_service_during_startup: r.no_service_during_startup,
+        mentor_discovery_timeout: secs(r.mentor_discovery_timeout_s),
+        peer_heartbeat_cycle: secs(r.peer_heartbeat_cycle_s),
+        max_time_last_heard: secs(r.max_time_last_heard_s),
+        max_time_no_response: secs(r.max_time_no_response_s),
+        handlespace: HandlespaceConfig {
+            double_update: s.handlespace.double_update,
+            keep_first_registration_life: s.handlespace.keep_first_registration_life,
+        },
+    }
+}

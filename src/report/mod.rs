@@ -1,0 +1,79 @@
+//! Reporting: the result of one run as JSON or a readable table, statistics over
+//! replications, CSV tables and SVG plots.
+
+use crate::model::{self, Metrics};
+use crate::scenario::Scenario;
+use serde::Serialize;
+use std::fmt::Write;
+use std::time::Instant;
+
+/// `run` section of a report.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunInfo {
+    /// Events executed.
+    pub events: u64,
+    /// Simulated time [s].
+    pub sim_time_s: f64,
+    /// Wall-clock time of the simulation [s]; the only field that varies between reruns.
+    pub wall_s: f64,
+    /// Hash over the ordered event trace (hex).
+    pub fingerprint: String,
+}
+
+/// Everything `poolsim run --json` prints.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub scenario: Scenario,
+    pub metrics: Metrics,
+    pub run: RunInfo,
+}
+
+/// Runs a scenario and collects the report.
+pub fn run_report(s: &Scenario) -> RunReport {
+    let start = Instant::now();
+    let out = model::run(s);
+    RunReport {
+        scenario: s.resolve(),
+        metrics: out.metrics,
+        run: RunInfo {
+            events: out.events,
+            sim_time_s: out.sim_time_s,
+            wall_s: start.elapsed().as_secs_f64(),
+            fingerprint: out.fingerprint.hex(),
+        },
+    }
+}
+
+/// A readable two-column table of a report.
+pub fn table(r: &RunReport) -> String {
+    let mut t = String::new();
+    let s = &r.scenario;
+    let _ = writeln!(
+        t,
+        "scenario: {} PEs x {:.0} calc/s, {} PUs, {} registrar(s), policy {}, θ = {}, r = {}, S = {:.3e} calc, seed {}",
+        s.pool_elements.count,
+        s.pool_elements.capacity,
+        s.pool_user_count(),
+        s.registrars.count,
+        s.pool_elements.policy,
+        s.workload.target_utilization,
+        s.workload.pu_pe_ratio,
+        s.workload.job_size,
+        s.seed
+    );
+    let _ = writeln!(t, "window:   {} s warm-up, {} s measured\n", s.warmup_s, s.duration_s);
+    for (name, value) in r.metrics.fields() {
+        let shown = if value.fract() == 0.0 && value.abs() < 1e15 { format!("{value:.0}") } else { format!("{value:.6}") };
+        let _ = writeln!(t, "  {name:<24} {shown:>16}");
+    }
+    let _ = writeln!(
+        t,
+        "\nrun:      {} events, {:.0} s simulated, {:.3} s wall ({:.2} M events/s), fingerprint {}",
+        r.run.events,
+        r.run.sim_time_s,
+        r.run.wall_s,
+        r.run.events as f64 / r.run.wall_s / 1e6,
+        r.run.fingerprint
+    );
+    t
+}

@@ -1,0 +1,502 @@
+//! Scenario files: JSON, every key optional with the RSPSIM tool-chain default
+//! (rspsim-model.md §9.2), unknown keys rejected. [`load`] reads a file (or the built-in
+//! default), applies `--set` overrides by dotted path, checks types and ranges and names
+//! the offending key in every error. [`Scenario::resolve`] fills in the auto-parameters.
+
+mod auto;
+mod overrides;
+
+pub use auto::Auto;
+pub use overrides::{apply_override, parse_override};
+
+use crate::handlespace::{PolicyType, U32MAX};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A bad scenario: every message names the key (dotted path) and what is allowed.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{file}: cannot read: {source}")]
+    Read { file: String, source: std::io::Error },
+    #[error("{file}: malformed JSON: {source}")]
+    Syntax { file: String, source: serde_json::Error },
+    #[error("`{key}`: {message}")]
+    Invalid { key: String, message: String },
+}
+
+impl ScenarioError {
+    pub fn invalid(key: &str, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::Invalid { key: key.to_string(), message: message.into() }
+    }
+}
+
+/// One simulation run.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Scenario {
+    /// Run seed; every random stream derives from it.
+    pub seed: u64,
+    /// Statistics are reset at this time [s] (end of warm-up).
+    pub warmup_s: f64,
+    /// Measured time after the warm-up [s].
+    pub duration_s: f64,
+    pub workload: Workload,
+    pub pool_elements: PoolElements,
+    pub pool_users: PoolUsers,
+    pub registrars: Registrars,
+    pub asap: Asap,
+    pub calcapp: CalcApp,
+    pub network: Network,
+    pub handlespace: HandlespaceQuirks,
+}
+
+/// Workload descriptors of the policy papers (rspsim-model.md §9.1).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Workload {
+    /// θ: offered load / total nominal capacity.
+    pub target_utilization: f64,
+    /// r: pool users per pool element.
+    pub pu_pe_ratio: f64,
+    /// S: mean job size [calculations], exponentially distributed.
+    pub job_size: f64,
+    /// Mean job inter-arrival time per pool user [s], exponential; auto = max(1, r)·S / (θ·C).
+    pub job_interval: Auto<f64>,
+}
+
+/// Heterogeneous capacities (rspsim-model.md §9.3); the mean stays `pool_elements.capacity`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CapacityDistribution {
+    /// Every PE has capacity C.
+    #[default]
+    Identity,
+    /// round(λ·n) fast PEs with γ times the capacity of the slow ones, total n·C.
+    FastServers { gamma: f64, lambda: f64 },
+    /// Linearly increasing capacities from C / (1 + (γ-1)/n), total n·C.
+    Linear { gamma: f64 },
+    /// Uniform(min, γ·min) per PE with min = C / (1 + (γ-1)/2).
+    Uniform { gamma: f64 },
+    /// Normal(C, γ·C) per PE, redrawn until >= 0.
+    Truncnormal { gamma: f64 },
+    /// Explicit capacities [calculations/s], one per PE.
+    List { capacities: Vec<f64> },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolElements {
+    pub count: u32,
+    /// C: nominal (mean) capacity [calculations/s].
+    pub capacity: f64,
+    pub capacity_distribution: CapacityDistribution,
+    /// MaxJobs = round(capacity / this), unless `max_jobs` > 0 [calculations/s].
+    pub min_capacity_per_job: f64,
+    /// Maximum concurrent jobs; 0 = derive from `min_capacity_per_job`.
+    pub max_jobs: u32,
+    pub policy: PolicyType,
+    /// Policy weight; auto = capacity (WeightedRoundRobin: capacity / 1e5, at least 1).
+    pub weight: Auto<f64>,
+    /// Load degradation as a fraction 0..1; auto = 1 / MaxJobs.
+    pub load_degradation: Auto<f64>,
+    /// Load penalty per ms of distance, fraction 0..1.
+    pub load_dpf: f64,
+    /// Weight penalty per ms of distance, fraction 0..1.
+    pub weight_dpf: f64,
+    /// Minimum load change that triggers a re-registration (fraction 0..1).
+    pub update_threshold: f64,
+    pub reregister_immediately: bool,
+    pub registration_life_s: f64,
+    /// Probability of rejecting an otherwise acceptable request.
+    pub reject_probability: f64,
+    /// Cookie after this many calculations since the last one.
+    pub cookie_max_calculations: f64,
+    /// Cookie at the latest this long after the last one [s].
+    pub cookie_max_time_s: f64,
+    /// Start time [s].
+    pub start_s: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolUsers {
+    /// Number of pool users; auto = round(r · #PEs).
+    pub count: Auto<u32>,
+    /// Start time [s]; the first job arrives one interval later.
+    pub start_s: f64,
+    /// Retry after a reject after uniform(0, this) [s].
+    pub job_retry_delay_max_s: f64,
+    /// Wait after "no pool element available" [s].
+    pub handle_resolution_retry_delay_s: f64,
+    /// PU cache lifetime [s]; 0 = an answer is used for one selection only.
+    pub stale_cache_s: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Registrars {
+    pub count: u32,
+    /// First registrar's start time [s]; registrar j starts 10 s·j later.
+    pub start_s: f64,
+    /// Pool elements returned per handle resolution (1..128).
+    pub max_handle_resolution_items: u32,
+    /// Draw the number of items per handle resolution (rspsim-model.md §4.4).
+    pub randomize_max_handle_resolution_items: bool,
+    /// How many returned PEs advance their selection state; 0 = policy default.
+    pub max_increment: u32,
+    /// Endpoint-unreachable reports before a PE is removed.
+    pub max_bad_pe_reports: u32,
+    pub endpoint_keep_alive_interval_s: f64,
+    pub endpoint_keep_alive_timeout_s: f64,
+    /// Reject registrations and handle resolutions during the startup phase.
+    pub no_service_during_startup: bool,
+    pub mentor_discovery_timeout_s: f64,
+    pub peer_heartbeat_cycle_s: f64,
+    pub max_time_last_heard_s: f64,
+    pub max_time_no_response_s: f64,
+}
+
+/// ASAP timers of pool elements and pool users.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Asap {
+    /// Registration / handle-resolution timeout [s].
+    pub request_timeout_s: f64,
+    /// Retransmissions before hunting another registrar.
+    pub max_request_retransmit: u32,
+    /// Wait uniform(0, this) after a registrar's reject [s].
+    pub server_hunt_retry_delay_max_s: f64,
+}
+
+/// CalcApp session protocol timers.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CalcApp {
+    pub keep_alive_interval_s: f64,
+    pub keep_alive_timeout_s: f64,
+    /// Wait for ACCEPT/REJECT [s]; auto = the keep-alive timeout.
+    pub request_timeout_s: Auto<f64>,
+}
+
+/// How each component's LAN access delay d is drawn.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DelayDistribution {
+    /// d = lan_delay_ms for every component.
+    #[default]
+    Identity,
+    /// d ~ uniform(lan_delay_ms / 2, 3 · lan_delay_ms / 2) per component.
+    Uniform,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Network {
+    /// One-way delay between two components of the LAN [ms].
+    pub lan_delay_ms: f64,
+    pub lan_delay_distribution: DelayDistribution,
+}
+
+/// Reference quirks of the handlespace (rsplib-handlespace.md §10).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HandlespaceQuirks {
+    /// Q1: update hook on selection and on re-link (reference); false = once (RFC).
+    pub double_update: bool,
+    /// Q2: registration life never updated by re-registrations (reference).
+    pub keep_first_registration_life: bool,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            seed: 1,
+            warmup_s: 900.0,
+            duration_s: 7200.0,
+            workload: Workload::default(),
+            pool_elements: PoolElements::default(),
+            pool_users: PoolUsers::default(),
+            registrars: Registrars::default(),
+            asap: Asap::default(),
+            calcapp: CalcApp::default(),
+            network: Network::default(),
+            handlespace: HandlespaceQuirks::default(),
+        }
+    }
+}
+
+impl Default for Workload {
+    fn default() -> Self {
+        Workload { target_utilization: 0.8, pu_pe_ratio: 10.0, job_size: 1e7, job_interval: Auto::Auto }
+    }
+}
+
+impl Default for PoolElements {
+    fn default() -> Self {
+        PoolElements {
+            count: 10,
+            capacity: 1e6,
+            capacity_distribution: CapacityDistribution::Identity,
+            min_capacity_per_job: 1e4,
+            max_jobs: 0,
+            policy: PolicyType::LeastUsed,
+            weight: Auto::Auto,
+            load_degradation: Auto::Auto,
+            load_dpf: 0.0,
+            weight_dpf: 0.0,
+            update_threshold: 0.0,
+            reregister_immediately: true,
+            registration_life_s: 300.0,
+            reject_probability: 0.0,
+            cookie_max_calculations: 1e7,
+            cookie_max_time_s: 100.0 * 86400.0,
+            start_s: 300.0,
+        }
+    }
+}
+
+impl Default for PoolUsers {
+    fn default() -> Self {
+        PoolUsers {
+            count: Auto::Auto,
+            start_s: 600.0,
+            job_retry_delay_max_s: 0.2,
+            handle_resolution_retry_delay_s: 30.0,
+            stale_cache_s: 0.0,
+        }
+    }
+}
+
+impl Default for Registrars {
+    fn default() -> Self {
+        Registrars {
+            count: 1,
+            start_s: 10.0,
+            max_handle_resolution_items: 1,
+            randomize_max_handle_resolution_items: false,
+            max_increment: 0,
+            max_bad_pe_reports: 1_000_000_000,
+            endpoint_keep_alive_interval_s: 50.0,
+            endpoint_keep_alive_timeout_s: 50.0,
+            no_service_during_startup: true,
+            mentor_discovery_timeout_s: 30.0,
+            peer_heartbeat_cycle_s: 30.0,
+            max_time_last_heard_s: 61.0,
+            max_time_no_response_s: 5.0,
+        }
+    }
+}
+
+impl Default for Asap {
+    fn default() -> Self {
+        Asap { request_timeout_s: 5.0, max_request_retransmit: 3, server_hunt_retry_delay_max_s: 0.2 }
+    }
+}
+
+impl Default for CalcApp {
+    fn default() -> Self {
+        CalcApp { keep_alive_interval_s: 50.0, keep_alive_timeout_s: 50.0, request_timeout_s: Auto::Auto }
+    }
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network { lan_delay_ms: 0.0, lan_delay_distribution: DelayDistribution::Identity }
+    }
+}
+
+impl Default for HandlespaceQuirks {
+    fn default() -> Self {
+        HandlespaceQuirks { double_update: true, keep_first_registration_life: true }
+    }
+}
+
+/// Name used for the built-in default scenario in messages.
+pub const DEFAULT_SCENARIO_NAME: &str = "<built-in default>";
+
+/// Reads a scenario file (or the default when `None`), applies `KEY=VALUE` overrides,
+/// type-checks and validates it. Auto-parameters are left for [`Scenario::resolve`].
+pub fn load(file: Option<&Path>, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let mut value = read_json(file)?;
+    for ov in overrides {
+        let (key, v) = parse_override(ov)?;
+        apply_override(&mut value, &key, v)?;
+    }
+    from_value(value)
+}
+
+/// Parses a JSON file into a value (`{}` for the built-in default).
+pub fn read_json(file: Option<&Path>) -> Result<serde_json::Value, ScenarioError> {
+    let Some(path) = file else { return Ok(serde_json::Value::Object(Default::default())) };
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { file: name.clone(), source })?;
+    serde_json::from_str(&text).map_err(|source| ScenarioError::Syntax { file: name, source })
+}
+
+/// Deserialises and validates a scenario from a JSON value; errors name the dotted key.
+pub fn from_value(value: serde_json::Value) -> Result<Scenario, ScenarioError> {
+    let scenario: Scenario = serde_path_to_error::deserialize(value).map_err(|e| {
+        let key = e.path().to_string();
+        let key = if key == "." { "<top level>".to_string() } else { key };
+        ScenarioError::Invalid { key, message: e.into_inner().to_string() }
+    })?;
+    scenario.validate()?;
+    Ok(scenario)
+}
+
+fn check(ok: bool, key: &str, allowed: &str, value: impl std::fmt::Display) -> Result<(), ScenarioError> {
+    if ok { Ok(()) } else { Err(ScenarioError::invalid(key, format!("{value} is out of range; allowed: {allowed}"))) }
+}
+
+fn positive(v: f64, key: &str) -> Result<(), ScenarioError> {
+    check(v.is_finite() && v > 0.0, key, "a number > 0", v)
+}
+
+fn non_negative(v: f64, key: &str) -> Result<(), ScenarioError> {
+    check(v.is_finite() && v >= 0.0, key, "a number >= 0", v)
+}
+
+fn fraction(v: f64, key: &str) -> Result<(), ScenarioError> {
+    check((0.0..=1.0).contains(&v), key, "a number from 0 to 1", v)
+}
+
+impl Scenario {
+    /// Range checks of every key.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        non_negative(self.warmup_s, "warmup_s")?;
+        positive(self.duration_s, "duration_s")?;
+        let w = &self.workload;
+        positive(w.target_utilization, "workload.target_utilization")?;
+        positive(w.pu_pe_ratio, "workload.pu_pe_ratio")?;
+        positive(w.job_size, "workload.job_size")?;
+        if let Auto::Value(v) = w.job_interval {
+            positive(v, "workload.job_interval")?;
+        }
+        let pe = &self.pool_elements;
+        check(pe.count >= 1, "pool_elements.count", "an integer >= 1", pe.count)?;
+        check(pe.capacity.is_finite() && pe.capacity >= 1.0, "pool_elements.capacity", "a number >= 1", pe.capacity)?;
+        non_negative(pe.min_capacity_per_job, "pool_elements.min_capacity_per_job")?;
+        if pe.max_jobs == 0 && pe.min_capacity_per_job < 1.0 {
+            return Err(ScenarioError::invalid(
+                "pool_elements.min_capacity_per_job",
+                format!("{} is out of range; allowed: a number >= 1 when pool_elements.max_jobs is 0", pe.min_capacity_per_job),
+            ));
+        }
+        if let Auto::Value(v) = pe.weight {
+            check((0.0..=U32MAX as f64).contains(&v), "pool_elements.weight", "0 to 4294967295 or \"auto\"", v)?;
+        }
+        if let Auto::Value(v) = pe.load_degradation {
+            fraction(v, "pool_elements.load_degradation")?;
+        }
+        fraction(pe.load_dpf, "pool_elements.load_dpf")?;
+        fraction(pe.weight_dpf, "pool_elements.weight_dpf")?;
+        fraction(pe.update_threshold, "pool_elements.update_threshold")?;
+        check(
+            pe.registration_life_s.is_finite() && pe.registration_life_s >= 0.001 && pe.registration_life_s * 1000.0 <= U32MAX as f64,
+            "pool_elements.registration_life_s",
+            "0.001 to 4294967.295",
+            pe.registration_life_s,
+        )?;
+        fraction(pe.reject_probability, "pool_elements.reject_probability")?;
+        positive(pe.cookie_max_calculations, "pool_elements.cookie_max_calculations")?;
+        positive(pe.cookie_max_time_s, "pool_elements.cookie_max_time_s")?;
+        non_negative(pe.start_s, "pool_elements.start_s")?;
+        self.validate_capacity_distribution()?;
+        let pu = &self.pool_users;
+        non_negative(pu.start_s, "pool_users.start_s")?;
+        non_negative(pu.job_retry_delay_max_s, "pool_users.job_retry_delay_max_s")?;
+        non_negative(pu.handle_resolution_retry_delay_s, "pool_users.handle_resolution_retry_delay_s")?;
+        non_negative(pu.stale_cache_s, "pool_users.stale_cache_s")?;
+        let pr = &self.registrars;
+        check((1..=1000).contains(&pr.count), "registrars.count", "an integer from 1 to 1000", pr.count)?;
+        non_negative(pr.start_s, "registrars.start_s")?;
+        check(
+            (1..=128).contains(&pr.max_handle_resolution_items),
+            "registrars.max_handle_resolution_items",
+            "an integer from 1 to 128",
+            pr.max_handle_resolution_items,
+        )?;
+        check(pr.max_bad_pe_reports >= 1, "registrars.max_bad_pe_reports", "an integer >= 1", pr.max_bad_pe_reports)?;
+        positive(pr.endpoint_keep_alive_interval_s, "registrars.endpoint_keep_alive_interval_s")?;
+        positive(pr.endpoint_keep_alive_timeout_s, "registrars.endpoint_keep_alive_timeout_s")?;
+        non_negative(pr.mentor_discovery_timeout_s, "registrars.mentor_discovery_timeout_s")?;
+        positive(pr.peer_heartbeat_cycle_s, "registrars.peer_heartbeat_cycle_s")?;
+        positive(pr.max_time_last_heard_s, "registrars.max_time_last_heard_s")?;
+        positive(pr.max_time_no_response_s, "registrars.max_time_no_response_s")?;
+        positive(self.asap.request_timeout_s, "asap.request_timeout_s")?;
+        non_negative(self.asap.server_hunt_retry_delay_max_s, "asap.server_hunt_retry_delay_max_s")?;
+        positive(self.calcapp.keep_alive_interval_s, "calcapp.keep_alive_interval_s")?;
+        positive(self.calcapp.keep_alive_timeout_s, "calcapp.keep_alive_timeout_s")?;
+        if let Auto::Value(v) = self.calcapp.request_timeout_s {
+            positive(v, "calcapp.request_timeout_s")?;
+        }
+        non_negative(self.network.lan_delay_ms, "network.lan_delay_ms")?;
+        Ok(())
+    }
+
+    fn validate_capacity_distribution(&self) -> Result<(), ScenarioError> {
+        let key = "pool_elements.capacity_distribution";
+        match &self.pool_elements.capacity_distribution {
+            CapacityDistribution::Identity => Ok(()),
+            CapacityDistribution::FastServers { gamma, lambda } => {
+                check(*gamma >= 1.0, &format!("{key}.gamma"), "a number >= 1", gamma)?;
+                fraction(*lambda, &format!("{key}.lambda"))
+            }
+            CapacityDistribution::Linear { gamma } | CapacityDistribution::Uniform { gamma } => {
+                check(*gamma >= 1.0, &format!("{key}.gamma"), "a number >= 1", gamma)
+            }
+            CapacityDistribution::Truncnormal { gamma } => non_negative(*gamma, &format!("{key}.gamma")),
+            CapacityDistribution::List { capacities } => {
+                let n = self.pool_elements.count as usize;
+                if capacities.len() != n {
+                    return Err(ScenarioError::invalid(
+                        &format!("{key}.capacities"),
+                        format!("has {} entries; allowed: exactly pool_elements.count = {n}", capacities.len()),
+                    ));
+                }
+                for (i, c) in capacities.iter().enumerate() {
+                    check(c.is_finite() && *c >= 1.0, &format!("{key}.capacities[{i}]"), "a number >= 1", c)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Number of pool users: explicit, or round(r · #PEs).
+    pub fn pool_user_count(&self) -> u32 {
+        self.pool_users
+            .count
+            .or_else(|| (self.workload.pu_pe_ratio * self.pool_elements.count as f64).round() as u32)
+    }
+
+    /// Mean job interval [s]: explicit, or max(1, r)·S / (θ·C) (rspsim-model.md §9.1).
+    pub fn job_interval_s(&self) -> f64 {
+        let w = &self.workload;
+        w.job_interval.or_else(|| {
+            w.pu_pe_ratio.max(1.0) * w.job_size / (w.target_utilization * self.pool_elements.capacity)
+        })
+    }
+
+    /// CalcApp request timeout [s]: explicit, or the keep-alive timeout.
+    pub fn request_timeout_s(&self) -> f64 {
+        self.calcapp.request_timeout_s.or_else(|| self.calcapp.keep_alive_timeout_s)
+    }
+
+    /// The scenario with every scenario-level auto-parameter filled in. Per-PE values
+    /// (weight, load degradation: they depend on each PE's capacity) stay "auto".
+    pub fn resolve(&self) -> Scenario {
+        let mut s = self.clone();
+        s.workload.job_interval = Auto::Value(self.job_interval_s());
+        s.pool_users.count = Auto::Value(self.pool_user_count());
+        s.calcapp.request_timeout_s = Auto::Value(self.request_timeout_s());
+        s
+    }
+
+    /// Simulated end of the measurement window [s].
+    pub fn end_s(&self) -> f64 {
+        self.warmup_s + self.duration_s
+    }
+}
+
+#[cfg(test)]
+mod test;
