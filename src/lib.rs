@@ -11,6 +11,6 @@
 
 pub mod engine;
 pub mod handlespace;
-pub mod scenario;
 pub mod model;
 pub mod report;
+pub mod scenario;

@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "poolsim", version, about = "Deterministic discrete-event simulator of RSerPool computing pools")]
+#[command(
+    name = "poolsim",
+    version,
+    about = "Deterministic discrete-event simulator of RSerPool computing pools"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -81,7 +85,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 write!(out, "{}", report::table(&result))?;
             }
         }
-        Command::Scenario { command: ScenarioCommand::Show { scenario } } => {
+        Command::Scenario {
+            command: ScenarioCommand::Show { scenario },
+        } => {
             let s = scenario.load()?;
             writeln!(out, "{}", serde_json::to_string_pretty(&s.resolve())?)?;
         }

@@ -47,7 +47,11 @@ pub struct EventQueue<E> {
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), next_id: 0, cancelled: FxHashSet::default() }
+        EventQueue {
+            heap: BinaryHeap::new(),
+            next_id: 0,
+            cancelled: FxHashSet::default(),
+        }
     }
 }
 
@@ -118,6 +122,9 @@ mod test {
         q.cancel(c);
         assert_eq!(q.pop().map(|(t, _, e)| (t, e)), Some((SimTime(2), 'b')));
         assert!(q.pop().is_none());
-        assert!(q.cancelled.is_empty(), "cancel marks are dropped when skipped");
+        assert!(
+            q.cancelled.is_empty(),
+            "cancel marks are dropped when skipped"
+        );
     }
 }

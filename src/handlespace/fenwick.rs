@@ -44,7 +44,11 @@ impl Fenwick {
         let n = self.values.len();
         let mut pos = 0;
         let mut rem = r;
-        let mut step = if n == 0 { 0 } else { 1usize << (usize::BITS - 1 - n.leading_zeros()) };
+        let mut step = if n == 0 {
+            0
+        } else {
+            1usize << (usize::BITS - 1 - n.leading_zeros())
+        };
         while step > 0 {
             let next = pos + step;
             if next <= n && self.tree[next] <= rem {

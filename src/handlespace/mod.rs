@@ -63,7 +63,10 @@ impl PoolHandle {
         }
         let mut b = [0u8; MAX_POOL_HANDLE_SIZE];
         b[..bytes.len()].copy_from_slice(bytes);
-        Ok(PoolHandle { len: bytes.len() as u8, bytes: b })
+        Ok(PoolHandle {
+            len: bytes.len() as u8,
+            bytes: b,
+        })
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -85,7 +88,11 @@ impl PartialOrd for PoolHandle {
 
 impl fmt::Debug for PoolHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PoolHandle({:?})", String::from_utf8_lossy(self.as_bytes()))
+        write!(
+            f,
+            "PoolHandle({:?})",
+            String::from_utf8_lossy(self.as_bytes())
+        )
     }
 }
 
@@ -97,7 +104,10 @@ pub enum HandlespaceError {
     #[error("invalid pool element identifier 0")]
     InvalidId,
     #[error("incompatible policy {requested} for a pool of policy {pool}")]
-    IncompatiblePolicy { requested: PolicyType, pool: PolicyType },
+    IncompatiblePolicy {
+        requested: PolicyType,
+        pool: PolicyType,
+    },
     #[error("pool not found")]
     NotFound,
     #[error("no selectable pool element: every selection weight is 0")]
@@ -128,7 +138,10 @@ pub struct HandlespaceConfig {
 
 impl Default for HandlespaceConfig {
     fn default() -> Self {
-        HandlespaceConfig { double_update: true, keep_first_registration_life: true }
+        HandlespaceConfig {
+            double_update: true,
+            keep_first_registration_life: true,
+        }
     }
 }
 
@@ -257,27 +270,43 @@ impl<T: Clone> Handlespace<T> {
 
     /// Pool element ids in the order the pool's policy would walk them.
     pub fn selection_order(&self, handle: &PoolHandle) -> Vec<PeId> {
-        self.pools.get(handle).map(|p| p.selection_order()).unwrap_or_default()
+        self.pools
+            .get(handle)
+            .map(|p| p.selection_order())
+            .unwrap_or_default()
     }
 
     /// Every pool element, pools in handle order and PEs in id order (handle-table order).
     pub fn pool_elements(&self) -> impl Iterator<Item = (&PoolHandle, &PoolElement<T>)> {
-        self.pools.iter().flat_map(|(h, p)| p.elements().map(move |e| (h, e)))
+        self.pools
+            .iter()
+            .flat_map(|(h, p)| p.elements().map(move |e| (h, e)))
     }
 
     /// Registers a new pool element or updates an existing one (re-registration).
     /// Returns `true` for a new pool element.
-    pub fn register(&mut self, handle: &PoolHandle, reg: Registration<T>, now: u64) -> Result<bool, HandlespaceError> {
+    pub fn register(
+        &mut self,
+        handle: &PoolHandle,
+        reg: Registration<T>,
+        now: u64,
+    ) -> Result<bool, HandlespaceError> {
         if reg.id.0 == 0 {
             return Err(HandlespaceError::InvalidId);
         }
         if let Some(pool) = self.pools.get(handle)
             && pool.policy() != reg.settings.policy
         {
-            return Err(HandlespaceError::IncompatiblePolicy { requested: reg.settings.policy, pool: pool.policy() });
+            return Err(HandlespaceError::IncompatiblePolicy {
+                requested: reg.settings.policy,
+                pool: pool.policy(),
+            });
         }
         let double = self.config.double_update;
-        let pool = self.pools.entry(*handle).or_insert_with(|| Pool::new(reg.settings.policy, double));
+        let pool = self
+            .pools
+            .entry(*handle)
+            .or_insert_with(|| Pool::new(reg.settings.policy, double));
         let acc = checksum::pool_element_accumulator(handle, reg.id);
         if let Some(existing) = pool.get_mut(reg.id) {
             let old_home = existing.home;
@@ -358,7 +387,10 @@ impl<T: Clone> Handlespace<T> {
         rng: &mut impl Rng,
         out: &mut Vec<PoolElement<T>>,
     ) -> Result<PolicyType, HandlespaceError> {
-        let pool = self.pools.get_mut(handle).ok_or(HandlespaceError::NotFound)?;
+        let pool = self
+            .pools
+            .get_mut(handle)
+            .ok_or(HandlespaceError::NotFound)?;
         self.picks.clear();
         pool.select(items, max_increment, rng, &mut self.picks);
         if self.picks.is_empty() && items > 0 {
@@ -370,7 +402,9 @@ impl<T: Clone> Handlespace<T> {
 
     /// Sets (or replaces) the timer of a pool element. Returns false if it does not exist.
     pub fn set_timer(&mut self, handle: &PoolHandle, id: PeId, code: TimerCode, at: u64) -> bool {
-        let Some(element) = self.pools.get_mut(handle).and_then(|p| p.get_mut(id)) else { return false };
+        let Some(element) = self.pools.get_mut(handle).and_then(|p| p.get_mut(id)) else {
+            return false;
+        };
         if let Some((_, old)) = element.timer.replace((code, at)) {
             self.timers.remove(&(old, id, *handle));
         }
@@ -391,7 +425,12 @@ impl<T: Clone> Handlespace<T> {
     pub fn next_timer(&self) -> Option<DueTimer> {
         let &(at, id, handle) = self.timers.first()?;
         let code = self.get(&handle, id)?.timer?.0;
-        Some(DueTimer { at, handle, id, code })
+        Some(DueTimer {
+            at,
+            handle,
+            id,
+            code,
+        })
     }
 
     /// When the earliest pending timer fires.
@@ -429,7 +468,9 @@ impl<T: Clone> Handlespace<T> {
 
     /// Moves a pool element to another home registrar (takeover).
     pub fn set_home(&mut self, handle: &PoolHandle, id: PeId, home: RegistrarId) {
-        let Some(element) = self.pools.get_mut(handle).and_then(|p| p.get_mut(id)) else { return };
+        let Some(element) = self.pools.get_mut(handle).and_then(|p| p.get_mut(id)) else {
+            return;
+        };
         let old = std::mem::replace(&mut element.home, home);
         if old != home {
             let acc = checksum::pool_element_accumulator(handle, id);
@@ -440,7 +481,10 @@ impl<T: Clone> Handlespace<T> {
 
     /// (handle, id) of every pool element owned by `home`, in ownership order.
     pub fn owned_by(&self, home: RegistrarId) -> impl Iterator<Item = (PoolHandle, PeId)> + '_ {
-        self.ownership.range((home, PeId(0), PoolHandle::MIN)..).take_while(move |e| e.0 == home).map(|e| (e.2, e.1))
+        self.ownership
+            .range((home, PeId(0), PoolHandle::MIN)..)
+            .take_while(move |e| e.0 == home)
+            .map(|e| (e.2, e.1))
     }
 
     /// Marks every pool element owned by `home` (before a handle-table synchronisation).
@@ -455,7 +499,10 @@ impl<T: Clone> Handlespace<T> {
 
     /// Deregisters the pool elements of `home` still marked; returns how many.
     pub fn purge_marked(&mut self, home: RegistrarId) -> usize {
-        let marked: Vec<_> = self.owned_by(home).filter(|(h, id)| self.get(h, *id).is_some_and(|e| e.marked)).collect();
+        let marked: Vec<_> = self
+            .owned_by(home)
+            .filter(|(h, id)| self.get(h, *id).is_some_and(|e| e.marked))
+            .collect();
         for (h, id) in &marked {
             self.deregister(h, *id);
         }
@@ -480,7 +527,10 @@ impl<T: Clone> Handlespace<T> {
 
 impl PoolHandle {
     /// The smallest handle in handle order (for range scans).
-    const MIN: PoolHandle = PoolHandle { len: 0, bytes: [0; MAX_POOL_HANDLE_SIZE] };
+    const MIN: PoolHandle = PoolHandle {
+        len: 0,
+        bytes: [0; MAX_POOL_HANDLE_SIZE],
+    };
 }
 
 #[cfg(test)]

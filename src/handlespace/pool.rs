@@ -71,11 +71,15 @@ impl<T> Pool<T> {
     }
 
     fn slot(&self, s: u32) -> &Slot<T> {
-        self.slots[s as usize].as_ref().expect("indexed slot is occupied")
+        self.slots[s as usize]
+            .as_ref()
+            .expect("indexed slot is occupied")
     }
 
     fn slot_mut(&mut self, s: u32) -> &mut Slot<T> {
-        self.slots[s as usize].as_mut().expect("indexed slot is occupied")
+        self.slots[s as usize]
+            .as_mut()
+            .expect("indexed slot is occupied")
     }
 
     pub fn get(&self, id: PeId) -> Option<&PoolElement<T>> {
@@ -99,7 +103,11 @@ impl<T> Pool<T> {
     /// Pool elements in selection order (ordered policies) or slot order (random ones).
     pub fn selection_order(&self) -> Vec<PeId> {
         match self.policy.family() {
-            Family::Ordered => self.ordered.values().map(|&s| self.slot(s).element.id).collect(),
+            Family::Ordered => self
+                .ordered
+                .values()
+                .map(|&s| self.slot(s).element.id)
+                .collect(),
             Family::Random => self.slots.iter().flatten().map(|s| s.element.id).collect(),
         }
     }
@@ -127,8 +135,11 @@ impl<T> Pool<T> {
         }
         match policy.family() {
             Family::Ordered => {
-                let (k1, k2) =
-                    slot.element.settings.ordered_key(slot.state.degradation, slot.state.round, slot.state.virtual_counter);
+                let (k1, k2) = slot.element.settings.ordered_key(
+                    slot.state.degradation,
+                    slot.state.round,
+                    slot.state.virtual_counter,
+                );
                 slot.key = (k1, k2, slot.state.seq);
                 let key = slot.key;
                 self.ordered.insert(key, s);
@@ -159,14 +170,25 @@ impl<T> Pool<T> {
     /// Adds a new pool element (the id must not be present).
     pub fn add(&mut self, element: PoolElement<T>) {
         let seq = self.next_seq();
-        let mut state = SelectionState { seq, ..SelectionState::default() };
+        let mut state = SelectionState {
+            seq,
+            ..SelectionState::default()
+        };
         if self.policy == PolicyType::WeightedRoundRobin {
             // WRR initialise: join the round of the current head.
-            state.round = self.ordered.values().next().map_or(0, |&h| self.slot(h).state.round);
+            state.round = self
+                .ordered
+                .values()
+                .next()
+                .map_or(0, |&h| self.slot(h).state.round);
             state.virtual_counter = element.settings.weight;
         }
         let id = element.id;
-        let slot = Slot { element, state, key: (0, 0, 0) };
+        let slot = Slot {
+            element,
+            state,
+            key: (0, 0, 0),
+        };
         let s = match self.free.pop() {
             Some(s) => {
                 self.slots[s as usize] = Some(slot);
@@ -184,7 +206,9 @@ impl<T> Pool<T> {
     /// Applies a re-registration's settings: if they differ or degradation is non-zero,
     /// copy them, reset degradation, clamp the WRR counter and re-link (§3.1).
     pub fn update_settings(&mut self, id: PeId, settings: PolicySettings) {
-        let Some(&s) = self.index.get(&id) else { return };
+        let Some(&s) = self.index.get(&id) else {
+            return;
+        };
         let slot = self.slot(s);
         if !(slot.element.settings.values_differ(&settings) || slot.state.degradation != 0) {
             return;
@@ -208,8 +232,18 @@ impl<T> Pool<T> {
     /// Selects up to `max_items` pool elements by the pool's policy, advancing the
     /// selection state of the first `max_increment` (0 = the policy default) of them.
     /// Appends the selected ids to `out` in answer order.
-    pub fn select(&mut self, max_items: usize, max_increment: u32, rng: &mut impl Rng, out: &mut Vec<PeId>) {
-        let max_increment = if max_increment == 0 { self.policy.default_max_increment() } else { max_increment } as usize;
+    pub fn select(
+        &mut self,
+        max_items: usize,
+        max_increment: u32,
+        rng: &mut impl Rng,
+        out: &mut Vec<PeId>,
+    ) {
+        let max_increment = if max_increment == 0 {
+            self.policy.default_max_increment()
+        } else {
+            max_increment
+        } as usize;
         let start = out.len();
         match self.policy.family() {
             Family::Ordered => {
@@ -282,7 +316,11 @@ mod smallvec_like {
         }
 
         pub fn as_slice(&self) -> &[u32] {
-            if self.len <= self.inline.len() { &self.inline[..self.len] } else { &self.spill }
+            if self.len <= self.inline.len() {
+                &self.inline[..self.len]
+            } else {
+                &self.spill
+            }
         }
     }
 }

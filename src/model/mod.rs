@@ -75,7 +75,15 @@ impl Ctx<'_> {
             PacketClass::Uncounted => {}
         }
         let at = self.now + self.net.delay(self.me, to);
-        self.queue.schedule(at, Event::Deliver(Box::new(Delivery { from: self.me, to, sent: self.now, msg })));
+        self.queue.schedule(
+            at,
+            Event::Deliver(Box::new(Delivery {
+                from: self.me,
+                to,
+                sent: self.now,
+                msg,
+            })),
+        );
     }
 
     /// Schedules a timer event after `delay`.

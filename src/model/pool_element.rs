@@ -134,20 +134,33 @@ pub struct PoolElement {
 }
 
 impl PoolElement {
-    pub fn new(index: u32, node: NodeId, id: PeId, capacity: f64, config: Rc<PoolElementConfig>, seed: u64) -> PoolElement {
+    pub fn new(
+        index: u32,
+        node: NodeId,
+        id: PeId,
+        capacity: f64,
+        config: Rc<PoolElementConfig>,
+        seed: u64,
+    ) -> PoolElement {
         // MaxJobs and a capacity below MinCapacityPerJob (rspsim-model.md §5.3).
         let (capacity, max_jobs) = if config.max_jobs >= 1 {
             (capacity, config.max_jobs)
         } else {
             let t = capacity / config.min_capacity_per_job;
-            if t < 1.0 { (config.min_capacity_per_job, 1) } else { (capacity, t.round_ties_even() as u32) }
+            if t < 1.0 {
+                (config.min_capacity_per_job, 1)
+            } else {
+                (capacity, t.round_ties_even() as u32)
+            }
         };
         let mut settings = PolicySettings::new(config.policy);
-        let weight = config.weight.unwrap_or(if config.policy == PolicyType::WeightedRoundRobin {
-            (capacity / 1e5).max(1.0)
-        } else {
-            capacity
-        });
+        let weight = config
+            .weight
+            .unwrap_or(if config.policy == PolicyType::WeightedRoundRobin {
+                (capacity / 1e5).max(1.0)
+            } else {
+                capacity
+            });
         settings.weight = weight.round_ties_even().min(U32MAX as f64) as u32;
         let ld = config.load_degradation.unwrap_or(1.0 / max_jobs as f64);
         settings.load_degradation = fraction_u32(ld);
@@ -227,17 +240,22 @@ impl PoolElement {
                 }
             }
             Timer::JobKeepAlive(key) => {
-                let Some(i) = self.job_by_key(key) else { return };
+                let Some(i) = self.job_by_key(key) else {
+                    return;
+                };
                 let job = &mut self.jobs[i];
                 job.keep_alive = None;
                 let (client, id) = (job.client, job.job);
                 let t = self.timer(Timer::JobKeepAliveTimeout(key));
-                self.jobs[i].keep_alive_timeout = Some(ctx.schedule(self.config.keep_alive_timeout, t));
+                self.jobs[i].keep_alive_timeout =
+                    Some(ctx.schedule(self.config.keep_alive_timeout, t));
                 ctx.send(client, Message::CalcAppKeepAlive { job: id });
             }
             Timer::JobKeepAliveTimeout(key) => {
                 // The client is gone: abort the orphaned job.
-                let Some(i) = self.job_by_key(key) else { return };
+                let Some(i) = self.job_by_key(key) else {
+                    return;
+                };
                 self.jobs[i].keep_alive_timeout = None;
                 let (client, id) = (self.jobs[i].client, self.jobs[i].job);
                 ctx.send(client, Message::CalcAppAbort { job: id });
@@ -249,9 +267,16 @@ impl PoolElement {
 
     pub fn on_message(&mut self, from: NodeId, msg: Message, ctx: &mut Ctx) {
         match msg {
-            Message::RegistrationResponse { reject, error, .. } => self.on_registration_response(reject, error, ctx),
+            Message::RegistrationResponse { reject, error, .. } => {
+                self.on_registration_response(reject, error, ctx)
+            }
             Message::EndpointKeepAlive { pe, home } => {
-                if pe == self.id && matches!(self.phase, AsapPhase::Registered | AsapPhase::WaitingForResponse) {
+                if pe == self.id
+                    && matches!(
+                        self.phase,
+                        AsapPhase::Registered | AsapPhase::WaitingForResponse
+                    )
+                {
                     if home {
                         self.home = Some(from);
                     }
@@ -272,7 +297,8 @@ impl PoolElement {
                     let key = self.jobs[i].key;
                     ctx.cancel(&mut self.jobs[i].keep_alive_timeout);
                     let t = self.timer(Timer::JobKeepAlive(key));
-                    self.jobs[i].keep_alive = Some(ctx.schedule(self.config.keep_alive_interval, t));
+                    self.jobs[i].keep_alive =
+                        Some(ctx.schedule(self.config.keep_alive_interval, t));
                 }
             }
             _ => {}
@@ -301,9 +327,18 @@ impl PoolElement {
         }
         self.attempts += 1;
         let home = self.home.expect("hunted");
-        ctx.send(home, Message::Registration { record: self.record() });
+        ctx.send(
+            home,
+            Message::Registration {
+                record: self.record(),
+            },
+        );
         let t = self.timer(Timer::RegistrationTimeout);
-        ctx.restart(&mut self.registration_timeout, self.config.registration_timeout, t);
+        ctx.restart(
+            &mut self.registration_timeout,
+            self.config.registration_timeout,
+            t,
+        );
         self.phase = AsapPhase::WaitingForResponse;
     }
 
@@ -355,7 +390,9 @@ impl PoolElement {
     // ---- CalcApp service --------------------------------------------------------------
 
     fn job_index(&self, client: NodeId, job: u64) -> Option<usize> {
-        self.jobs.iter().position(|j| j.client == client && j.job == job)
+        self.jobs
+            .iter()
+            .position(|j| j.client == client && j.job == job)
     }
 
     fn job_by_key(&self, key: u64) -> Option<usize> {
@@ -377,7 +414,10 @@ impl PoolElement {
         self.stats.jobs_accepted += 1;
         let key = self.next_key;
         self.next_key += 1;
-        let keep_alive = Some(ctx.schedule(self.config.keep_alive_interval, self.timer(Timer::JobKeepAlive(key))));
+        let keep_alive = Some(ctx.schedule(
+            self.config.keep_alive_interval,
+            self.timer(Timer::JobKeepAlive(key)),
+        ));
         self.account(ctx.now);
         self.jobs.push(Job {
             key,
@@ -396,7 +436,9 @@ impl PoolElement {
     }
 
     fn on_service(&mut self, key: u64, what: ServiceEvent, ctx: &mut Ctx) {
-        let Some(i) = self.job_by_key(key) else { return };
+        let Some(i) = self.job_by_key(key) else {
+            return;
+        };
         self.account(ctx.now);
         let job = &mut self.jobs[i];
         match what {
@@ -409,7 +451,11 @@ impl PoolElement {
             ServiceEvent::Cookie => {
                 job.last_cookie_at = ctx.now;
                 job.last_cookie_completed = job.completed;
-                let cookie = Cookie { job: job.job, total: job.total, completed: job.completed };
+                let cookie = Cookie {
+                    job: job.job,
+                    total: job.total,
+                    completed: job.completed,
+                };
                 let client = job.client;
                 self.reschedule(ctx);
                 ctx.send(client, Message::Cookie(cookie));
@@ -433,7 +479,8 @@ impl PoolElement {
         self.last_uptime_accounting = now;
         let n = self.jobs.len();
         if n > 0 {
-            let work = (now.since(self.last_accounting).as_secs_f64() * self.capacity / n as f64).round_ties_even();
+            let work = (now.since(self.last_accounting).as_secs_f64() * self.capacity / n as f64)
+                .round_ties_even();
             for job in &mut self.jobs {
                 let done = work.min(job.total - job.completed);
                 job.completed += done;
@@ -456,10 +503,16 @@ impl PoolElement {
         let mut best: Option<(SimTime, u64, ServiceEvent)> = None;
         for job in &self.jobs {
             let completion = ctx.now + secs((job.total - job.completed) / rate);
-            let by_calc = (self.config.cookie_max_calculations - (job.completed - job.last_cookie_completed)) / rate;
-            let by_time = self.config.cookie_max_time_s - ctx.now.since(job.last_cookie_at).as_secs_f64();
+            let by_calc = (self.config.cookie_max_calculations
+                - (job.completed - job.last_cookie_completed))
+                / rate;
+            let by_time =
+                self.config.cookie_max_time_s - ctx.now.since(job.last_cookie_at).as_secs_f64();
             let cookie = ctx.now + secs(by_calc.min(by_time).max(0.0));
-            for (at, what) in [(completion, ServiceEvent::Completion), (cookie, ServiceEvent::Cookie)] {
+            for (at, what) in [
+                (completion, ServiceEvent::Completion),
+                (cookie, ServiceEvent::Cookie),
+            ] {
                 if best.is_none_or(|(t, _, _)| at < t) {
                     best = Some((at, job.key, what));
                 }
@@ -503,12 +556,18 @@ impl PoolElement {
 
 /// `min(U32MAX, rint(U32MAX · x))` for a fraction x in 0..1.
 pub fn fraction_u32(x: f64) -> u32 {
-    (x * U32MAX as f64).round_ties_even().clamp(0.0, U32MAX as f64) as u32
+    (x * U32MAX as f64)
+        .round_ties_even()
+        .clamp(0.0, U32MAX as f64) as u32
 }
 
 /// A delay uniform in [0, max_s) seconds.
 pub fn uniform_delay(rng: &mut StreamRng, max_s: f64) -> SimDuration {
-    if max_s > 0.0 { secs(rng.random_range(0.0..max_s)) } else { SimDuration::ZERO }
+    if max_s > 0.0 {
+        secs(rng.random_range(0.0..max_s))
+    } else {
+        SimDuration::ZERO
+    }
 }
 
 /// Pool element configuration from the scenario.

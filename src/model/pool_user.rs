@@ -11,7 +11,9 @@ use super::registrar::calcapp_pool;
 use super::{Ctx, Event, NodeId, pool_element::uniform_delay, secs};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
 use crate::engine::{EventId, SimDuration, SimTime};
-use crate::handlespace::{Handlespace, HandlespaceConfig, PeId, PoolElement, PoolHandle, Registration, TimerCode};
+use crate::handlespace::{
+    Handlespace, HandlespaceConfig, PeId, PoolElement, PoolHandle, Registration, TimerCode,
+};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp};
 use std::collections::VecDeque;
@@ -79,7 +81,11 @@ impl Samples {
 
     /// Mean, NaN without samples.
     pub fn mean(&self) -> f64 {
-        if self.count == 0 { f64::NAN } else { self.sum / self.count as f64 }
+        if self.count == 0 {
+            f64::NAN
+        } else {
+            self.sum / self.count as f64
+        }
     }
 }
 
@@ -223,7 +229,11 @@ impl PoolUser {
             Timer::JobArrival => {
                 self.arrival = None;
                 let size = self.size_dist.sample(&mut self.size_rng);
-                self.queue.push_back(QueuedJob { id: self.next_job_id, size, queued_at: ctx.now });
+                self.queue.push_back(QueuedJob {
+                    id: self.next_job_id,
+                    size,
+                    queued_at: ctx.now,
+                });
                 self.next_job_id += 1;
                 self.stats.jobs_queued += 1;
                 self.stats.job_size_queued += size;
@@ -271,10 +281,14 @@ impl PoolUser {
     }
 
     fn start_job(&mut self, ctx: &mut Ctx) {
-        let Some(job) = self.queue.pop_front() else { return };
+        let Some(job) = self.queue.pop_front() else {
+            return;
+        };
         self.stats.jobs_started += 1;
         self.stats.job_size_started += job.size;
-        self.stats.queuing_delay.add(ctx.now.since(job.queued_at).as_secs_f64());
+        self.stats
+            .queuing_delay
+            .add(ctx.now.since(job.queued_at).as_secs_f64());
         self.current = Some(CurrentJob {
             id: job.id,
             size: job.size,
@@ -293,7 +307,9 @@ impl PoolUser {
     // ---- Server selection (ASAP) ------------------------------------------------------
 
     fn select_server(&mut self, ctx: &mut Ctx) {
-        let Some(job) = self.current.as_mut() else { return };
+        let Some(job) = self.current.as_mut() else {
+            return;
+        };
         job.phase = JobPhase::Selecting;
         job.pe = None;
         self.stats.server_selections += 1;
@@ -309,7 +325,13 @@ impl PoolUser {
     fn select_from_cache(&mut self) -> Option<(NodeId, PeId)> {
         self.scratch.clear();
         self.cache
-            .handle_resolution(&self.pool, 1, CACHE_MAX_INCREMENT, &mut self.policy_rng, &mut self.scratch)
+            .handle_resolution(
+                &self.pool,
+                1,
+                CACHE_MAX_INCREMENT,
+                &mut self.policy_rng,
+                &mut self.scratch,
+            )
             .ok()?;
         self.scratch.first().map(|e| (e.transport, e.id))
     }
@@ -326,10 +348,19 @@ impl PoolUser {
         self.waiting_for_resolution = true;
         ctx.send(self.registrar.expect("hunted"), Message::HandleResolution);
         let t = self.timer(Timer::HandleResolutionTimeout);
-        ctx.restart(&mut self.handle_resolution_timeout, self.config.asap_request_timeout, t);
+        ctx.restart(
+            &mut self.handle_resolution_timeout,
+            self.config.asap_request_timeout,
+            t,
+        );
     }
 
-    fn on_handle_resolution_response(&mut self, items: Vec<super::PeRecord>, reject: bool, ctx: &mut Ctx) {
+    fn on_handle_resolution_response(
+        &mut self,
+        items: Vec<super::PeRecord>,
+        reject: bool,
+        ctx: &mut Ctx,
+    ) {
         if !self.waiting_for_resolution {
             return; // late duplicate
         }
@@ -351,21 +382,25 @@ impl PoolUser {
                 transport: r.user,
             };
             if self.cache.register(&self.pool, reg, ctx.now.0).is_ok() {
-                self.cache.set_timer(&self.pool, r.id, TimerCode::Expiry, expiry);
+                self.cache
+                    .set_timer(&self.pool, r.id, TimerCode::Expiry, expiry);
             }
         }
         match self.select_from_cache() {
             Some(pe) => self.use_pool_element(pe, ctx),
             None => {
                 let t = self.timer(Timer::SelectionRetry);
-                self.selection_retry = Some(ctx.schedule(self.config.handle_resolution_retry_delay, t));
+                self.selection_retry =
+                    Some(ctx.schedule(self.config.handle_resolution_retry_delay, t));
             }
         }
     }
 
     /// Reports the current PE unreachable: drop it from the cache, tell the registrar.
     fn report_unreachable(&mut self, ctx: &mut Ctx) {
-        let Some((_, pe)) = self.current.as_ref().and_then(|j| j.pe) else { return };
+        let Some((_, pe)) = self.current.as_ref().and_then(|j| j.pe) else {
+            return;
+        };
         self.cache.deregister(&self.pool, pe);
         self.stats.unreachables += 1;
         if let Some(registrar) = self.registrar {
@@ -384,7 +419,10 @@ impl PoolUser {
             }
             None => {
                 self.stats.requests += 1;
-                Message::CalcAppRequest { job: job.id, size: job.size }
+                Message::CalcAppRequest {
+                    job: job.id,
+                    size: job.size,
+                }
             }
         };
         ctx.send(pe.0, msg);
@@ -399,8 +437,12 @@ impl PoolUser {
             self.on_handle_resolution_response(items, reject, ctx);
             return;
         }
-        let Some(job) = self.current.as_ref() else { return };
-        let Some((pe_node, pe_id)) = job.pe else { return };
+        let Some(job) = self.current.as_ref() else {
+            return;
+        };
+        let Some((pe_node, pe_id)) = job.pe else {
+            return;
+        };
         let job_id = match &msg {
             Message::CalcAppAccept { job }
             | Message::CalcAppReject { job }
@@ -431,9 +473,13 @@ impl PoolUser {
                 match job.accepted_at {
                     None => {
                         job.accepted_at = Some(now);
-                        self.stats.startup_delay.add(now.since(job.started_at).as_secs_f64());
+                        self.stats
+                            .startup_delay
+                            .add(now.since(job.started_at).as_secs_f64());
                     }
-                    Some(_) => self.stats.failover_time_s += now.since(job.last_goodput_at).as_secs_f64(),
+                    Some(_) => {
+                        self.stats.failover_time_s += now.since(job.last_goodput_at).as_secs_f64()
+                    }
                 }
                 job.last_goodput_at = now;
                 job.phase = JobPhase::Processing;
@@ -475,8 +521,12 @@ impl PoolUser {
                 self.stats.job_size_completed += job.size - job.last_goodput_calcs;
                 self.stats.jobs_completed += 1;
                 let accepted = job.accepted_at.expect("processing implies accepted");
-                self.stats.processing_time.add(now.since(accepted).as_secs_f64());
-                self.stats.handling_time.add(now.since(job.queued_at).as_secs_f64());
+                self.stats
+                    .processing_time
+                    .add(now.since(accepted).as_secs_f64());
+                self.stats
+                    .handling_time
+                    .add(now.since(job.queued_at).as_secs_f64());
                 self.start_job(ctx);
             }
             _ => {}

@@ -62,7 +62,9 @@ pub fn capacities(s: &Scenario) -> Vec<f64> {
             let denom = fast as f64 * gamma + slow as f64;
             let fast_cap = (total * fast as f64 * gamma / denom).round_ties_even() / fast as f64;
             let slow_cap = (total * slow as f64 / denom).round_ties_even() / slow as f64;
-            (0..n).map(|j| if j < fast { fast_cap } else { slow_cap }).collect()
+            (0..n)
+                .map(|j| if j < fast { fast_cap } else { slow_cap })
+                .collect()
         }
         CapacityDistribution::Linear { gamma } => {
             if n == 1 {
@@ -74,12 +76,26 @@ pub fn capacities(s: &Scenario) -> Vec<f64> {
         }
         CapacityDistribution::Uniform { gamma } => {
             let min = c / (1.0 + (gamma - 1.0) / 2.0);
-            (0..n).map(|_| if *gamma > 1.0 { rng.random_range(min..gamma * min) } else { c }).collect()
+            (0..n)
+                .map(|_| {
+                    if *gamma > 1.0 {
+                        rng.random_range(min..gamma * min)
+                    } else {
+                        c
+                    }
+                })
+                .collect()
         }
         CapacityDistribution::Truncnormal { gamma } => {
             let normal = Normal::new(c, gamma * c).expect("sd >= 0");
             // Redrawn until usable (the reference redraws below 0 and aborts below 1).
-            (0..n).map(|_| std::iter::repeat_with(|| normal.sample(&mut rng)).find(|&x| x >= 1.0).unwrap()).collect()
+            (0..n)
+                .map(|_| {
+                    std::iter::repeat_with(|| normal.sample(&mut rng))
+                        .find(|&x| x >= 1.0)
+                        .unwrap()
+                })
+                .collect()
         }
         CapacityDistribution::List { capacities } => capacities.clone(),
     }
@@ -110,7 +126,11 @@ impl Simulation {
         let pr_config = Rc::new(registrar::config_from(s));
         let registrars = (0..n_pr)
             .map(|i| {
-                let peers = pr_nodes.iter().copied().filter(|&p| p != pr_nodes[i]).collect();
+                let peers = pr_nodes
+                    .iter()
+                    .copied()
+                    .filter(|&p| p != pr_nodes[i])
+                    .collect();
                 Registrar::new(i as u32, pr_nodes[i], peers, pr_config.clone(), s.seed)
             })
             .collect();
@@ -119,10 +139,14 @@ impl Simulation {
         let pool_elements = capacities(s)
             .into_iter()
             .enumerate()
-            .map(|(i, cap)| PoolElement::new(i as u32, pe_node(i), ids[i], cap, pe_config.clone(), s.seed))
+            .map(|(i, cap)| {
+                PoolElement::new(i as u32, pe_node(i), ids[i], cap, pe_config.clone(), s.seed)
+            })
             .collect();
         let pu_config = Rc::new(pool_user::config_from(s, pr_nodes.clone()));
-        let pool_users = (0..n_pu).map(|i| PoolUser::new(i as u32, pu_node(i), pu_config.clone(), s.seed)).collect();
+        let pool_users = (0..n_pu)
+            .map(|i| PoolUser::new(i as u32, pu_node(i), pu_config.clone(), s.seed))
+            .collect();
 
         let mut queue = EventQueue::default();
         for i in 0..n_pr {
@@ -130,10 +154,16 @@ impl Simulation {
             queue.schedule(at, Event::Registrar(i as u32, registrar::Timer::Startup));
         }
         for i in 0..n_pe {
-            queue.schedule(SimTime::from_secs_f64(s.pool_elements.start_s), Event::PoolElement(i as u32, pool_element::Timer::Startup));
+            queue.schedule(
+                SimTime::from_secs_f64(s.pool_elements.start_s),
+                Event::PoolElement(i as u32, pool_element::Timer::Startup),
+            );
         }
         for i in 0..n_pu {
-            queue.schedule(SimTime::ZERO + pu_config.start, Event::PoolUser(i as u32, pool_user::Timer::Start));
+            queue.schedule(
+                SimTime::ZERO + pu_config.start,
+                Event::PoolUser(i as u32, pool_user::Timer::Start),
+            );
         }
         queue.schedule(SimTime::from_secs_f64(s.warmup_s), Event::StatisticsReset);
         queue.schedule(SimTime::ZERO + secs(s.end_s()), Event::StatisticsWrite);
@@ -185,7 +215,10 @@ impl Simulation {
 
     /// Executes one event; returns the metrics when it was the statistics write.
     pub fn step(&mut self) -> Option<Metrics> {
-        let (now, _, event) = self.queue.pop().expect("the statistics write is always pending");
+        let (now, _, event) = self
+            .queue
+            .pop()
+            .expect("the statistics write is always pending");
         self.now = now;
         self.events += 1;
         let n_pr = self.registrars.len() as u32;
@@ -194,7 +227,13 @@ impl Simulation {
         self.fingerprint.add(now, tag);
         macro_rules! ctx {
             ($me:expr) => {
-                Ctx { now, me: $me, queue: &mut self.queue, net: &self.net, packets: &mut self.packets }
+                Ctx {
+                    now,
+                    me: $me,
+                    queue: &mut self.queue,
+                    net: &self.net,
+                    packets: &mut self.packets,
+                }
             };
         }
         match event {
@@ -231,9 +270,15 @@ impl Simulation {
             }
             Event::StatisticsReset => {
                 self.packets = PacketCounters::default();
-                self.registrars.iter_mut().for_each(Registrar::reset_statistics);
-                self.pool_elements.iter_mut().for_each(|pe| pe.reset_statistics(now));
-                self.pool_users.iter_mut().for_each(PoolUser::reset_statistics);
+                self.registrars
+                    .iter_mut()
+                    .for_each(Registrar::reset_statistics);
+                self.pool_elements
+                    .iter_mut()
+                    .for_each(|pe| pe.reset_statistics(now));
+                self.pool_users
+                    .iter_mut()
+                    .for_each(PoolUser::reset_statistics);
             }
             Event::StatisticsWrite => return Some(self.write_statistics()),
         }
@@ -242,9 +287,19 @@ impl Simulation {
 
     fn write_statistics(&mut self) -> Metrics {
         let now = self.now;
-        self.pool_elements.iter_mut().for_each(|pe| pe.finish_statistics(now));
-        let pes: Vec<_> = self.pool_elements.iter().map(|pe| (pe.stats, pe.capacity)).collect();
-        let pus: Vec<_> = self.pool_users.iter().map(|pu| (pu.stats, pu.queue_length())).collect();
+        self.pool_elements
+            .iter_mut()
+            .for_each(|pe| pe.finish_statistics(now));
+        let pes: Vec<_> = self
+            .pool_elements
+            .iter()
+            .map(|pe| (pe.stats, pe.capacity))
+            .collect();
+        let pus: Vec<_> = self
+            .pool_users
+            .iter()
+            .map(|pu| (pu.stats, pu.queue_length()))
+            .collect();
         let prs: Vec<_> = self.registrars.iter().map(|r| r.stats).collect();
         Metrics::compute(MetricsInput {
             pool_elements: &pes,
