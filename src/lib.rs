@@ -9,6 +9,7 @@
 //! * [`sweep`]: parameter sweeps run in parallel, resumable.
 //! * [`report`]: statistics, CSV tables and SVG plots.
 
+pub mod bench;
 pub mod engine;
 pub mod handlespace;
 pub mod model;

@@ -2,18 +2,14 @@
 //! the library.
 
 use clap::{Args, Parser, Subcommand};
-use poolsim::report;
 use poolsim::scenario::{self, ScenarioError};
+use poolsim::{bench, report};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "poolsim",
-    version,
-    about = "Deterministic discrete-event simulator of RSerPool computing pools"
-)]
+#[command(name = "poolsim", version, about = "Deterministic discrete-event simulator of RSerPool computing pools")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -28,6 +24,12 @@ enum Command {
         /// Print one JSON object (scenario, metrics, run) instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Measure simulation speed (median wall time of repeated runs) and peak memory.
+    Bench {
+        /// Runs per case.
+        #[arg(long, default_value_t = 21)]
+        runs: usize,
     },
     /// Scenario utilities.
     Scenario {
@@ -85,9 +87,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 write!(out, "{}", report::table(&result))?;
             }
         }
-        Command::Scenario {
-            command: ScenarioCommand::Show { scenario },
-        } => {
+        Command::Bench { runs } => {
+            for case in bench::simulation_cases() {
+                let runs = if case.scenario.duration_s > 100_000.0 { runs.div_ceil(4) } else { runs };
+                let r = bench::measure(&case, runs);
+                writeln!(
+                    out,
+                    "{:<52} {:>9} events  median {:>8.2} ms  min {:>8.2} ms  {:>6.2} M events/s  ({} runs)",
+                    r.name,
+                    r.events,
+                    r.wall_s_median * 1e3,
+                    r.wall_s_min * 1e3,
+                    r.events_per_s / 1e6,
+                    r.runs
+                )?;
+            }
+            if let Some(mib) = bench::peak_memory_mib() {
+                writeln!(out, "peak memory (VmHWM): {mib:.1} MiB")?;
+            }
+        }
+        Command::Scenario { command: ScenarioCommand::Show { scenario } } => {
             let s = scenario.load()?;
             writeln!(out, "{}", serde_json::to_string_pretty(&s.resolve())?)?;
         }

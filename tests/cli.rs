@@ -5,10 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn poolsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_poolsim"))
-        .args(args)
-        .output()
-        .expect("poolsim runs")
+    Command::new(env!("CARGO_BIN_EXE_poolsim")).args(args).output().expect("poolsim runs")
 }
 
 fn temp_file(name: &str, content: &str) -> PathBuf {
@@ -24,11 +21,7 @@ fn run_json(extra: &[&str]) -> (String, serde_json::Value) {
     let mut args = vec!["run", "--json", "--set", "duration_s=1800"];
     args.extend_from_slice(extra);
     let out = poolsim(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v["run"].as_object_mut().unwrap().remove("wall_s");
     (serde_json::to_string_pretty(&v).unwrap(), v)
@@ -42,13 +35,7 @@ fn same_seed_gives_identical_output_and_fingerprint() {
     let (_, vc) = run_json(&["--set", "seed=8"]);
     assert_ne!(va["run"]["fingerprint"], vc["run"]["fingerprint"]);
     assert_ne!(va["metrics"], vc["metrics"]);
-    for key in [
-        "system_utilization",
-        "handling_speed",
-        "handling_speed_pct",
-        "jobs_completed",
-        "asap_packets",
-    ] {
+    for key in ["system_utilization", "handling_speed", "handling_speed_pct", "jobs_completed", "asap_packets"] {
         assert!(va["metrics"][key].is_number(), "metric {key} missing");
     }
 }
@@ -67,10 +54,7 @@ fn run_without_json_prints_a_table() {
     let out = poolsim(&["run", "--set", "duration_s=600"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        text.contains("system_utilization") && text.contains("fingerprint"),
-        "{text}"
-    );
+    assert!(text.contains("system_utilization") && text.contains("fingerprint"), "{text}");
 }
 
 #[test]
@@ -99,51 +83,27 @@ fn assert_bad_input(args: &[&str], must_mention: &[&str]) {
 #[test]
 fn malformed_json_is_reported_with_position() {
     let f = temp_file("broken.json", "{\"seed\": 1,,}");
-    assert_bad_input(
-        &["run", f.to_str().unwrap()],
-        &["broken.json", "malformed JSON", "line 1"],
-    );
+    assert_bad_input(&["run", f.to_str().unwrap()], &["broken.json", "malformed JSON", "line 1"]);
 }
 
 #[test]
 fn unknown_key_is_reported() {
     let f = temp_file("typo.json", r#"{"pool_elements": {"polciy": "Random"}}"#);
-    assert_bad_input(
-        &["run", f.to_str().unwrap()],
-        &["pool_elements", "polciy", "policy"],
-    );
-    assert_bad_input(
-        &["run", "--set", "workload.target_utilisation=0.5"],
-        &["target_utilisation"],
-    );
+    assert_bad_input(&["run", f.to_str().unwrap()], &["pool_elements", "polciy", "policy"]);
+    assert_bad_input(&["run", "--set", "workload.target_utilisation=0.5"], &["target_utilisation"]);
 }
 
 #[test]
 fn wrong_type_is_reported() {
-    assert_bad_input(
-        &["run", "--set", "pool_elements.count=many"],
-        &["pool_elements.count", "integer"],
-    );
+    assert_bad_input(&["run", "--set", "pool_elements.count=many"], &["pool_elements.count", "integer"]);
 }
 
 #[test]
 fn out_of_range_values_are_reported() {
-    assert_bad_input(
-        &["run", "--set", "pool_elements.capacity=0"],
-        &["pool_elements.capacity", "allowed"],
-    );
-    assert_bad_input(
-        &["run", "--set", "workload.target_utilization=-0.5"],
-        &["workload.target_utilization"],
-    );
-    assert_bad_input(
-        &["run", "--set", "pool_elements.count=0"],
-        &["pool_elements.count"],
-    );
-    assert_bad_input(
-        &["run", "--set", "network.lan_delay_ms=-1"],
-        &["network.lan_delay_ms"],
-    );
+    assert_bad_input(&["run", "--set", "pool_elements.capacity=0"], &["pool_elements.capacity", "allowed"]);
+    assert_bad_input(&["run", "--set", "workload.target_utilization=-0.5"], &["workload.target_utilization"]);
+    assert_bad_input(&["run", "--set", "pool_elements.count=0"], &["pool_elements.count"]);
+    assert_bad_input(&["run", "--set", "network.lan_delay_ms=-1"], &["network.lan_delay_ms"]);
 }
 
 #[test]
@@ -156,8 +116,5 @@ fn unknown_policy_is_reported_with_the_allowed_names() {
 
 #[test]
 fn missing_file_is_bad_input() {
-    assert_bad_input(
-        &["scenario", "show", "/nonexistent/scenario.json"],
-        &["cannot read"],
-    );
+    assert_bad_input(&["scenario", "show", "/nonexistent/scenario.json"], &["cannot read"]);
 }

@@ -27,9 +27,6 @@ fn least_used_beats_round_robin_beats_random() {
         let lu = handling_speed("LeastUsed", ratio);
         let rr = handling_speed("RoundRobin", ratio);
         let rand = handling_speed("Random", ratio);
-        assert!(
-            lu > rr && rr > rand,
-            "r = {ratio}: LU {lu:.2} %, RR {rr:.2} %, Random {rand:.2} %"
-        );
+        assert!(lu > rr && rr > rand, "r = {ratio}: LU {lu:.2} %, RR {rr:.2} %, Random {rand:.2} %");
     }
 }

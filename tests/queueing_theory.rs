@@ -17,12 +17,7 @@ fn scenario(v: serde_json::Value) -> Scenario {
 /// enough (relative half-width below `max_rel_ci`) for the check to mean something.
 fn assert_in_ci(what: &str, values: &[f64], theory: f64, max_rel_ci: f64) {
     let s = summarize(values, 0.99);
-    assert!(
-        s.ci_half_width / theory < max_rel_ci,
-        "{what}: CI too wide to test ({} ± {})",
-        s.mean,
-        s.ci_half_width
-    );
+    assert!(s.ci_half_width / theory < max_rel_ci, "{what}: CI too wide to test ({} ± {})", s.mean, s.ci_half_width);
     assert!(
         (s.mean - theory).abs() <= s.ci_half_width,
         "{what}: theory {theory} outside {} ± {} (values {values:?})",
@@ -54,19 +49,9 @@ fn one_pool_user_one_pool_element_is_mm1() {
     });
     let (mu, lambda) = (capacity / job_size, 1.0 / interval);
     let handling = replicate(base.clone(), |m| m.handling_time_mean_s);
-    assert_in_ci(
-        "M/M/1 mean handling time",
-        &handling,
-        1.0 / (mu - lambda),
-        0.1,
-    );
+    assert_in_ci("M/M/1 mean handling time", &handling, 1.0 / (mu - lambda), 0.1);
     let queuing = replicate(base, |m| m.queuing_delay_mean_s);
-    assert_in_ci(
-        "M/M/1 mean waiting time",
-        &queuing,
-        lambda / (mu * (mu - lambda)),
-        0.15,
-    );
+    assert_in_ci("M/M/1 mean waiting time", &queuing, lambda / (mu * (mu - lambda)), 0.15);
 }
 
 /// Many low-rate PUs on one PE: Poisson arrivals at an egalitarian processor-sharing
@@ -81,12 +66,7 @@ fn many_pool_users_on_one_pool_element_is_processor_sharing() {
         "pool_users": {"count": users},
     });
     let handling = replicate(base.clone(), |m| m.handling_time_mean_s);
-    assert_in_ci(
-        "M/M/1-PS mean handling time",
-        &handling,
-        job_size / (capacity * (1.0 - rho)),
-        0.05,
-    );
+    assert_in_ci("M/M/1-PS mean handling time", &handling, job_size / (capacity * (1.0 - rho)), 0.05);
     let utilization = replicate(base, |m| m.system_utilization);
     assert_in_ci("utilization = offered load", &utilization, rho, 0.03);
 }
@@ -103,31 +83,18 @@ fn random_selection_splits_poisson_traffic() {
         "pool_users": {"count": users},
     });
     let handling = replicate(base.clone(), |m| m.handling_time_mean_s);
-    assert_in_ci(
-        "Random split: PS mean handling time",
-        &handling,
-        job_size / (capacity * (1.0 - rho)),
-        0.05,
-    );
+    assert_in_ci("Random split: PS mean handling time", &handling, job_size / (capacity * (1.0 - rho)), 0.05);
 
     // Shares of accepted jobs per PE: binomial(n, 1/k), within 4 standard deviations.
     let s = scenario(base);
     let mut sim = Simulation::new(&s);
     while sim.step().is_none() {}
-    let accepted: Vec<u64> = sim
-        .pool_elements()
-        .iter()
-        .map(|pe| pe.stats.jobs_accepted)
-        .collect();
+    let accepted: Vec<u64> = sim.pool_elements().iter().map(|pe| pe.stats.jobs_accepted).collect();
     let n = accepted.iter().sum::<u64>() as f64;
     let p = 1.0 / k as f64;
     let sd = (n * p * (1.0 - p)).sqrt();
     for (i, &a) in accepted.iter().enumerate() {
-        assert!(
-            (a as f64 - n * p).abs() < 4.0 * sd,
-            "PE {i} got {a} of {n} jobs (expected {} ± {sd})",
-            n * p
-        );
+        assert!((a as f64 - n * p).abs() < 4.0 * sd, "PE {i} got {a} of {n} jobs (expected {} ± {sd})", n * p);
     }
 }
 

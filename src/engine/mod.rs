@@ -1,13 +1,15 @@
 //! The deterministic discrete-event kernel: integer time, a future event list with
-//! FIFO tie-breaking and cancellation, named random streams, and an event-trace
+//! FIFO tie-breaking, cancellable timers, named random streams, and an event-trace
 //! fingerprint. It knows nothing of RSerPool.
 
 pub mod queue;
 pub mod rng;
 pub mod time;
+pub mod timer;
 
 pub use queue::{EventId, EventQueue};
 pub use time::{SimDuration, SimTime};
+pub use timer::{Deadline, Wake};
 
 /// A running hash over the ordered event trace (time and an event tag per event), so that
 /// any change in behaviour changes it; OMNeT++ uses such fingerprints for regression tests.

@@ -77,10 +77,7 @@ mod test {
         let b = stream(1, Component::PoolUser, 0, Purpose::JobInterval).next_u64();
         let c = stream(1, Component::PoolUser, 1, Purpose::JobSize).next_u64();
         let d = stream(2, Component::PoolUser, 0, Purpose::JobSize).next_u64();
-        assert_eq!(
-            a,
-            stream(1, Component::PoolUser, 0, Purpose::JobSize).next_u64()
-        );
+        assert_eq!(a, stream(1, Component::PoolUser, 0, Purpose::JobSize).next_u64());
         assert!(a != b && a != c && a != d && b != c);
     }
 }

@@ -117,10 +117,7 @@ mod test {
         assert_eq!(SimDuration::from_secs_f64(1.5).0, 1_500_000_000);
         assert_eq!(SimDuration::from_secs_f64(-3.0), SimDuration::ZERO);
         assert_eq!(SimDuration::from_secs_f64(1e-9 * 0.6).0, 1);
-        assert_eq!(
-            SimTime::from_secs(900) + SimDuration::from_millis(1),
-            SimTime(900_001_000_000)
-        );
+        assert_eq!(SimTime::from_secs(900) + SimDuration::from_millis(1), SimTime(900_001_000_000));
         assert_eq!(SimTime(5).since(SimTime(9)), SimDuration::ZERO);
         assert_eq!(SimTime(1_250_000_000).to_string(), "1.250000000s");
     }

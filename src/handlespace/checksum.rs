@@ -43,10 +43,7 @@ mod test {
     #[test]
     fn vectors_of_section_4_6() {
         let p = ph("P");
-        let accs: Vec<u32> = [100, 200, 300]
-            .iter()
-            .map(|&id| pool_element_accumulator(&p, PeId(id)))
-            .collect();
+        let accs: Vec<u32> = [100, 200, 300].iter().map(|&id| pool_element_accumulator(&p, PeId(id))).collect();
         assert_eq!(accs, [0x6450, 0xC850, 0x2C51]);
         let sum = accs.iter().fold(0u32, |a, &b| a.wrapping_add(b));
         assert_eq!(finish(sum), 0xA70D);

@@ -13,6 +13,13 @@ pub(crate) struct Fenwick {
 }
 
 impl Fenwick {
+    /// Removes every weight, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.tree.fill(0);
+        self.values.fill(0);
+        self.total = 0;
+    }
+
     /// Sum of all weights.
     pub fn total(&self) -> u64 {
         self.total
@@ -44,11 +51,7 @@ impl Fenwick {
         let n = self.values.len();
         let mut pos = 0;
         let mut rem = r;
-        let mut step = if n == 0 {
-            0
-        } else {
-            1usize << (usize::BITS - 1 - n.leading_zeros())
-        };
+        let mut step = if n == 0 { 0 } else { 1usize << (usize::BITS - 1 - n.leading_zeros()) };
         while step > 0 {
             let next = pos + step;
             if next <= n && self.tree[next] <= rem {

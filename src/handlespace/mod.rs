@@ -63,10 +63,7 @@ impl PoolHandle {
         }
         let mut b = [0u8; MAX_POOL_HANDLE_SIZE];
         b[..bytes.len()].copy_from_slice(bytes);
-        Ok(PoolHandle {
-            len: bytes.len() as u8,
-            bytes: b,
-        })
+        Ok(PoolHandle { len: bytes.len() as u8, bytes: b })
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -74,9 +71,17 @@ impl PoolHandle {
     }
 }
 
+impl PoolHandle {
+    /// The bytes as four big-endian words: their order is the bytes' `memcmp` order
+    /// (unused bytes are zero), so comparisons need no library call.
+    fn words(&self) -> [u64; 4] {
+        std::array::from_fn(|i| u64::from_be_bytes(self.bytes[8 * i..8 * i + 8].try_into().expect("8 bytes")))
+    }
+}
+
 impl Ord for PoolHandle {
     fn cmp(&self, other: &Self) -> Ordering {
-        (self.len, self.as_bytes()).cmp(&(other.len, other.as_bytes()))
+        (self.len, self.words()).cmp(&(other.len, other.words()))
     }
 }
 
@@ -88,11 +93,7 @@ impl PartialOrd for PoolHandle {
 
 impl fmt::Debug for PoolHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "PoolHandle({:?})",
-            String::from_utf8_lossy(self.as_bytes())
-        )
+        write!(f, "PoolHandle({:?})", String::from_utf8_lossy(self.as_bytes()))
     }
 }
 
@@ -104,10 +105,7 @@ pub enum HandlespaceError {
     #[error("invalid pool element identifier 0")]
     InvalidId,
     #[error("incompatible policy {requested} for a pool of policy {pool}")]
-    IncompatiblePolicy {
-        requested: PolicyType,
-        pool: PolicyType,
-    },
+    IncompatiblePolicy { requested: PolicyType, pool: PolicyType },
     #[error("pool not found")]
     NotFound,
     #[error("no selectable pool element: every selection weight is 0")]
@@ -138,10 +136,7 @@ pub struct HandlespaceConfig {
 
 impl Default for HandlespaceConfig {
     fn default() -> Self {
-        HandlespaceConfig {
-            double_update: true,
-            keep_first_registration_life: true,
-        }
+        HandlespaceConfig { double_update: true, keep_first_registration_life: true }
     }
 }
 
@@ -211,6 +206,9 @@ pub struct Handlespace<T> {
     config: HandlespaceConfig,
     /// Scratch buffer for selections (avoids an allocation per handle resolution).
     picks: Vec<PeId>,
+    /// The storage of the last removed pool, reused by the next new pool: a PU cache
+    /// creates and removes its pool for every handle resolution.
+    spare_pool: Option<Pool<T>>,
 }
 
 impl<T: Clone> Default for Handlespace<T> {
@@ -230,6 +228,7 @@ impl<T: Clone> Handlespace<T> {
             pool_elements: 0,
             config,
             picks: Vec::new(),
+            spare_pool: None,
         }
     }
 
@@ -270,43 +269,37 @@ impl<T: Clone> Handlespace<T> {
 
     /// Pool element ids in the order the pool's policy would walk them.
     pub fn selection_order(&self, handle: &PoolHandle) -> Vec<PeId> {
-        self.pools
-            .get(handle)
-            .map(|p| p.selection_order())
-            .unwrap_or_default()
+        self.pools.get(handle).map(|p| p.selection_order()).unwrap_or_default()
     }
 
     /// Every pool element, pools in handle order and PEs in id order (handle-table order).
     pub fn pool_elements(&self) -> impl Iterator<Item = (&PoolHandle, &PoolElement<T>)> {
-        self.pools
-            .iter()
-            .flat_map(|(h, p)| p.elements().map(move |e| (h, e)))
+        self.pools.iter().flat_map(|(h, p)| p.elements().map(move |e| (h, e)))
     }
 
     /// Registers a new pool element or updates an existing one (re-registration).
     /// Returns `true` for a new pool element.
-    pub fn register(
-        &mut self,
-        handle: &PoolHandle,
-        reg: Registration<T>,
-        now: u64,
-    ) -> Result<bool, HandlespaceError> {
+    pub fn register(&mut self, handle: &PoolHandle, reg: Registration<T>, now: u64) -> Result<bool, HandlespaceError> {
         if reg.id.0 == 0 {
             return Err(HandlespaceError::InvalidId);
         }
-        if let Some(pool) = self.pools.get(handle)
-            && pool.policy() != reg.settings.policy
-        {
-            return Err(HandlespaceError::IncompatiblePolicy {
-                requested: reg.settings.policy,
-                pool: pool.policy(),
-            });
-        }
-        let double = self.config.double_update;
-        let pool = self
-            .pools
-            .entry(*handle)
-            .or_insert_with(|| Pool::new(reg.settings.policy, double));
+        let pool = match self.pools.get_mut(handle) {
+            Some(pool) if pool.policy() != reg.settings.policy => {
+                return Err(HandlespaceError::IncompatiblePolicy {
+                    requested: reg.settings.policy,
+                    pool: pool.policy(),
+                });
+            }
+            Some(pool) => pool,
+            None => {
+                let (policy, double) = (reg.settings.policy, self.config.double_update);
+                let pool = match self.spare_pool.take() {
+                    Some(p) => p.recycle(policy, double),
+                    None => Pool::new(policy, double),
+                };
+                self.pools.entry(*handle).or_insert(pool)
+            }
+        };
         let acc = checksum::pool_element_accumulator(handle, reg.id);
         if let Some(existing) = pool.get_mut(reg.id) {
             let old_home = existing.home;
@@ -364,7 +357,7 @@ impl<T: Clone> Handlespace<T> {
         let pool = self.pools.get_mut(handle)?;
         let element = pool.remove(id)?;
         if pool.is_empty() {
-            self.pools.remove(handle);
+            self.spare_pool = self.pools.remove(handle);
         }
         if let Some((_, at)) = element.timer {
             self.timers.remove(&(at, id, *handle));
@@ -387,10 +380,7 @@ impl<T: Clone> Handlespace<T> {
         rng: &mut impl Rng,
         out: &mut Vec<PoolElement<T>>,
     ) -> Result<PolicyType, HandlespaceError> {
-        let pool = self
-            .pools
-            .get_mut(handle)
-            .ok_or(HandlespaceError::NotFound)?;
+        let pool = self.pools.get_mut(handle).ok_or(HandlespaceError::NotFound)?;
         self.picks.clear();
         pool.select(items, max_increment, rng, &mut self.picks);
         if self.picks.is_empty() && items > 0 {
@@ -425,12 +415,7 @@ impl<T: Clone> Handlespace<T> {
     pub fn next_timer(&self) -> Option<DueTimer> {
         let &(at, id, handle) = self.timers.first()?;
         let code = self.get(&handle, id)?.timer?.0;
-        Some(DueTimer {
-            at,
-            handle,
-            id,
-            code,
-        })
+        Some(DueTimer { at, handle, id, code })
     }
 
     /// When the earliest pending timer fires.
@@ -481,10 +466,7 @@ impl<T: Clone> Handlespace<T> {
 
     /// (handle, id) of every pool element owned by `home`, in ownership order.
     pub fn owned_by(&self, home: RegistrarId) -> impl Iterator<Item = (PoolHandle, PeId)> + '_ {
-        self.ownership
-            .range((home, PeId(0), PoolHandle::MIN)..)
-            .take_while(move |e| e.0 == home)
-            .map(|e| (e.2, e.1))
+        self.ownership.range((home, PeId(0), PoolHandle::MIN)..).take_while(move |e| e.0 == home).map(|e| (e.2, e.1))
     }
 
     /// Marks every pool element owned by `home` (before a handle-table synchronisation).
@@ -499,10 +481,7 @@ impl<T: Clone> Handlespace<T> {
 
     /// Deregisters the pool elements of `home` still marked; returns how many.
     pub fn purge_marked(&mut self, home: RegistrarId) -> usize {
-        let marked: Vec<_> = self
-            .owned_by(home)
-            .filter(|(h, id)| self.get(h, *id).is_some_and(|e| e.marked))
-            .collect();
+        let marked: Vec<_> = self.owned_by(home).filter(|(h, id)| self.get(h, *id).is_some_and(|e| e.marked)).collect();
         for (h, id) in &marked {
             self.deregister(h, *id);
         }
@@ -527,10 +506,7 @@ impl<T: Clone> Handlespace<T> {
 
 impl PoolHandle {
     /// The smallest handle in handle order (for range scans).
-    const MIN: PoolHandle = PoolHandle {
-        len: 0,
-        bytes: [0; MAX_POOL_HANDLE_SIZE],
-    };
+    const MIN: PoolHandle = PoolHandle { len: 0, bytes: [0; MAX_POOL_HANDLE_SIZE] };
 }
 
 #[cfg(test)]

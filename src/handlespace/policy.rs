@@ -140,15 +140,7 @@ impl PolicyType {
 
     /// Whether a pool element re-registers when its load changes (`PPT_IS_ADAPTIVE`).
     pub fn is_adaptive(self) -> bool {
-        !matches!(
-            self,
-            RoundRobin
-                | WeightedRoundRobin
-                | Random
-                | WeightedRandom
-                | Priority
-                | WeightedRandomDpf
-        )
+        !matches!(self, RoundRobin | WeightedRoundRobin | Random | WeightedRandom | Priority | WeightedRandomDpf)
     }
 
     /// Policies whose update hook grows the runtime degradation (LUD, PLUD and their DPF forms).
@@ -164,11 +156,7 @@ impl PolicyType {
 
     /// All names, comma separated, for error messages.
     pub fn names() -> String {
-        Self::ALL
-            .iter()
-            .map(|p| p.name())
-            .collect::<Vec<_>>()
-            .join(", ")
+        Self::ALL.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -186,10 +174,7 @@ pub struct UnknownPolicy(pub String);
 impl FromStr for PolicyType {
     type Err = UnknownPolicy;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.name() == s)
-            .ok_or_else(|| UnknownPolicy(s.to_string()))
+        Self::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| UnknownPolicy(s.to_string()))
     }
 }
 
@@ -225,34 +210,13 @@ pub struct PolicySettings {
 
 impl PolicySettings {
     pub fn new(policy: PolicyType) -> PolicySettings {
-        PolicySettings {
-            policy,
-            weight: 0,
-            load: 0,
-            load_degradation: 0,
-            load_dpf: 0,
-            weight_dpf: 0,
-            distance: 0,
-        }
+        PolicySettings { policy, weight: 0, load: 0, load_degradation: 0, load_dpf: 0, weight_dpf: 0, distance: 0 }
     }
 
     /// "Settings changed" compares every field except the type (rsplib-handlespace.md §0).
     pub fn values_differ(&self, other: &PolicySettings) -> bool {
-        (
-            self.weight,
-            self.load,
-            self.load_degradation,
-            self.load_dpf,
-            self.weight_dpf,
-            self.distance,
-        ) != (
-            other.weight,
-            other.load,
-            other.load_degradation,
-            other.load_dpf,
-            other.weight_dpf,
-            other.distance,
-        )
+        (self.weight, self.load, self.load_degradation, self.load_dpf, self.weight_dpf, self.distance)
+            != (other.weight, other.load, other.load_degradation, other.load_dpf, other.weight_dpf, other.distance)
     }
 
     /// `Distance x (LoadDPF / MAX) x MAX` in raw load units, as f64 (§1 notes).
@@ -267,11 +231,7 @@ impl PolicySettings {
         let ld = self.load_degradation as u64;
         let deg = degradation as u64;
         let sat = |v: u64| v.min(U32MAX);
-        let dpf = |base: u64| {
-            (base as f64 + self.load_distance_penalty())
-                .round_ties_even()
-                .min(U32MAX_F) as u64
-        };
+        let dpf = |base: u64| (base as f64 + self.load_distance_penalty()).round_ties_even().min(U32MAX_F) as u64;
         let primary = match self.policy {
             RoundRobin => 0,
             WeightedRoundRobin => return (round, virtual_counter as u64),
@@ -340,27 +300,17 @@ mod test {
             assert_eq!(PolicyType::from_type_id(p.type_id()), Some(p));
         }
         let err = "LeastUsedd".parse::<PolicyType>().unwrap_err().to_string();
-        assert!(
-            err.contains("LeastUsedd") && err.contains("RoundRobin"),
-            "{err}"
-        );
+        assert!(err.contains("LeastUsedd") && err.contains("RoundRobin"), "{err}");
     }
 
     #[test]
     fn catalogue_families_and_increments() {
-        let random: Vec<_> = PolicyType::ALL
-            .into_iter()
-            .filter(|p| p.family() == Family::Random)
-            .collect();
+        let random: Vec<_> = PolicyType::ALL.into_iter().filter(|p| p.family() == Family::Random).collect();
         assert_eq!(random.len(), 7);
         assert_eq!(LeastUsed.default_max_increment(), 1);
         assert_eq!(RandomizedLeastUsed.default_max_increment(), 1);
         assert_eq!(WeightedRandom.default_max_increment(), 0);
-        assert!(
-            LeastUsed.is_adaptive()
-                && !RoundRobin.is_adaptive()
-                && !WeightedRandomDpf.is_adaptive()
-        );
+        assert!(LeastUsed.is_adaptive() && !RoundRobin.is_adaptive() && !WeightedRandomDpf.is_adaptive());
         assert!(LeastUsedDpf.is_adaptive() && PriorityLeastUsedDegradationDpf.is_adaptive());
     }
 

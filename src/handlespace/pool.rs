@@ -6,6 +6,7 @@ use super::fenwick::Fenwick;
 use super::policy::{Family, PolicySettings, PolicyType};
 use super::{PeId, PoolElement};
 use rand::Rng;
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 /// Dynamic selection state of a pool element (rsplib-handlespace.md §2).
@@ -37,7 +38,9 @@ pub(crate) struct Pool<T> {
     slots: Vec<Option<Slot<T>>>,
     /// Freed slots, reused last-freed first.
     free: Vec<u32>,
-    index: BTreeMap<PeId, u32>,
+    /// PE id -> slot. A hash map: it is only looked up, never iterated for decisions
+    /// (id-ordered walks sort first), so its order cannot leak into results.
+    index: FxHashMap<PeId, u32>,
     ordered: BTreeMap<OrdKey, u32>,
     weights: Fenwick,
     /// Run the update hook on every link as RSPLIB does (quirk Q1).
@@ -51,11 +54,23 @@ impl<T> Pool<T> {
             global_seq: 0,
             slots: Vec::new(),
             free: Vec::new(),
-            index: BTreeMap::new(),
+            index: FxHashMap::default(),
             ordered: BTreeMap::new(),
             weights: Fenwick::default(),
             double_update,
         }
+    }
+
+    /// Turns an empty pool into a new one of `policy`, keeping its allocated storage.
+    pub fn recycle(mut self, policy: PolicyType, double_update: bool) -> Pool<T> {
+        debug_assert!(self.is_empty());
+        self.policy = policy;
+        self.double_update = double_update;
+        self.global_seq = 0;
+        self.slots.clear();
+        self.free.clear();
+        self.weights.clear();
+        self
     }
 
     pub fn policy(&self) -> PolicyType {
@@ -71,15 +86,11 @@ impl<T> Pool<T> {
     }
 
     fn slot(&self, s: u32) -> &Slot<T> {
-        self.slots[s as usize]
-            .as_ref()
-            .expect("indexed slot is occupied")
+        self.slots[s as usize].as_ref().expect("indexed slot is occupied")
     }
 
     fn slot_mut(&mut self, s: u32) -> &mut Slot<T> {
-        self.slots[s as usize]
-            .as_mut()
-            .expect("indexed slot is occupied")
+        self.slots[s as usize].as_mut().expect("indexed slot is occupied")
     }
 
     pub fn get(&self, id: PeId) -> Option<&PoolElement<T>> {
@@ -97,17 +108,15 @@ impl<T> Pool<T> {
 
     /// Pool elements in PE id order.
     pub fn elements(&self) -> impl Iterator<Item = &PoolElement<T>> {
-        self.index.values().map(|&s| &self.slot(s).element)
+        let mut slots: Vec<(PeId, u32)> = self.index.iter().map(|(&id, &s)| (id, s)).collect();
+        slots.sort_unstable();
+        slots.into_iter().map(|(_, s)| &self.slot(s).element)
     }
 
     /// Pool elements in selection order (ordered policies) or slot order (random ones).
     pub fn selection_order(&self) -> Vec<PeId> {
         match self.policy.family() {
-            Family::Ordered => self
-                .ordered
-                .values()
-                .map(|&s| self.slot(s).element.id)
-                .collect(),
+            Family::Ordered => self.ordered.values().map(|&s| self.slot(s).element.id).collect(),
             Family::Random => self.slots.iter().flatten().map(|s| s.element.id).collect(),
         }
     }
@@ -170,25 +179,14 @@ impl<T> Pool<T> {
     /// Adds a new pool element (the id must not be present).
     pub fn add(&mut self, element: PoolElement<T>) {
         let seq = self.next_seq();
-        let mut state = SelectionState {
-            seq,
-            ..SelectionState::default()
-        };
+        let mut state = SelectionState { seq, ..SelectionState::default() };
         if self.policy == PolicyType::WeightedRoundRobin {
             // WRR initialise: join the round of the current head.
-            state.round = self
-                .ordered
-                .values()
-                .next()
-                .map_or(0, |&h| self.slot(h).state.round);
+            state.round = self.ordered.values().next().map_or(0, |&h| self.slot(h).state.round);
             state.virtual_counter = element.settings.weight;
         }
         let id = element.id;
-        let slot = Slot {
-            element,
-            state,
-            key: (0, 0, 0),
-        };
+        let slot = Slot { element, state, key: (0, 0, 0) };
         let s = match self.free.pop() {
             Some(s) => {
                 self.slots[s as usize] = Some(slot);
@@ -232,18 +230,9 @@ impl<T> Pool<T> {
     /// Selects up to `max_items` pool elements by the pool's policy, advancing the
     /// selection state of the first `max_increment` (0 = the policy default) of them.
     /// Appends the selected ids to `out` in answer order.
-    pub fn select(
-        &mut self,
-        max_items: usize,
-        max_increment: u32,
-        rng: &mut impl Rng,
-        out: &mut Vec<PeId>,
-    ) {
-        let max_increment = if max_increment == 0 {
-            self.policy.default_max_increment()
-        } else {
-            max_increment
-        } as usize;
+    pub fn select(&mut self, max_items: usize, max_increment: u32, rng: &mut impl Rng, out: &mut Vec<PeId>) {
+        let max_increment =
+            if max_increment == 0 { self.policy.default_max_increment() } else { max_increment } as usize;
         let start = out.len();
         match self.policy.family() {
             Family::Ordered => {
@@ -316,11 +305,7 @@ mod smallvec_like {
         }
 
         pub fn as_slice(&self) -> &[u32] {
-            if self.len <= self.inline.len() {
-                &self.inline[..self.len]
-            } else {
-                &self.spill
-            }
+            if self.len <= self.inline.len() { &self.inline[..self.len] } else { &self.spill }
         }
     }
 }

@@ -16,11 +16,7 @@ fn rng() -> rand::rngs::Xoshiro256PlusPlus {
 /// The §11 pool: ids 100/200/300, weights 1/2/3, loads 0x1/0x2/0x08 <<24-ish, LoadDeg 0x08000000.
 fn vector_pool(policy: PolicyType) -> Hs {
     let mut hs = Hs::default();
-    for (id, weight, load) in [
-        (100, 1, 0x1000_0000),
-        (200, 2, 0x2000_0000),
-        (300, 3, 0x0800_0000),
-    ] {
+    for (id, weight, load) in [(100, 1, 0x1000_0000), (200, 2, 0x2000_0000), (300, 3, 0x0800_0000)] {
         register(&mut hs, id, weight, load, policy);
     }
     hs
@@ -31,20 +27,13 @@ fn register(hs: &mut Hs, id: u32, weight: u32, load: u32, policy: PolicyType) {
     settings.weight = weight;
     settings.load = load;
     settings.load_degradation = 0x0800_0000;
-    let reg = Registration {
-        id: PeId(id),
-        home: RegistrarId(1),
-        registration_life_ms: 1000,
-        settings,
-        transport: (),
-    };
+    let reg = Registration { id: PeId(id), home: RegistrarId(1), registration_life_ms: 1000, settings, transport: () };
     hs.register(&ph(), reg, 0).unwrap();
 }
 
 fn resolve(hs: &mut Hs, n: usize) -> Vec<u32> {
     let mut out = Vec::new();
-    hs.handle_resolution(&ph(), n, 0, &mut rng(), &mut out)
-        .unwrap();
+    hs.handle_resolution(&ph(), n, 0, &mut rng(), &mut out).unwrap();
     out.iter().map(|e| e.id.0).collect()
 }
 
@@ -78,17 +67,8 @@ fn least_used_degradation_vector() {
     let order: Vec<u32> = (0..6).flat_map(|_| resolve(&mut hs, 1)).collect();
     assert_eq!(order, [300, 100, 300, 200, 100, 300]);
     // Re-registering with unchanged settings resets degradation to LoadDeg (one hook run).
-    register(
-        &mut hs,
-        300,
-        3,
-        0x0800_0000,
-        PolicyType::LeastUsedDegradation,
-    );
-    assert_eq!(
-        hs.selection_state(&ph(), PeId(300)).unwrap().degradation,
-        0x0800_0000
-    );
+    register(&mut hs, 300, 3, 0x0800_0000, PolicyType::LeastUsedDegradation);
+    assert_eq!(hs.selection_state(&ph(), PeId(300)).unwrap().degradation, 0x0800_0000);
     let next: Vec<u32> = (0..2).flat_map(|_| resolve(&mut hs, 1)).collect();
     assert_eq!(next, [300, 300]);
 }
@@ -107,28 +87,16 @@ fn least_used_degradation_grows_twice_per_selection() {
 
 #[test]
 fn rfc_literal_mode_updates_once() {
-    let config = HandlespaceConfig {
-        double_update: false,
-        keep_first_registration_life: false,
-    };
+    let config = HandlespaceConfig { double_update: false, keep_first_registration_life: false };
     let mut hs = Hs::new(config);
     register(&mut hs, 1, 1, 0x0800_0000, PolicyType::LeastUsedDegradation);
     assert_eq!(hs.selection_state(&ph(), PeId(1)).unwrap().degradation, 0);
     resolve(&mut hs, 1);
-    assert_eq!(
-        hs.selection_state(&ph(), PeId(1)).unwrap().degradation,
-        0x0800_0000
-    );
+    assert_eq!(hs.selection_state(&ph(), PeId(1)).unwrap().degradation, 0x0800_0000);
     // Q2 off: the registration life follows re-registrations.
     let mut settings = PolicySettings::new(PolicyType::LeastUsedDegradation);
     settings.load = 5;
-    let reg = Registration {
-        id: PeId(1),
-        home: RegistrarId(1),
-        registration_life_ms: 5000,
-        settings,
-        transport: (),
-    };
+    let reg = Registration { id: PeId(1), home: RegistrarId(1), registration_life_ms: 5000, settings, transport: () };
     hs.register(&ph(), reg, 1).unwrap();
     assert_eq!(hs.get(&ph(), PeId(1)).unwrap().registration_life_ms, 5000);
 }
@@ -152,15 +120,7 @@ fn registration_life_is_kept_from_first_registration() {
 fn round_robin_vector_two_items() {
     let mut hs = vector_pool(PolicyType::RoundRobin);
     let got: Vec<Vec<u32>> = (0..4).map(|_| resolve(&mut hs, 2)).collect();
-    assert_eq!(
-        got,
-        [
-            vec![100, 200],
-            vec![200, 300],
-            vec![300, 100],
-            vec![100, 200]
-        ]
-    );
+    assert_eq!(got, [vec![100, 200], vec![200, 300], vec![300, 100], vec![100, 200]]);
 }
 
 #[test]
@@ -168,12 +128,8 @@ fn round_robin_max_increment_at_pool_size_never_moves() {
     let mut hs = vector_pool(PolicyType::RoundRobin);
     for _ in 0..3 {
         let mut out = Vec::new();
-        hs.handle_resolution(&ph(), 3, 3, &mut rng(), &mut out)
-            .unwrap();
-        assert_eq!(
-            out.iter().map(|e| e.id.0).collect::<Vec<_>>(),
-            [100, 200, 300]
-        );
+        hs.handle_resolution(&ph(), 3, 3, &mut rng(), &mut out).unwrap();
+        assert_eq!(out.iter().map(|e| e.id.0).collect::<Vec<_>>(), [100, 200, 300]);
     }
 }
 
@@ -206,10 +162,7 @@ fn least_used_round_robin_among_ties() {
 
 #[test]
 fn random_policies_return_distinct_elements() {
-    for policy in PolicyType::ALL
-        .into_iter()
-        .filter(|p| p.family() == Family::Random)
-    {
+    for policy in PolicyType::ALL.into_iter().filter(|p| p.family() == Family::Random) {
         let mut hs = vector_pool(policy);
         let mut got = resolve(&mut hs, 3);
         got.sort();
@@ -227,10 +180,7 @@ fn checksums_follow_registrations() {
     assert_eq!(hs.checksum(), checksum::finish(0x6450));
     hs.set_home(&ph(), PeId(100), RegistrarId(9));
     assert_eq!(hs.ownership_checksum(RegistrarId(1)), checksum::finish(0));
-    assert_eq!(
-        hs.owned_by(RegistrarId(9)).collect::<Vec<_>>(),
-        [(ph(), PeId(100))]
-    );
+    assert_eq!(hs.owned_by(RegistrarId(9)).collect::<Vec<_>>(), [(ph(), PeId(100))]);
 }
 
 // ---- Error cases ---------------------------------------------------------------------
@@ -245,22 +195,13 @@ fn registration_errors() {
         settings: PolicySettings::new(policy),
         transport: (),
     };
-    let err = hs
-        .register(&ph(), reg(400, PolicyType::LeastUsed), 0)
-        .unwrap_err();
+    let err = hs.register(&ph(), reg(400, PolicyType::LeastUsed), 0).unwrap_err();
     assert_eq!(err.code(), 0x0005);
-    assert_eq!(
-        hs.register(&ph(), reg(0, PolicyType::RoundRobin), 0)
-            .unwrap_err()
-            .code(),
-        0xF000
-    );
+    assert_eq!(hs.register(&ph(), reg(0, PolicyType::RoundRobin), 0).unwrap_err().code(), 0xF000);
     assert_eq!(PoolHandle::new(&[b'x'; 33]).unwrap_err().code(), 0xF004);
     assert!(PoolHandle::new(b"").is_err());
     let other = PoolHandle::new(b"missing").unwrap();
-    let e = hs
-        .handle_resolution(&other, 1, 0, &mut rng(), &mut Vec::new())
-        .unwrap_err();
+    let e = hs.handle_resolution(&other, 1, 0, &mut rng(), &mut Vec::new()).unwrap_err();
     assert_eq!(e.code(), 0x0009);
     assert!(hs.deregister(&other, PeId(1)).is_none());
 }
@@ -270,9 +211,7 @@ fn all_zero_weights_is_an_error_not_a_panic() {
     let mut hs = Hs::default();
     register(&mut hs, 1, 0, 0, PolicyType::WeightedRandom);
     register(&mut hs, 2, 0, 0, PolicyType::WeightedRandom);
-    let err = hs
-        .handle_resolution(&ph(), 2, 0, &mut rng(), &mut Vec::new())
-        .unwrap_err();
+    let err = hs.handle_resolution(&ph(), 2, 0, &mut rng(), &mut Vec::new()).unwrap_err();
     assert_eq!(err, HandlespaceError::NoSelectablePoolElement);
 }
 
@@ -296,10 +235,7 @@ fn timers_and_expiry_purge() {
     assert_eq!(hs.purge_expired(50), 2);
     assert_eq!(hs.len(), 1);
     let due = hs.pop_due_timer(100).unwrap();
-    assert_eq!(
-        (due.id, due.code),
-        (PeId(300), TimerCode::KeepAliveTransmission)
-    );
+    assert_eq!((due.id, due.code), (PeId(300), TimerCode::KeepAliveTransmission));
     assert!(hs.next_timer().is_none());
 }
 
@@ -309,8 +245,5 @@ fn mark_and_purge_by_owner() {
     hs.mark_owned_by(RegistrarId(1));
     register(&mut hs, 200, 2, 0, PolicyType::RoundRobin); // refreshed: unmarked
     assert_eq!(hs.purge_marked(RegistrarId(1)), 2);
-    assert_eq!(
-        hs.pool_elements().map(|(_, e)| e.id.0).collect::<Vec<_>>(),
-        [200]
-    );
+    assert_eq!(hs.pool_elements().map(|(_, e)| e.id.0).collect::<Vec<_>>(), [200]);
 }

@@ -31,86 +31,33 @@ pub struct Cookie {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Message {
     // ---- ASAP (PE/PU <-> registrar) ----
-    Registration {
-        record: PeRecord,
-    },
-    RegistrationResponse {
-        pe: PeId,
-        reject: bool,
-        error: u16,
-    },
-    Deregistration {
-        pe: PeId,
-    },
-    DeregistrationResponse {
-        pe: PeId,
-    },
-    EndpointKeepAlive {
-        pe: PeId,
-        home: bool,
-    },
-    EndpointKeepAliveAck {
-        pe: PeId,
-    },
-    EndpointUnreachable {
-        pe: PeId,
-    },
+    Registration { record: PeRecord },
+    RegistrationResponse { pe: PeId, reject: bool, error: u16 },
+    Deregistration { pe: PeId },
+    DeregistrationResponse { pe: PeId },
+    EndpointKeepAlive { pe: PeId, home: bool },
+    EndpointKeepAliveAck { pe: PeId },
+    EndpointUnreachable { pe: PeId },
     HandleResolution,
-    HandleResolutionResponse {
-        items: Vec<PeRecord>,
-        reject: bool,
-    },
+    HandleResolutionResponse { items: Vec<PeRecord>, reject: bool },
     // ---- ASAP between PE and PU (not counted as ASAP packets) ----
     Cookie(Cookie),
     CookieEcho(Cookie),
     // ---- ENRP (registrar <-> registrar) ----
-    Presence {
-        sender: RegistrarId,
-        reply_required: bool,
-        checksum: u16,
-    },
-    ListRequest {
-        sender: RegistrarId,
-    },
-    ListResponse {
-        sender: RegistrarId,
-    },
-    HandleTableRequest {
-        sender: RegistrarId,
-        own_children_only: bool,
-    },
-    HandleTableResponse {
-        sender: RegistrarId,
-        records: Vec<PeRecord>,
-    },
-    HandleUpdate {
-        sender: RegistrarId,
-        add: bool,
-        record: PeRecord,
-    },
+    Presence { sender: RegistrarId, reply_required: bool, checksum: u16 },
+    ListRequest { sender: RegistrarId },
+    ListResponse { sender: RegistrarId },
+    HandleTableRequest { sender: RegistrarId, own_children_only: bool },
+    HandleTableResponse { sender: RegistrarId, records: Vec<PeRecord> },
+    HandleUpdate { sender: RegistrarId, add: bool, record: PeRecord },
     // ---- CalcApp (PU <-> PE) ----
-    CalcAppRequest {
-        job: u64,
-        size: f64,
-    },
-    CalcAppAccept {
-        job: u64,
-    },
-    CalcAppReject {
-        job: u64,
-    },
-    CalcAppKeepAlive {
-        job: u64,
-    },
-    CalcAppKeepAliveAck {
-        job: u64,
-    },
-    CalcAppComplete {
-        job: u64,
-    },
-    CalcAppAbort {
-        job: u64,
-    },
+    CalcAppRequest { job: u64, size: f64 },
+    CalcAppAccept { job: u64 },
+    CalcAppReject { job: u64 },
+    CalcAppKeepAlive { job: u64 },
+    CalcAppKeepAliveAck { job: u64 },
+    CalcAppComplete { job: u64 },
+    CalcAppAbort { job: u64 },
 }
 
 /// Packet classes counted by the transport nodes (rspsim-model.md §1.5).

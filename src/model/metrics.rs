@@ -70,21 +70,9 @@ fn ratio(a: f64, b: f64) -> f64 {
 
 impl Metrics {
     pub fn compute(input: MetricsInput) -> Metrics {
-        let used: f64 = input
-            .pool_elements
-            .iter()
-            .map(|(s, _)| s.used_calculations)
-            .sum();
-        let offered: f64 = input
-            .pool_elements
-            .iter()
-            .map(|(s, cap)| s.uptime_ns as f64 * 1e-9 * cap)
-            .sum();
-        let policy_updates = input
-            .pool_elements
-            .iter()
-            .map(|(s, _)| s.policy_updates)
-            .sum();
+        let used: f64 = input.pool_elements.iter().map(|(s, _)| s.used_calculations).sum();
+        let offered: f64 = input.pool_elements.iter().map(|(s, cap)| s.uptime_ns as f64 * 1e-9 * cap).sum();
+        let policy_updates = input.pool_elements.iter().map(|(s, _)| s.policy_updates).sum();
 
         let mut pu = PoolUserStats::default();
         let mut queued_end = 0;
@@ -140,21 +128,14 @@ impl Metrics {
 
     /// (name, value) of every metric, in declaration order (CSV columns).
     pub fn fields(&self) -> Vec<(String, f64)> {
-        let serde_json::Value::Object(map) = serde_json::to_value(self).expect("metrics serialise")
-        else {
+        let serde_json::Value::Object(map) = serde_json::to_value(self).expect("metrics serialise") else {
             unreachable!("metrics is a struct")
         };
-        map.into_iter()
-            .map(|(k, v)| (k, v.as_f64().unwrap_or(f64::NAN)))
-            .collect()
+        map.into_iter().map(|(k, v)| (k, v.as_f64().unwrap_or(f64::NAN))).collect()
     }
 
     /// Names of every metric, in declaration order.
     pub fn names() -> Vec<String> {
-        Metrics::default()
-            .fields()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect()
+        Metrics::default().fields().into_iter().map(|(k, _)| k).collect()
     }
 }

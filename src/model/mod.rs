@@ -19,7 +19,7 @@ pub use message::{Message, PeRecord};
 pub use metrics::Metrics;
 pub use simulation::{RunOutput, Simulation, run};
 
-use crate::engine::{EventId, EventQueue, SimDuration, SimTime};
+use crate::engine::{Deadline, EventQueue, SimDuration, SimTime, Wake};
 use message::PacketClass;
 use network::Network;
 
@@ -37,10 +37,40 @@ pub struct Delivery {
     pub msg: Message,
 }
 
+/// Messages in flight, in a slab: an event refers to its message by index, so sending
+/// allocates nothing in the steady state and events stay small.
+#[derive(Default)]
+pub struct InFlight {
+    slots: Vec<Option<Delivery>>,
+    free: Vec<u32>,
+}
+
+impl InFlight {
+    fn insert(&mut self, d: Delivery) -> u32 {
+        match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(d);
+                i
+            }
+            None => {
+                self.slots.push(Some(d));
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Takes the message of a delivery event out of the slab.
+    pub fn take(&mut self, i: u32) -> Delivery {
+        self.free.push(i);
+        self.slots[i as usize].take().expect("each delivery is taken once")
+    }
+}
+
 /// Everything the event list holds.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub enum Event {
-    Deliver(Box<Delivery>),
+    /// A message arrives (index into [`InFlight`]).
+    Deliver(u32),
     Registrar(u32, registrar::Timer),
     PoolElement(u32, pool_element::Timer),
     PoolUser(u32, pool_user::Timer),
@@ -61,6 +91,7 @@ pub struct Ctx<'a> {
     pub now: SimTime,
     pub me: NodeId,
     queue: &'a mut EventQueue<Event>,
+    in_flight: &'a mut InFlight,
     net: &'a Network,
     packets: &'a mut PacketCounters,
 }
@@ -75,33 +106,34 @@ impl Ctx<'_> {
             PacketClass::Uncounted => {}
         }
         let at = self.now + self.net.delay(self.me, to);
-        self.queue.schedule(
-            at,
-            Event::Deliver(Box::new(Delivery {
-                from: self.me,
-                to,
-                sent: self.now,
-                msg,
-            })),
-        );
+        let i = self.in_flight.insert(Delivery { from: self.me, to, sent: self.now, msg });
+        self.queue.schedule(at, Event::Deliver(i));
     }
 
-    /// Schedules a timer event after `delay`.
-    pub fn schedule(&mut self, delay: SimDuration, event: Event) -> EventId {
-        self.queue.schedule(self.now + delay, event)
+    /// Schedules a timer event after `delay` (for timers that are never cancelled).
+    pub fn schedule(&mut self, delay: SimDuration, event: Event) {
+        self.queue.schedule(self.now + delay, event);
     }
 
-    /// Cancels a pending timer held in `slot` (no-op if none).
-    pub fn cancel(&mut self, slot: &mut Option<EventId>) {
-        if let Some(id) = slot.take() {
-            self.queue.cancel(id);
+    /// (Re)starts `timer` to expire after `delay`; `wake` is the event that wakes its
+    /// component (scheduled only when no pending wake-up comes early enough).
+    pub fn arm(&mut self, timer: &mut Deadline, delay: SimDuration, wake: Event) {
+        if let Some(at) = timer.arm(self.now + delay) {
+            self.queue.schedule(at, wake);
         }
     }
 
-    /// Cancels the timer in `slot` and schedules a new one.
-    pub fn restart(&mut self, slot: &mut Option<EventId>, delay: SimDuration, event: Event) {
-        self.cancel(slot);
-        *slot = Some(self.schedule(delay, event));
+    /// Handles a wake-up of `timer`: true if it expires now. An early wake-up re-schedules
+    /// `wake` for the timer's deadline; a cancelled timer's wake-up is ignored.
+    pub fn expired(&mut self, timer: &mut Deadline, wake: Event) -> bool {
+        match timer.wake(self.now) {
+            Wake::Expire => true,
+            Wake::Reschedule(at) => {
+                self.queue.schedule(at, wake);
+                false
+            }
+            Wake::Ignore => false,
+        }
     }
 }
 

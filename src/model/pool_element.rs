@@ -11,7 +11,7 @@
 use super::message::{Cookie, Message, PeRecord};
 use super::{Ctx, Event, NodeId, secs};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
-use crate::engine::{EventId, SimDuration, SimTime};
+use crate::engine::{Deadline, SimDuration, SimTime};
 use crate::handlespace::{PeId, PolicySettings, PolicyType, RegistrarId, U32MAX};
 use rand::RngExt;
 use std::rc::Rc;
@@ -57,8 +57,8 @@ pub enum Timer {
     HuntRetry,
     /// The next job completion or cookie.
     Service,
-    JobKeepAlive(u64),
-    JobKeepAliveTimeout(u64),
+    JobKeepAlive(u32),
+    JobKeepAliveTimeout(u32),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,8 +77,8 @@ enum ServiceEvent {
 }
 
 struct Job {
-    /// PE-local serial, names the job's timers.
-    key: u64,
+    /// PE-local serial (wraps after 2^32 jobs), names the job's timers.
+    key: u32,
     client: NodeId,
     job: u64,
     /// Size [calculations].
@@ -87,8 +87,8 @@ struct Job {
     completed: f64,
     last_cookie_at: SimTime,
     last_cookie_completed: f64,
-    keep_alive: Option<EventId>,
-    keep_alive_timeout: Option<EventId>,
+    keep_alive: Deadline,
+    keep_alive_timeout: Deadline,
 }
 
 /// Per-PE statistics over the measurement window (rspsim-model.md §5.9).
@@ -115,15 +115,14 @@ pub struct PoolElement {
     phase: AsapPhase,
     home: Option<NodeId>,
     attempts: u32,
-    registration_timeout: Option<EventId>,
-    reregistration: Option<EventId>,
-    hunt_retry: Option<EventId>,
+    registration_timeout: Deadline,
+    reregistration: Deadline,
     update_pending: bool,
     running: bool,
     jobs: Vec<Job>,
-    next_key: u64,
-    service_timer: Option<EventId>,
-    next_service: Option<(u64, ServiceEvent)>,
+    next_key: u32,
+    service_timer: Deadline,
+    next_service: Option<(u32, ServiceEvent)>,
     last_accounting: SimTime,
     last_uptime_accounting: SimTime,
     current_load: f64,
@@ -147,20 +146,14 @@ impl PoolElement {
             (capacity, config.max_jobs)
         } else {
             let t = capacity / config.min_capacity_per_job;
-            if t < 1.0 {
-                (config.min_capacity_per_job, 1)
-            } else {
-                (capacity, t.round_ties_even() as u32)
-            }
+            if t < 1.0 { (config.min_capacity_per_job, 1) } else { (capacity, t.round_ties_even() as u32) }
         };
         let mut settings = PolicySettings::new(config.policy);
-        let weight = config
-            .weight
-            .unwrap_or(if config.policy == PolicyType::WeightedRoundRobin {
-                (capacity / 1e5).max(1.0)
-            } else {
-                capacity
-            });
+        let weight = config.weight.unwrap_or(if config.policy == PolicyType::WeightedRoundRobin {
+            (capacity / 1e5).max(1.0)
+        } else {
+            capacity
+        });
         settings.weight = weight.round_ties_even().min(U32MAX as f64) as u32;
         let ld = config.load_degradation.unwrap_or(1.0 / max_jobs as f64);
         settings.load_degradation = fraction_u32(ld);
@@ -176,14 +169,13 @@ impl PoolElement {
             phase: AsapPhase::Idle,
             home: None,
             attempts: 0,
-            registration_timeout: None,
-            reregistration: None,
-            hunt_retry: None,
+            registration_timeout: Deadline::default(),
+            reregistration: Deadline::default(),
             update_pending: false,
             running: false,
             jobs: Vec::new(),
             next_key: 0,
-            service_timer: None,
+            service_timer: Deadline::default(),
             next_service: None,
             last_accounting: SimTime::ZERO,
             last_uptime_accounting: SimTime::ZERO,
@@ -211,6 +203,7 @@ impl PoolElement {
     }
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut Ctx) {
+        let wake = self.timer(timer);
         match timer {
             Timer::Startup => {
                 self.running = true;
@@ -221,84 +214,73 @@ impl PoolElement {
                 self.send_registration(ctx);
             }
             Timer::RegistrationTimeout => {
-                self.registration_timeout = None;
-                self.send_registration(ctx);
+                if ctx.expired(&mut self.registration_timeout, wake) {
+                    self.send_registration(ctx);
+                }
             }
             Timer::Reregistration => {
-                self.reregistration = None;
-                self.attempts = 0;
-                self.send_registration(ctx);
+                if ctx.expired(&mut self.reregistration, wake) {
+                    self.attempts = 0;
+                    self.send_registration(ctx);
+                }
             }
             Timer::HuntRetry => {
-                self.hunt_retry = None;
-                self.send_registration(ctx);
+                if self.phase == AsapPhase::HuntRetry {
+                    self.send_registration(ctx);
+                }
             }
             Timer::Service => {
-                self.service_timer = None;
-                if let Some((key, what)) = self.next_service.take() {
+                if ctx.expired(&mut self.service_timer, wake)
+                    && let Some((key, what)) = self.next_service.take()
+                {
                     self.on_service(key, what, ctx);
                 }
             }
             Timer::JobKeepAlive(key) => {
-                let Some(i) = self.job_by_key(key) else {
-                    return;
-                };
-                let job = &mut self.jobs[i];
-                job.keep_alive = None;
-                let (client, id) = (job.client, job.job);
-                let t = self.timer(Timer::JobKeepAliveTimeout(key));
-                self.jobs[i].keep_alive_timeout =
-                    Some(ctx.schedule(self.config.keep_alive_timeout, t));
-                ctx.send(client, Message::CalcAppKeepAlive { job: id });
+                let Some(i) = self.job_by_key(key) else { return };
+                if ctx.expired(&mut self.jobs[i].keep_alive, wake) {
+                    let (client, id) = (self.jobs[i].client, self.jobs[i].job);
+                    let t = self.timer(Timer::JobKeepAliveTimeout(key));
+                    ctx.arm(&mut self.jobs[i].keep_alive_timeout, self.config.keep_alive_timeout, t);
+                    ctx.send(client, Message::CalcAppKeepAlive { job: id });
+                }
             }
             Timer::JobKeepAliveTimeout(key) => {
-                // The client is gone: abort the orphaned job.
-                let Some(i) = self.job_by_key(key) else {
-                    return;
-                };
-                self.jobs[i].keep_alive_timeout = None;
-                let (client, id) = (self.jobs[i].client, self.jobs[i].job);
-                ctx.send(client, Message::CalcAppAbort { job: id });
-                self.remove_job(i, ctx);
-                self.update_load(ctx);
+                let Some(i) = self.job_by_key(key) else { return };
+                if ctx.expired(&mut self.jobs[i].keep_alive_timeout, wake) {
+                    // The client is gone: abort the orphaned job.
+                    let (client, id) = (self.jobs[i].client, self.jobs[i].job);
+                    ctx.send(client, Message::CalcAppAbort { job: id });
+                    self.remove_job(i, ctx);
+                    self.update_load(ctx);
+                }
             }
         }
     }
 
     pub fn on_message(&mut self, from: NodeId, msg: Message, ctx: &mut Ctx) {
         match msg {
-            Message::RegistrationResponse { reject, error, .. } => {
-                self.on_registration_response(reject, error, ctx)
-            }
-            Message::EndpointKeepAlive { pe, home } => {
-                if pe == self.id
-                    && matches!(
-                        self.phase,
-                        AsapPhase::Registered | AsapPhase::WaitingForResponse
-                    )
-                {
-                    if home {
-                        self.home = Some(from);
-                    }
-                    ctx.send(from, Message::EndpointKeepAliveAck { pe });
+            Message::RegistrationResponse { reject, error, .. } => self.on_registration_response(reject, error, ctx),
+            Message::EndpointKeepAlive { pe, home }
+                if pe == self.id && matches!(self.phase, AsapPhase::Registered | AsapPhase::WaitingForResponse) =>
+            {
+                if home {
+                    self.home = Some(from);
                 }
+                ctx.send(from, Message::EndpointKeepAliveAck { pe });
             }
             Message::CalcAppRequest { job, size } => self.admit(from, job, size, 0.0, ctx),
             Message::CookieEcho(c) => self.admit(from, c.job, c.total, c.completed, ctx),
-            Message::CalcAppKeepAlive { job } => {
-                if self.job_index(from, job).is_some() {
-                    ctx.send(from, Message::CalcAppKeepAliveAck { job });
-                }
+            Message::CalcAppKeepAlive { job } if self.job_index(from, job).is_some() => {
+                ctx.send(from, Message::CalcAppKeepAliveAck { job });
             }
             Message::CalcAppKeepAliveAck { job } => {
                 if let Some(i) = self.job_index(from, job)
-                    && self.jobs[i].keep_alive_timeout.is_some()
+                    && self.jobs[i].keep_alive_timeout.is_running()
                 {
-                    let key = self.jobs[i].key;
-                    ctx.cancel(&mut self.jobs[i].keep_alive_timeout);
-                    let t = self.timer(Timer::JobKeepAlive(key));
-                    self.jobs[i].keep_alive =
-                        Some(ctx.schedule(self.config.keep_alive_interval, t));
+                    self.jobs[i].keep_alive_timeout.cancel();
+                    let t = self.timer(Timer::JobKeepAlive(self.jobs[i].key));
+                    ctx.arm(&mut self.jobs[i].keep_alive, self.config.keep_alive_interval, t);
                 }
             }
             _ => {}
@@ -327,18 +309,9 @@ impl PoolElement {
         }
         self.attempts += 1;
         let home = self.home.expect("hunted");
-        ctx.send(
-            home,
-            Message::Registration {
-                record: self.record(),
-            },
-        );
+        ctx.send(home, Message::Registration { record: self.record() });
         let t = self.timer(Timer::RegistrationTimeout);
-        ctx.restart(
-            &mut self.registration_timeout,
-            self.config.registration_timeout,
-            t,
-        );
+        ctx.arm(&mut self.registration_timeout, self.config.registration_timeout, t);
         self.phase = AsapPhase::WaitingForResponse;
     }
 
@@ -346,14 +319,14 @@ impl PoolElement {
         if self.phase != AsapPhase::WaitingForResponse {
             return; // late duplicate
         }
-        ctx.cancel(&mut self.registration_timeout);
+        self.registration_timeout.cancel();
         self.attempts = 0;
         if reject {
             self.home = None;
             self.phase = AsapPhase::HuntRetry;
             let delay = uniform_delay(&mut self.hunt_rng, self.config.hunt_retry_delay_max_s);
             let t = self.timer(Timer::HuntRetry);
-            ctx.restart(&mut self.hunt_retry, delay, t);
+            ctx.schedule(delay, t);
         } else if error != 0 {
             self.send_registration(ctx);
         } else {
@@ -361,7 +334,7 @@ impl PoolElement {
             let life_s = self.config.registration_life_ms as f64 / 1000.0;
             let t4 = secs((life_s - 20.0).clamp(1.0, 600.0));
             let t = self.timer(Timer::Reregistration);
-            ctx.restart(&mut self.reregistration, t4, t);
+            ctx.arm(&mut self.reregistration, t4, t);
             if std::mem::take(&mut self.update_pending) {
                 self.reregister_now(ctx);
             }
@@ -369,7 +342,7 @@ impl PoolElement {
     }
 
     fn reregister_now(&mut self, ctx: &mut Ctx) {
-        ctx.cancel(&mut self.reregistration);
+        self.reregistration.cancel();
         self.attempts = 0;
         self.send_registration(ctx);
     }
@@ -390,12 +363,10 @@ impl PoolElement {
     // ---- CalcApp service --------------------------------------------------------------
 
     fn job_index(&self, client: NodeId, job: u64) -> Option<usize> {
-        self.jobs
-            .iter()
-            .position(|j| j.client == client && j.job == job)
+        self.jobs.iter().position(|j| j.client == client && j.job == job)
     }
 
-    fn job_by_key(&self, key: u64) -> Option<usize> {
+    fn job_by_key(&self, key: u32) -> Option<usize> {
         self.jobs.iter().position(|j| j.key == key)
     }
 
@@ -413,11 +384,9 @@ impl PoolElement {
         }
         self.stats.jobs_accepted += 1;
         let key = self.next_key;
-        self.next_key += 1;
-        let keep_alive = Some(ctx.schedule(
-            self.config.keep_alive_interval,
-            self.timer(Timer::JobKeepAlive(key)),
-        ));
+        self.next_key = self.next_key.wrapping_add(1);
+        let mut keep_alive = Deadline::default();
+        ctx.arm(&mut keep_alive, self.config.keep_alive_interval, self.timer(Timer::JobKeepAlive(key)));
         self.account(ctx.now);
         self.jobs.push(Job {
             key,
@@ -428,14 +397,14 @@ impl PoolElement {
             last_cookie_at: ctx.now,
             last_cookie_completed: completed,
             keep_alive,
-            keep_alive_timeout: None,
+            keep_alive_timeout: Deadline::default(),
         });
         self.reschedule(ctx);
         ctx.send(client, Message::CalcAppAccept { job });
         self.update_load(ctx);
     }
 
-    fn on_service(&mut self, key: u64, what: ServiceEvent, ctx: &mut Ctx) {
+    fn on_service(&mut self, key: u32, what: ServiceEvent, ctx: &mut Ctx) {
         let Some(i) = self.job_by_key(key) else {
             return;
         };
@@ -451,11 +420,7 @@ impl PoolElement {
             ServiceEvent::Cookie => {
                 job.last_cookie_at = ctx.now;
                 job.last_cookie_completed = job.completed;
-                let cookie = Cookie {
-                    job: job.job,
-                    total: job.total,
-                    completed: job.completed,
-                };
+                let cookie = Cookie { job: job.job, total: job.total, completed: job.completed };
                 let client = job.client;
                 self.reschedule(ctx);
                 ctx.send(client, Message::Cookie(cookie));
@@ -465,9 +430,8 @@ impl PoolElement {
 
     fn remove_job(&mut self, i: usize, ctx: &mut Ctx) {
         self.account(ctx.now);
-        let mut job = self.jobs.remove(i);
-        ctx.cancel(&mut job.keep_alive);
-        ctx.cancel(&mut job.keep_alive_timeout);
+        // Its keep-alive timers go with it: their wake-ups find no job and are ignored.
+        self.jobs.remove(i);
         self.reschedule(ctx);
     }
 
@@ -479,8 +443,7 @@ impl PoolElement {
         self.last_uptime_accounting = now;
         let n = self.jobs.len();
         if n > 0 {
-            let work = (now.since(self.last_accounting).as_secs_f64() * self.capacity / n as f64)
-                .round_ties_even();
+            let work = (now.since(self.last_accounting).as_secs_f64() * self.capacity / n as f64).round_ties_even();
             for job in &mut self.jobs {
                 let done = work.min(job.total - job.completed);
                 job.completed += done;
@@ -493,26 +456,20 @@ impl PoolElement {
     /// Scheduling step: arm the service timer at the earliest completion or cookie
     /// (ties: job order, completion before cookie, as the reference reschedules).
     fn reschedule(&mut self, ctx: &mut Ctx) {
-        ctx.cancel(&mut self.service_timer);
+        self.service_timer.cancel();
         self.next_service = None;
         let n = self.jobs.len();
         if n == 0 {
             return;
         }
         let rate = self.capacity / n as f64;
-        let mut best: Option<(SimTime, u64, ServiceEvent)> = None;
+        let mut best: Option<(SimTime, u32, ServiceEvent)> = None;
         for job in &self.jobs {
             let completion = ctx.now + secs((job.total - job.completed) / rate);
-            let by_calc = (self.config.cookie_max_calculations
-                - (job.completed - job.last_cookie_completed))
-                / rate;
-            let by_time =
-                self.config.cookie_max_time_s - ctx.now.since(job.last_cookie_at).as_secs_f64();
+            let by_calc = (self.config.cookie_max_calculations - (job.completed - job.last_cookie_completed)) / rate;
+            let by_time = self.config.cookie_max_time_s - ctx.now.since(job.last_cookie_at).as_secs_f64();
             let cookie = ctx.now + secs(by_calc.min(by_time).max(0.0));
-            for (at, what) in [
-                (completion, ServiceEvent::Completion),
-                (cookie, ServiceEvent::Cookie),
-            ] {
+            for (at, what) in [(completion, ServiceEvent::Completion), (cookie, ServiceEvent::Cookie)] {
                 if best.is_none_or(|(t, _, _)| at < t) {
                     best = Some((at, job.key, what));
                 }
@@ -520,7 +477,8 @@ impl PoolElement {
         }
         let (at, key, what) = best.expect("jobs exist");
         self.next_service = Some((key, what));
-        self.service_timer = Some(ctx.schedule(at.since(ctx.now), self.timer(Timer::Service)));
+        let t = self.timer(Timer::Service);
+        ctx.arm(&mut self.service_timer, at.since(ctx.now), t);
     }
 
     /// Load reporting (rspsim-model.md §5.7): re-register when the load changed by more
@@ -556,18 +514,12 @@ impl PoolElement {
 
 /// `min(U32MAX, rint(U32MAX · x))` for a fraction x in 0..1.
 pub fn fraction_u32(x: f64) -> u32 {
-    (x * U32MAX as f64)
-        .round_ties_even()
-        .clamp(0.0, U32MAX as f64) as u32
+    (x * U32MAX as f64).round_ties_even().clamp(0.0, U32MAX as f64) as u32
 }
 
 /// A delay uniform in [0, max_s) seconds.
 pub fn uniform_delay(rng: &mut StreamRng, max_s: f64) -> SimDuration {
-    if max_s > 0.0 {
-        secs(rng.random_range(0.0..max_s))
-    } else {
-        SimDuration::ZERO
-    }
+    if max_s > 0.0 { secs(rng.random_range(0.0..max_s)) } else { SimDuration::ZERO }
 }
 
 /// Pool element configuration from the scenario.

@@ -10,9 +10,9 @@ use super::message::{Cookie, Message};
 use super::registrar::calcapp_pool;
 use super::{Ctx, Event, NodeId, pool_element::uniform_delay, secs};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
-use crate::engine::{EventId, SimDuration, SimTime};
+use crate::engine::{Deadline, SimDuration, SimTime};
 use crate::handlespace::{
-    Handlespace, HandlespaceConfig, PeId, PoolElement, PoolHandle, Registration, TimerCode,
+    Handlespace, HandlespaceConfig, PeId, PoolElement, PoolHandle, RegistrarId, Registration, TimerCode,
 };
 use rand::RngExt;
 use rand_distr::{Distribution, Exp};
@@ -81,11 +81,7 @@ impl Samples {
 
     /// Mean, NaN without samples.
     pub fn mean(&self) -> f64 {
-        if self.count == 0 {
-            f64::NAN
-        } else {
-            self.sum / self.count as f64
-        }
+        if self.count == 0 { f64::NAN } else { self.sum / self.count as f64 }
     }
 }
 
@@ -148,16 +144,13 @@ pub struct PoolUser {
     queue: VecDeque<QueuedJob>,
     current: Option<CurrentJob>,
     next_job_id: u64,
-    arrival: Option<EventId>,
-    selection_retry: Option<EventId>,
-    request_timeout: Option<EventId>,
-    keep_alive: Option<EventId>,
-    keep_alive_timeout: Option<EventId>,
+    request_timeout: Deadline,
+    keep_alive: Deadline,
+    keep_alive_timeout: Deadline,
     // ASAP layer
     registrar: Option<NodeId>,
     requests_sent: u32,
-    handle_resolution_timeout: Option<EventId>,
-    hunt_retry: Option<EventId>,
+    handle_resolution_timeout: Deadline,
     waiting_for_resolution: bool,
     pool: PoolHandle,
     cache: Handlespace<NodeId>,
@@ -184,15 +177,12 @@ impl PoolUser {
             queue: VecDeque::new(),
             current: None,
             next_job_id: 0,
-            arrival: None,
-            selection_retry: None,
-            request_timeout: None,
-            keep_alive: None,
-            keep_alive_timeout: None,
+            request_timeout: Deadline::default(),
+            keep_alive: Deadline::default(),
+            keep_alive_timeout: Deadline::default(),
             registrar: None,
             requests_sent: 0,
-            handle_resolution_timeout: None,
-            hunt_retry: None,
+            handle_resolution_timeout: Deadline::default(),
             waiting_for_resolution: false,
             pool: calcapp_pool(),
             cache: Handlespace::new(config.handlespace),
@@ -220,20 +210,16 @@ impl PoolUser {
 
     fn schedule_arrival(&mut self, ctx: &mut Ctx) {
         let delay = secs(self.interval_dist.sample(&mut self.interval_rng));
-        self.arrival = Some(ctx.schedule(delay, self.timer(Timer::JobArrival)));
+        ctx.schedule(delay, self.timer(Timer::JobArrival));
     }
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut Ctx) {
+        let wake = self.timer(timer);
         match timer {
             Timer::Start => self.schedule_arrival(ctx),
             Timer::JobArrival => {
-                self.arrival = None;
                 let size = self.size_dist.sample(&mut self.size_rng);
-                self.queue.push_back(QueuedJob {
-                    id: self.next_job_id,
-                    size,
-                    queued_at: ctx.now,
-                });
+                self.queue.push_back(QueuedJob { id: self.next_job_id, size, queued_at: ctx.now });
                 self.next_job_id += 1;
                 self.stats.jobs_queued += 1;
                 self.stats.job_size_queued += size;
@@ -243,39 +229,38 @@ impl PoolUser {
                 }
             }
             Timer::HandleResolutionTimeout => {
-                self.handle_resolution_timeout = None;
-                self.send_handle_resolution(ctx);
+                if ctx.expired(&mut self.handle_resolution_timeout, wake) {
+                    self.send_handle_resolution(ctx);
+                }
             }
             Timer::HuntRetry => {
-                self.hunt_retry = None;
                 self.registrar = None;
                 self.send_handle_resolution(ctx);
             }
-            Timer::SelectionRetry => {
-                self.selection_retry = None;
-                self.select_server(ctx);
-            }
+            Timer::SelectionRetry => self.select_server(ctx),
             Timer::RequestTimeout => {
-                self.request_timeout = None;
-                self.report_unreachable(ctx);
-                self.select_server(ctx);
+                if ctx.expired(&mut self.request_timeout, wake) {
+                    self.report_unreachable(ctx);
+                    self.select_server(ctx);
+                }
             }
             Timer::KeepAlive => {
-                self.keep_alive = None;
-                if let Some(job) = &self.current
+                if ctx.expired(&mut self.keep_alive, wake)
+                    && let Some(job) = &self.current
                     && let Some((node, _)) = job.pe
                 {
                     ctx.send(node, Message::CalcAppKeepAlive { job: job.id });
                     let t = self.timer(Timer::KeepAliveTimeout);
-                    self.keep_alive_timeout = Some(ctx.schedule(self.config.keep_alive_timeout, t));
+                    ctx.arm(&mut self.keep_alive_timeout, self.config.keep_alive_timeout, t);
                 }
             }
             Timer::KeepAliveTimeout => {
-                self.keep_alive_timeout = None;
-                ctx.cancel(&mut self.keep_alive);
-                self.stats.failovers += 1;
-                self.report_unreachable(ctx);
-                self.select_server(ctx);
+                if ctx.expired(&mut self.keep_alive_timeout, wake) {
+                    self.keep_alive.cancel();
+                    self.stats.failovers += 1;
+                    self.report_unreachable(ctx);
+                    self.select_server(ctx);
+                }
             }
         }
     }
@@ -286,9 +271,7 @@ impl PoolUser {
         };
         self.stats.jobs_started += 1;
         self.stats.job_size_started += job.size;
-        self.stats
-            .queuing_delay
-            .add(ctx.now.since(job.queued_at).as_secs_f64());
+        self.stats.queuing_delay.add(ctx.now.since(job.queued_at).as_secs_f64());
         self.current = Some(CurrentJob {
             id: job.id,
             size: job.size,
@@ -325,13 +308,7 @@ impl PoolUser {
     fn select_from_cache(&mut self) -> Option<(NodeId, PeId)> {
         self.scratch.clear();
         self.cache
-            .handle_resolution(
-                &self.pool,
-                1,
-                CACHE_MAX_INCREMENT,
-                &mut self.policy_rng,
-                &mut self.scratch,
-            )
+            .handle_resolution(&self.pool, 1, CACHE_MAX_INCREMENT, &mut self.policy_rng, &mut self.scratch)
             .ok()?;
         self.scratch.first().map(|e| (e.transport, e.id))
     }
@@ -348,27 +325,18 @@ impl PoolUser {
         self.waiting_for_resolution = true;
         ctx.send(self.registrar.expect("hunted"), Message::HandleResolution);
         let t = self.timer(Timer::HandleResolutionTimeout);
-        ctx.restart(
-            &mut self.handle_resolution_timeout,
-            self.config.asap_request_timeout,
-            t,
-        );
+        ctx.arm(&mut self.handle_resolution_timeout, self.config.asap_request_timeout, t);
     }
 
-    fn on_handle_resolution_response(
-        &mut self,
-        items: Vec<super::PeRecord>,
-        reject: bool,
-        ctx: &mut Ctx,
-    ) {
+    fn on_handle_resolution_response(&mut self, items: Vec<super::PeRecord>, reject: bool, ctx: &mut Ctx) {
         if !self.waiting_for_resolution {
             return; // late duplicate
         }
         self.waiting_for_resolution = false;
-        ctx.cancel(&mut self.handle_resolution_timeout);
+        self.handle_resolution_timeout.cancel();
         if reject {
             let delay = uniform_delay(&mut self.hunt_rng, self.config.hunt_retry_delay_max_s);
-            self.hunt_retry = Some(ctx.schedule(delay, self.timer(Timer::HuntRetry)));
+            ctx.schedule(delay, self.timer(Timer::HuntRetry));
             return;
         }
         self.cache.purge_expired(ctx.now.0);
@@ -376,22 +344,21 @@ impl PoolUser {
         for r in &items {
             let reg = Registration {
                 id: r.id,
-                home: r.home,
+                // No home: ownership sets and checksums are registrar business.
+                home: RegistrarId(0),
                 registration_life_ms: r.registration_life_ms,
                 settings: r.settings,
                 transport: r.user,
             };
             if self.cache.register(&self.pool, reg, ctx.now.0).is_ok() {
-                self.cache
-                    .set_timer(&self.pool, r.id, TimerCode::Expiry, expiry);
+                self.cache.set_timer(&self.pool, r.id, TimerCode::Expiry, expiry);
             }
         }
         match self.select_from_cache() {
             Some(pe) => self.use_pool_element(pe, ctx),
             None => {
                 let t = self.timer(Timer::SelectionRetry);
-                self.selection_retry =
-                    Some(ctx.schedule(self.config.handle_resolution_retry_delay, t));
+                ctx.schedule(self.config.handle_resolution_retry_delay, t);
             }
         }
     }
@@ -419,15 +386,12 @@ impl PoolUser {
             }
             None => {
                 self.stats.requests += 1;
-                Message::CalcAppRequest {
-                    job: job.id,
-                    size: job.size,
-                }
+                Message::CalcAppRequest { job: job.id, size: job.size }
             }
         };
         ctx.send(pe.0, msg);
         let t = self.timer(Timer::RequestTimeout);
-        ctx.restart(&mut self.request_timeout, self.config.request_timeout, t);
+        ctx.arm(&mut self.request_timeout, self.config.request_timeout, t);
     }
 
     // ---- CalcApp session ----------------------------------------------------------------
@@ -459,32 +423,28 @@ impl PoolUser {
         let phase = job.phase;
         match (msg, phase) {
             (Message::CalcAppReject { .. }, JobPhase::WaitingForResponse) => {
-                ctx.cancel(&mut self.request_timeout);
+                self.request_timeout.cancel();
                 self.stats.rejects += 1;
                 self.cache.deregister(&self.pool, pe_id);
                 let delay = uniform_delay(&mut self.retry_rng, self.config.job_retry_delay_max_s);
-                self.selection_retry = Some(ctx.schedule(delay, self.timer(Timer::SelectionRetry)));
+                ctx.schedule(delay, self.timer(Timer::SelectionRetry));
             }
             (Message::CalcAppAccept { .. }, JobPhase::WaitingForResponse) => {
-                ctx.cancel(&mut self.request_timeout);
+                self.request_timeout.cancel();
                 self.stats.accepts += 1;
                 let now = ctx.now;
                 let job = self.current.as_mut().expect("checked");
                 match job.accepted_at {
                     None => {
                         job.accepted_at = Some(now);
-                        self.stats
-                            .startup_delay
-                            .add(now.since(job.started_at).as_secs_f64());
+                        self.stats.startup_delay.add(now.since(job.started_at).as_secs_f64());
                     }
-                    Some(_) => {
-                        self.stats.failover_time_s += now.since(job.last_goodput_at).as_secs_f64()
-                    }
+                    Some(_) => self.stats.failover_time_s += now.since(job.last_goodput_at).as_secs_f64(),
                 }
                 job.last_goodput_at = now;
                 job.phase = JobPhase::Processing;
                 let t = self.timer(Timer::KeepAlive);
-                self.keep_alive = Some(ctx.schedule(self.config.keep_alive_interval, t));
+                ctx.arm(&mut self.keep_alive, self.config.keep_alive_interval, t);
             }
             (Message::Cookie(cookie), JobPhase::Processing) => {
                 let now = ctx.now;
@@ -498,35 +458,29 @@ impl PoolUser {
             (Message::CalcAppKeepAlive { job }, JobPhase::Processing) => {
                 ctx.send(from, Message::CalcAppKeepAliveAck { job });
             }
-            (Message::CalcAppKeepAliveAck { .. }, JobPhase::Processing) => {
-                if self.keep_alive_timeout.is_some() {
-                    ctx.cancel(&mut self.keep_alive_timeout);
-                    let t = self.timer(Timer::KeepAlive);
-                    self.keep_alive = Some(ctx.schedule(self.config.keep_alive_interval, t));
-                }
+            (Message::CalcAppKeepAliveAck { .. }, JobPhase::Processing) if self.keep_alive_timeout.is_running() => {
+                self.keep_alive_timeout.cancel();
+                let t = self.timer(Timer::KeepAlive);
+                ctx.arm(&mut self.keep_alive, self.config.keep_alive_interval, t);
             }
             (Message::CalcAppAbort { .. }, JobPhase::Processing) => {
-                ctx.cancel(&mut self.keep_alive);
-                ctx.cancel(&mut self.keep_alive_timeout);
+                self.keep_alive.cancel();
+                self.keep_alive_timeout.cancel();
                 self.stats.failovers += 1;
                 self.cache.deregister(&self.pool, pe_id);
                 self.select_server(ctx);
             }
             (Message::CalcAppComplete { .. }, JobPhase::Processing) => {
-                ctx.cancel(&mut self.keep_alive);
-                ctx.cancel(&mut self.keep_alive_timeout);
+                self.keep_alive.cancel();
+                self.keep_alive_timeout.cancel();
                 let job = self.current.take().expect("checked");
                 let now = ctx.now;
                 self.stats.goodput_time_s += now.since(job.last_goodput_at).as_secs_f64();
                 self.stats.job_size_completed += job.size - job.last_goodput_calcs;
                 self.stats.jobs_completed += 1;
                 let accepted = job.accepted_at.expect("processing implies accepted");
-                self.stats
-                    .processing_time
-                    .add(now.since(accepted).as_secs_f64());
-                self.stats
-                    .handling_time
-                    .add(now.since(job.queued_at).as_secs_f64());
+                self.stats.processing_time.add(now.since(accepted).as_secs_f64());
+                self.stats.handling_time.add(now.since(job.queued_at).as_secs_f64());
                 self.start_job(ctx);
             }
             _ => {}

@@ -14,10 +14,9 @@
 use super::message::{Message, PeRecord};
 use super::{Ctx, Event, NodeId, secs};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
-use crate::engine::{EventId, SimDuration, SimTime};
+use crate::engine::{Deadline, SimDuration, SimTime};
 use crate::handlespace::{
-    Handlespace, HandlespaceConfig, PeId, PoolElement, PoolHandle, RegistrarId, Registration,
-    TimerCode,
+    Handlespace, HandlespaceConfig, PeId, PoolElement, PoolHandle, RegistrarId, Registration, TimerCode,
 };
 use rand::RngExt;
 use std::rc::Rc;
@@ -93,8 +92,8 @@ pub struct RegistrarStats {
 struct Peer {
     node: NodeId,
     id: Option<RegistrarId>,
-    last_heard: Option<EventId>,
-    no_response: Option<EventId>,
+    last_heard: Deadline,
+    no_response: Deadline,
     list_requested: bool,
     table_sync_pending: bool,
 }
@@ -106,12 +105,11 @@ pub struct Registrar {
     config: Rc<RegistrarConfig>,
     phase: Phase,
     mentor: Option<usize>,
-    mentor_timer: Option<EventId>,
-    heartbeat: Option<EventId>,
+    mentor_timer: Deadline,
     pool: PoolHandle,
     handlespace: Handlespace<Transports>,
-    /// Engine timer armed at the handlespace's earliest timer: (event, fires at [ns]).
-    handlespace_timer: Option<(EventId, u64)>,
+    /// Armed at the handlespace's earliest per-PE timer.
+    handlespace_timer: Deadline,
     peers: Vec<Peer>,
     policy_rng: StreamRng,
     scratch: Vec<PoolElement<Transports>>,
@@ -136,19 +134,8 @@ fn record_of(e: &PoolElement<Transports>) -> PeRecord {
 
 impl Registrar {
     /// `peers` are the other registrars' nodes (the static peer list).
-    pub fn new(
-        index: u32,
-        node: NodeId,
-        peers: Vec<NodeId>,
-        config: Rc<RegistrarConfig>,
-        seed: u64,
-    ) -> Registrar {
-        let mut id_rng = rng::stream(
-            seed,
-            Component::Registrar,
-            index as u64,
-            Purpose::Identifier,
-        );
+    pub fn new(index: u32, node: NodeId, peers: Vec<NodeId>, config: Rc<RegistrarConfig>, seed: u64) -> Registrar {
+        let mut id_rng = rng::stream(seed, Component::Registrar, index as u64, Purpose::Identifier);
         let id = RegistrarId(id_rng.random_range(1..=0x7FFF_FFFF));
         Registrar {
             index,
@@ -156,28 +143,22 @@ impl Registrar {
             id,
             phase: Phase::Init,
             mentor: None,
-            mentor_timer: None,
-            heartbeat: None,
+            mentor_timer: Deadline::default(),
             pool: calcapp_pool(),
             handlespace: Handlespace::new(config.handlespace),
-            handlespace_timer: None,
+            handlespace_timer: Deadline::default(),
             peers: peers
                 .into_iter()
                 .map(|node| Peer {
                     node,
                     id: None,
-                    last_heard: None,
-                    no_response: None,
+                    last_heard: Deadline::default(),
+                    no_response: Deadline::default(),
                     list_requested: false,
                     table_sync_pending: false,
                 })
                 .collect(),
-            policy_rng: rng::stream(
-                seed,
-                Component::Registrar,
-                index as u64,
-                Purpose::PolicySelection,
-            ),
+            policy_rng: rng::stream(seed, Component::Registrar, index as u64, Purpose::PolicySelection),
             scratch: Vec::new(),
             stats: RegistrarStats::default(),
             config,
@@ -203,39 +184,39 @@ impl Registrar {
     }
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut Ctx) {
+        let wake = self.timer(timer);
         match timer {
             Timer::Startup => self.start(ctx),
             Timer::MentorDiscovery => {
-                self.mentor_timer = None;
-                if self.phase == Phase::Startup {
+                if ctx.expired(&mut self.mentor_timer, wake) && self.phase == Phase::Startup {
                     self.phase = Phase::Running;
                     self.stats.startups_alone += 1;
                 }
             }
             Timer::Heartbeat => {
                 self.send_presence_to_all(false, ctx);
-                let t = self.timer(Timer::Heartbeat);
-                self.heartbeat = Some(ctx.schedule(self.config.peer_heartbeat_cycle, t));
+                ctx.schedule(self.config.peer_heartbeat_cycle, wake);
             }
             Timer::Handlespace => {
-                self.handlespace_timer = None;
-                self.run_due_timers(ctx);
+                if ctx.expired(&mut self.handlespace_timer, wake) {
+                    self.run_due_timers(ctx);
+                }
             }
             Timer::PeerLastHeard(i) => {
-                let peer = &mut self.peers[i as usize];
-                peer.last_heard = None;
-                let node = peer.node;
-                self.send_presence(node, true, ctx);
-                let t = self.timer(Timer::PeerNoResponse(i));
-                self.peers[i as usize].no_response =
-                    Some(ctx.schedule(self.config.max_time_no_response, t));
+                if ctx.expired(&mut self.peers[i as usize].last_heard, wake) {
+                    let node = self.peers[i as usize].node;
+                    self.send_presence(node, true, ctx);
+                    let t = self.timer(Timer::PeerNoResponse(i));
+                    ctx.arm(&mut self.peers[i as usize].no_response, self.config.max_time_no_response, t);
+                }
             }
             Timer::PeerNoResponse(i) => {
-                let peer = &mut self.peers[i as usize];
-                peer.no_response = None;
-                peer.id = None;
-                peer.table_sync_pending = false;
-                self.stats.peer_failures += 1;
+                if ctx.expired(&mut self.peers[i as usize].no_response, wake) {
+                    let peer = &mut self.peers[i as usize];
+                    peer.id = None;
+                    peer.table_sync_pending = false;
+                    self.stats.peer_failures += 1;
+                }
             }
         }
         self.sync_handlespace_timer(ctx);
@@ -244,22 +225,14 @@ impl Registrar {
     fn start(&mut self, ctx: &mut Ctx) {
         self.phase = Phase::Startup;
         let t = self.timer(Timer::MentorDiscovery);
-        self.mentor_timer = Some(ctx.schedule(self.config.mentor_discovery_timeout, t));
+        ctx.arm(&mut self.mentor_timer, self.config.mentor_discovery_timeout, t);
         self.send_presence_to_all(true, ctx);
-        let t = self.timer(Timer::Heartbeat);
-        self.heartbeat = Some(ctx.schedule(self.config.peer_heartbeat_cycle, t));
+        ctx.schedule(self.config.peer_heartbeat_cycle, self.timer(Timer::Heartbeat));
     }
 
     fn send_presence(&self, to: NodeId, reply_required: bool, ctx: &mut Ctx) {
         let checksum = self.handlespace.ownership_checksum(self.id);
-        ctx.send(
-            to,
-            Message::Presence {
-                sender: self.id,
-                reply_required,
-                checksum,
-            },
-        );
+        ctx.send(to, Message::Presence { sender: self.id, reply_required, checksum });
     }
 
     fn send_presence_to_all(&self, reply_required: bool, ctx: &mut Ctx) {
@@ -270,14 +243,7 @@ impl Registrar {
 
     fn send_update_to_peers(&self, add: bool, record: PeRecord, ctx: &mut Ctx) {
         for p in self.peers.iter().filter(|p| p.id.is_some()) {
-            ctx.send(
-                p.node,
-                Message::HandleUpdate {
-                    sender: self.id,
-                    add,
-                    record,
-                },
-            );
+            ctx.send(p.node, Message::HandleUpdate { sender: self.id, add, record });
         }
     }
 
@@ -297,12 +263,7 @@ impl Registrar {
                     .is_some_and(|e| matches!(e.timer, Some((TimerCode::KeepAliveTimeout, _))));
                 if waiting {
                     let at = ctx.now + self.config.endpoint_keep_alive_interval;
-                    self.handlespace.set_timer(
-                        &self.pool,
-                        pe,
-                        TimerCode::KeepAliveTransmission,
-                        at.0,
-                    );
+                    self.handlespace.set_timer(&self.pool, pe, TimerCode::KeepAliveTransmission, at.0);
                 }
             }
             Message::EndpointUnreachable { pe } => {
@@ -313,66 +274,34 @@ impl Registrar {
                     self.remove(pe, true, ctx);
                 }
             }
-            Message::Presence {
-                sender,
-                reply_required,
-                checksum,
-            } => self.on_presence(from, sender, reply_required, checksum, ctx),
-            Message::ListRequest { .. } => {
-                ctx.send(from, Message::ListResponse { sender: self.id })
+            Message::Presence { sender, reply_required, checksum } => {
+                self.on_presence(from, sender, reply_required, checksum, ctx)
             }
+            Message::ListRequest { .. } => ctx.send(from, Message::ListResponse { sender: self.id }),
             Message::ListResponse { .. } => {}
-            Message::HandleTableRequest {
-                own_children_only, ..
-            } => {
+            Message::HandleTableRequest { own_children_only, .. } => {
                 let records = if own_children_only {
                     self.handlespace
                         .owned_by(self.id)
                         .filter_map(|(h, id)| self.handlespace.get(&h, id).map(record_of))
                         .collect()
                 } else {
-                    self.handlespace
-                        .pool_elements()
-                        .map(|(_, e)| record_of(e))
-                        .collect()
+                    self.handlespace.pool_elements().map(|(_, e)| record_of(e)).collect()
                 };
-                ctx.send(
-                    from,
-                    Message::HandleTableResponse {
-                        sender: self.id,
-                        records,
-                    },
-                );
+                ctx.send(from, Message::HandleTableResponse { sender: self.id, records });
             }
-            Message::HandleTableResponse { records, .. } => {
-                self.on_handle_table(from, records, ctx)
-            }
-            Message::HandleUpdate { add, record, .. } => {
-                self.on_handle_update(sent, add, record, ctx)
-            }
+            Message::HandleTableResponse { records, .. } => self.on_handle_table(from, records, ctx),
+            Message::HandleUpdate { add, record, .. } => self.on_handle_update(sent, add, record, ctx),
             _ => {}
         }
         self.sync_handlespace_timer(ctx);
     }
 
-    fn on_registration(
-        &mut self,
-        from: NodeId,
-        sent: SimTime,
-        mut record: PeRecord,
-        ctx: &mut Ctx,
-    ) {
+    fn on_registration(&mut self, from: NodeId, sent: SimTime, mut record: PeRecord, ctx: &mut Ctx) {
         self.stats.registrations += 1;
         let pe = record.id;
         if self.in_startup_without_service() {
-            ctx.send(
-                from,
-                Message::RegistrationResponse {
-                    pe,
-                    reject: true,
-                    error: 0,
-                },
-            );
+            ctx.send(from, Message::RegistrationResponse { pe, reject: true, error: 0 });
             return;
         }
         record.home = self.id;
@@ -382,48 +311,24 @@ impl Registrar {
             home: self.id,
             registration_life_ms: record.registration_life_ms,
             settings: record.settings,
-            transport: Transports {
-                user: record.user,
-                registrator: record.registrator,
-            },
+            transport: Transports { user: record.user, registrator: record.registrator },
         };
         match self.handlespace.register(&self.pool, reg, ctx.now.0) {
             Ok(_) => {
-                let stored = record_of(
-                    self.handlespace
-                        .get(&self.pool, pe)
-                        .expect("just registered"),
-                );
+                let e = self.handlespace.get(&self.pool, pe).expect("just registered");
+                let stored = record_of(e);
+                // A re-registration does not restart a running keep-alive cycle.
+                let start_keep_alive = matches!(e.timer, None | Some((TimerCode::Expiry, _)));
                 self.send_update_to_peers(true, stored, ctx);
-                let timer = self.handlespace.get(&self.pool, pe).and_then(|e| e.timer);
-                if matches!(timer, None | Some((TimerCode::Expiry, _))) {
+                if start_keep_alive {
                     let at = ctx.now + self.config.endpoint_keep_alive_interval;
-                    self.handlespace.set_timer(
-                        &self.pool,
-                        pe,
-                        TimerCode::KeepAliveTransmission,
-                        at.0,
-                    );
+                    self.handlespace.set_timer(&self.pool, pe, TimerCode::KeepAliveTransmission, at.0);
                 }
-                ctx.send(
-                    from,
-                    Message::RegistrationResponse {
-                        pe,
-                        reject: false,
-                        error: 0,
-                    },
-                );
+                ctx.send(from, Message::RegistrationResponse { pe, reject: false, error: 0 });
             }
             // An error answer is a reject here, so that a PE retries after the hunt delay
             // rather than re-sending at once forever (the reference re-sends immediately).
-            Err(e) => ctx.send(
-                from,
-                Message::RegistrationResponse {
-                    pe,
-                    reject: true,
-                    error: e.code(),
-                },
-            ),
+            Err(e) => ctx.send(from, Message::RegistrationResponse { pe, reject: true, error: e.code() }),
         }
     }
 
@@ -449,13 +354,7 @@ impl Registrar {
     fn on_handle_resolution(&mut self, from: NodeId, ctx: &mut Ctx) {
         self.stats.handle_resolutions += 1;
         if self.in_startup_without_service() {
-            ctx.send(
-                from,
-                Message::HandleResolutionResponse {
-                    items: Vec::new(),
-                    reject: true,
-                },
-            );
+            ctx.send(from, Message::HandleResolutionResponse { items: Vec::new(), reject: true });
             return;
         }
         let mut n = self.config.max_handle_resolution_items as usize;
@@ -474,52 +373,28 @@ impl Registrar {
             &mut self.scratch,
         );
         let items = self.scratch.iter().map(record_of).collect();
-        ctx.send(
-            from,
-            Message::HandleResolutionResponse {
-                items,
-                reject: false,
-            },
-        );
+        ctx.send(from, Message::HandleResolutionResponse { items, reject: false });
     }
 
-    fn on_presence(
-        &mut self,
-        from: NodeId,
-        sender: RegistrarId,
-        reply_required: bool,
-        checksum: u16,
-        ctx: &mut Ctx,
-    ) {
+    fn on_presence(&mut self, from: NodeId, sender: RegistrarId, reply_required: bool, checksum: u16, ctx: &mut Ctx) {
         let Some(i) = self.peers.iter().position(|p| p.node == from) else {
             return;
         };
         let is_new = self.peers[i].id.is_none();
         self.peers[i].id = Some(sender);
-        let mut no_response = self.peers[i].no_response.take();
-        ctx.cancel(&mut no_response);
-        let mut last_heard = self.peers[i].last_heard.take();
-        ctx.restart(
-            &mut last_heard,
-            self.config.max_time_last_heard,
-            self.timer(Timer::PeerLastHeard(i as u32)),
-        );
-        self.peers[i].last_heard = last_heard;
+        self.peers[i].no_response.cancel();
+        let t = self.timer(Timer::PeerLastHeard(i as u32));
+        ctx.arm(&mut self.peers[i].last_heard, self.config.max_time_last_heard, t);
         if reply_required {
             self.stats.requested_presences += 1;
             self.send_presence(from, false, ctx);
         } else if is_new {
             self.send_presence(from, false, ctx);
         }
-        if self.phase == Phase::Startup
-            && self.mentor.is_none()
-            && !self.peers[i].table_sync_pending
-        {
+        if self.phase == Phase::Startup && self.mentor.is_none() && !self.peers[i].table_sync_pending {
             self.mentor = Some(i);
             self.request_table(i, ctx);
-        } else if !self.peers[i].table_sync_pending
-            && self.handlespace.ownership_checksum(sender) != checksum
-        {
+        } else if !self.peers[i].table_sync_pending && self.handlespace.ownership_checksum(sender) != checksum {
             self.request_table(i, ctx);
         }
         if !self.peers[i].list_requested {
@@ -531,30 +406,19 @@ impl Registrar {
     fn request_table(&mut self, i: usize, ctx: &mut Ctx) {
         self.peers[i].table_sync_pending = true;
         self.stats.handle_table_requests += 1;
-        ctx.send(
-            self.peers[i].node,
-            Message::HandleTableRequest {
-                sender: self.id,
-                own_children_only: true,
-            },
-        );
+        ctx.send(self.peers[i].node, Message::HandleTableRequest { sender: self.id, own_children_only: true });
     }
 
     fn on_handle_table(&mut self, from: NodeId, records: Vec<PeRecord>, ctx: &mut Ctx) {
         for record in records {
             if self.learn(record, ctx.now).is_some() {
-                let code = if record.home == self.id {
-                    TimerCode::KeepAliveTransmission
-                } else {
-                    TimerCode::Expiry
-                };
+                let code = if record.home == self.id { TimerCode::KeepAliveTransmission } else { TimerCode::Expiry };
                 let delay = if code == TimerCode::Expiry {
                     self.lifetime(record.id)
                 } else {
                     self.config.endpoint_keep_alive_interval
                 };
-                self.handlespace
-                    .set_timer(&self.pool, record.id, code, (ctx.now + delay).0);
+                self.handlespace.set_timer(&self.pool, record.id, code, (ctx.now + delay).0);
             }
         }
         let Some(i) = self.peers.iter().position(|p| p.node == from) else {
@@ -564,7 +428,7 @@ impl Registrar {
         if self.phase == Phase::Startup && self.mentor == Some(i) {
             self.phase = Phase::Running;
             self.stats.startups_with_mentor += 1;
-            ctx.cancel(&mut self.mentor_timer);
+            self.mentor_timer.cancel();
         }
     }
 
@@ -577,14 +441,10 @@ impl Registrar {
             self.handlespace.deregister(&self.pool, record.id);
             return;
         }
-        record.settings.distance = record
-            .settings
-            .distance
-            .saturating_add(distance_ms(ctx.now.since(sent)));
+        record.settings.distance = record.settings.distance.saturating_add(distance_ms(ctx.now.since(sent)));
         if self.learn(record, ctx.now).is_some() {
             let at = ctx.now + self.lifetime(record.id);
-            self.handlespace
-                .set_timer(&self.pool, record.id, TimerCode::Expiry, at.0);
+            self.handlespace.set_timer(&self.pool, record.id, TimerCode::Expiry, at.0);
         }
     }
 
@@ -595,23 +455,14 @@ impl Registrar {
             home: record.home,
             registration_life_ms: record.registration_life_ms,
             settings: record.settings,
-            transport: Transports {
-                user: record.user,
-                registrator: record.registrator,
-            },
+            transport: Transports { user: record.user, registrator: record.registrator },
         };
-        self.handlespace
-            .register(&self.pool, reg, now.0)
-            .ok()
-            .map(|_| ())
+        self.handlespace.register(&self.pool, reg, now.0).ok().map(|_| ())
     }
 
     /// Lifetime of a PE entry: its stored registration life (quirk Q2 applies).
     fn lifetime(&self, pe: PeId) -> SimDuration {
-        let ms = self
-            .handlespace
-            .get(&self.pool, pe)
-            .map_or(0, |e| e.registration_life_ms);
+        let ms = self.handlespace.get(&self.pool, pe).map_or(0, |e| e.registration_life_ms);
         SimDuration::from_millis(ms as u64)
     }
 
@@ -624,20 +475,9 @@ impl Registrar {
                     };
                     let to = e.transport.registrator;
                     self.stats.endpoint_keep_alives_sent += 1;
-                    ctx.send(
-                        to,
-                        Message::EndpointKeepAlive {
-                            pe: due.id,
-                            home: false,
-                        },
-                    );
+                    ctx.send(to, Message::EndpointKeepAlive { pe: due.id, home: false });
                     let at = ctx.now + self.config.endpoint_keep_alive_timeout;
-                    self.handlespace.set_timer(
-                        &due.handle,
-                        due.id,
-                        TimerCode::KeepAliveTimeout,
-                        at.0,
-                    );
+                    self.handlespace.set_timer(&due.handle, due.id, TimerCode::KeepAliveTimeout, at.0);
                 }
                 TimerCode::KeepAliveTimeout => {
                     self.stats.endpoint_keep_alive_timeouts += 1;
@@ -653,16 +493,16 @@ impl Registrar {
 
     /// Keeps the one engine timer armed at the handlespace's earliest timer.
     fn sync_handlespace_timer(&mut self, ctx: &mut Ctx) {
-        let next = self.handlespace.next_timer_at();
-        if self.handlespace_timer.map(|(_, at)| at) == next {
+        let next = self.handlespace.next_timer_at().map(SimTime);
+        if self.handlespace_timer.expires_at() == next {
             return;
         }
-        if let Some((id, _)) = self.handlespace_timer.take() {
-            ctx.cancel(&mut Some(id));
-        }
-        if let Some(at) = next {
-            let event = ctx.schedule(SimTime(at).since(ctx.now), self.timer(Timer::Handlespace));
-            self.handlespace_timer = Some((event, at));
+        match next {
+            Some(at) => {
+                let t = self.timer(Timer::Handlespace);
+                ctx.arm(&mut self.handlespace_timer, at.since(ctx.now), t);
+            }
+            None => self.handlespace_timer.cancel(),
         }
     }
 

@@ -8,7 +8,7 @@ use super::network::Network;
 use super::pool_element::{self, PoolElement};
 use super::pool_user::{self, PoolUser};
 use super::registrar::{self, Registrar};
-use super::{Ctx, Event, NodeId, PacketCounters, secs};
+use super::{Ctx, Event, InFlight, NodeId, PacketCounters, secs};
 use crate::engine::rng::{self, Component, Purpose};
 use crate::engine::{EventQueue, Fingerprint, SimTime};
 use crate::handlespace::PeId;
@@ -30,6 +30,7 @@ pub struct RunOutput {
 
 pub struct Simulation {
     queue: EventQueue<Event>,
+    in_flight: InFlight,
     net: Network,
     packets: PacketCounters,
     registrars: Vec<Registrar>,
@@ -62,9 +63,7 @@ pub fn capacities(s: &Scenario) -> Vec<f64> {
             let denom = fast as f64 * gamma + slow as f64;
             let fast_cap = (total * fast as f64 * gamma / denom).round_ties_even() / fast as f64;
             let slow_cap = (total * slow as f64 / denom).round_ties_even() / slow as f64;
-            (0..n)
-                .map(|j| if j < fast { fast_cap } else { slow_cap })
-                .collect()
+            (0..n).map(|j| if j < fast { fast_cap } else { slow_cap }).collect()
         }
         CapacityDistribution::Linear { gamma } => {
             if n == 1 {
@@ -76,26 +75,12 @@ pub fn capacities(s: &Scenario) -> Vec<f64> {
         }
         CapacityDistribution::Uniform { gamma } => {
             let min = c / (1.0 + (gamma - 1.0) / 2.0);
-            (0..n)
-                .map(|_| {
-                    if *gamma > 1.0 {
-                        rng.random_range(min..gamma * min)
-                    } else {
-                        c
-                    }
-                })
-                .collect()
+            (0..n).map(|_| if *gamma > 1.0 { rng.random_range(min..gamma * min) } else { c }).collect()
         }
         CapacityDistribution::Truncnormal { gamma } => {
             let normal = Normal::new(c, gamma * c).expect("sd >= 0");
             // Redrawn until usable (the reference redraws below 0 and aborts below 1).
-            (0..n)
-                .map(|_| {
-                    std::iter::repeat_with(|| normal.sample(&mut rng))
-                        .find(|&x| x >= 1.0)
-                        .unwrap()
-                })
-                .collect()
+            (0..n).map(|_| std::iter::repeat_with(|| normal.sample(&mut rng)).find(|&x| x >= 1.0).unwrap()).collect()
         }
         CapacityDistribution::List { capacities } => capacities.clone(),
     }
@@ -126,11 +111,7 @@ impl Simulation {
         let pr_config = Rc::new(registrar::config_from(s));
         let registrars = (0..n_pr)
             .map(|i| {
-                let peers = pr_nodes
-                    .iter()
-                    .copied()
-                    .filter(|&p| p != pr_nodes[i])
-                    .collect();
+                let peers = pr_nodes.iter().copied().filter(|&p| p != pr_nodes[i]).collect();
                 Registrar::new(i as u32, pr_nodes[i], peers, pr_config.clone(), s.seed)
             })
             .collect();
@@ -139,14 +120,10 @@ impl Simulation {
         let pool_elements = capacities(s)
             .into_iter()
             .enumerate()
-            .map(|(i, cap)| {
-                PoolElement::new(i as u32, pe_node(i), ids[i], cap, pe_config.clone(), s.seed)
-            })
+            .map(|(i, cap)| PoolElement::new(i as u32, pe_node(i), ids[i], cap, pe_config.clone(), s.seed))
             .collect();
         let pu_config = Rc::new(pool_user::config_from(s, pr_nodes.clone()));
-        let pool_users = (0..n_pu)
-            .map(|i| PoolUser::new(i as u32, pu_node(i), pu_config.clone(), s.seed))
-            .collect();
+        let pool_users = (0..n_pu).map(|i| PoolUser::new(i as u32, pu_node(i), pu_config.clone(), s.seed)).collect();
 
         let mut queue = EventQueue::default();
         for i in 0..n_pr {
@@ -160,16 +137,14 @@ impl Simulation {
             );
         }
         for i in 0..n_pu {
-            queue.schedule(
-                SimTime::ZERO + pu_config.start,
-                Event::PoolUser(i as u32, pool_user::Timer::Start),
-            );
+            queue.schedule(SimTime::ZERO + pu_config.start, Event::PoolUser(i as u32, pool_user::Timer::Start));
         }
         queue.schedule(SimTime::from_secs_f64(s.warmup_s), Event::StatisticsReset);
         queue.schedule(SimTime::ZERO + secs(s.end_s()), Event::StatisticsWrite);
 
         Simulation {
             queue,
+            in_flight: InFlight::default(),
             net: Network::new(&s.network, n_pr + n_pe + n_pu, s.seed),
             packets: PacketCounters::default(),
             registrars,
@@ -215,30 +190,28 @@ impl Simulation {
 
     /// Executes one event; returns the metrics when it was the statistics write.
     pub fn step(&mut self) -> Option<Metrics> {
-        let (now, _, event) = self
-            .queue
-            .pop()
-            .expect("the statistics write is always pending");
+        let (now, _, event) = self.queue.pop().expect("the statistics write is always pending");
         self.now = now;
         self.events += 1;
         let n_pr = self.registrars.len() as u32;
         let n_pe = self.pool_elements.len() as u32;
-        let tag = event_tag(&event);
-        self.fingerprint.add(now, tag);
         macro_rules! ctx {
             ($me:expr) => {
                 Ctx {
                     now,
                     me: $me,
                     queue: &mut self.queue,
+                    in_flight: &mut self.in_flight,
                     net: &self.net,
                     packets: &mut self.packets,
                 }
             };
         }
         match event {
-            Event::Deliver(d) => {
+            Event::Deliver(i) => {
+                let d = self.in_flight.take(i);
                 let to = d.to.0;
+                self.fingerprint.add(now, (1 << 56) ^ ((to as u64) << 16) ^ d.msg.tag());
                 if to < n_pr {
                     let r = &mut self.registrars[to as usize];
                     let mut c = ctx!(r.node);
@@ -252,7 +225,12 @@ impl Simulation {
                     let mut c = ctx!(pu.node);
                     pu.on_message(d.from, d.msg, &mut c);
                 }
+                return None;
             }
+            _ => self.fingerprint.add(now, event_tag(&event)),
+        }
+        match event {
+            Event::Deliver(_) => unreachable!("handled above"),
             Event::Registrar(i, t) => {
                 let r = &mut self.registrars[i as usize];
                 let mut c = ctx!(r.node);
@@ -270,15 +248,9 @@ impl Simulation {
             }
             Event::StatisticsReset => {
                 self.packets = PacketCounters::default();
-                self.registrars
-                    .iter_mut()
-                    .for_each(Registrar::reset_statistics);
-                self.pool_elements
-                    .iter_mut()
-                    .for_each(|pe| pe.reset_statistics(now));
-                self.pool_users
-                    .iter_mut()
-                    .for_each(PoolUser::reset_statistics);
+                self.registrars.iter_mut().for_each(Registrar::reset_statistics);
+                self.pool_elements.iter_mut().for_each(|pe| pe.reset_statistics(now));
+                self.pool_users.iter_mut().for_each(PoolUser::reset_statistics);
             }
             Event::StatisticsWrite => return Some(self.write_statistics()),
         }
@@ -287,19 +259,9 @@ impl Simulation {
 
     fn write_statistics(&mut self) -> Metrics {
         let now = self.now;
-        self.pool_elements
-            .iter_mut()
-            .for_each(|pe| pe.finish_statistics(now));
-        let pes: Vec<_> = self
-            .pool_elements
-            .iter()
-            .map(|pe| (pe.stats, pe.capacity))
-            .collect();
-        let pus: Vec<_> = self
-            .pool_users
-            .iter()
-            .map(|pu| (pu.stats, pu.queue_length()))
-            .collect();
+        self.pool_elements.iter_mut().for_each(|pe| pe.finish_statistics(now));
+        let pes: Vec<_> = self.pool_elements.iter().map(|pe| (pe.stats, pe.capacity)).collect();
+        let pus: Vec<_> = self.pool_users.iter().map(|pu| (pu.stats, pu.queue_length())).collect();
         let prs: Vec<_> = self.registrars.iter().map(|r| r.stats).collect();
         Metrics::compute(MetricsInput {
             pool_elements: &pes,
@@ -315,7 +277,7 @@ impl Simulation {
 /// A stable tag of an event (kind, destination, message or timer) for the fingerprint.
 fn event_tag(event: &Event) -> u64 {
     let (kind, node, what): (u64, u64, u64) = match event {
-        Event::Deliver(d) => (1, d.to.0 as u64, d.msg.tag()),
+        Event::Deliver(_) => unreachable!("deliveries are tagged by their message"),
         Event::Registrar(i, t) => (2, *i as u64, registrar_timer_tag(t)),
         Event::PoolElement(i, t) => (3, *i as u64, pool_element_timer_tag(t)),
         Event::PoolUser(i, t) => (4, *i as u64, pool_user_timer_tag(t)),
@@ -345,8 +307,8 @@ fn pool_element_timer_tag(t: &pool_element::Timer) -> u64 {
         Reregistration => 3,
         HuntRetry => 4,
         Service => 5,
-        JobKeepAlive(k) => 6 | (k << 8),
-        JobKeepAliveTimeout(k) => 7 | (k << 8),
+        JobKeepAlive(k) => 6 | ((*k as u64) << 8),
+        JobKeepAliveTimeout(k) => 7 | ((*k as u64) << 8),
     }
 }
 

@@ -63,17 +63,10 @@ pub fn table(r: &RunReport) -> String {
         s.workload.job_size,
         s.seed
     );
-    let _ = writeln!(
-        t,
-        "window:   {} s warm-up, {} s measured\n",
-        s.warmup_s, s.duration_s
-    );
+    let _ = writeln!(t, "window:   {} s warm-up, {} s measured\n", s.warmup_s, s.duration_s);
     for (name, value) in r.metrics.fields() {
-        let shown = if value.fract() == 0.0 && value.abs() < 1e15 {
-            format!("{value:.0}")
-        } else {
-            format!("{value:.6}")
-        };
+        let shown =
+            if value.fract() == 0.0 && value.abs() < 1e15 { format!("{value:.0}") } else { format!("{value:.6}") };
         let _ = writeln!(t, "  {name:<24} {shown:>16}");
     }
     let _ = writeln!(

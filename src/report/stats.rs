@@ -19,31 +19,16 @@ pub fn summarize(values: &[f64], confidence: f64) -> Summary {
     let finite: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
     let n = finite.len();
     if n == 0 {
-        return Summary {
-            mean: f64::NAN,
-            sd: f64::NAN,
-            n,
-            ci_half_width: f64::NAN,
-        };
+        return Summary { mean: f64::NAN, sd: f64::NAN, n, ci_half_width: f64::NAN };
     }
     let mean = finite.iter().sum::<f64>() / n as f64;
     if n == 1 {
-        return Summary {
-            mean,
-            sd: 0.0,
-            n,
-            ci_half_width: f64::NAN,
-        };
+        return Summary { mean, sd: 0.0, n, ci_half_width: f64::NAN };
     }
     let var = finite.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64;
     let sd = var.sqrt();
     let t = student_t_quantile(0.5 + confidence / 2.0, (n - 1) as f64);
-    Summary {
-        mean,
-        sd,
-        n,
-        ci_half_width: t * sd / (n as f64).sqrt(),
-    }
+    Summary { mean, sd, n, ci_half_width: t * sd / (n as f64).sqrt() }
 }
 
 /// Quantile `p` of Student's t distribution with `df` degrees of freedom, by bisection
@@ -134,12 +119,7 @@ fn ln_gamma(x: f64) -> f64 {
     }
     let x = x - 1.0;
     let t = x + 7.5;
-    let sum: f64 = G[0]
-        + G.iter()
-            .enumerate()
-            .skip(1)
-            .map(|(i, g)| g / (x + i as f64))
-            .sum::<f64>();
+    let sum: f64 = G[0] + G.iter().enumerate().skip(1).map(|(i, g)| g / (x + i as f64)).sum::<f64>();
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
 }
 
@@ -171,11 +151,7 @@ mod test {
         assert_eq!(s.mean, 2.5);
         assert!((s.sd - 1.290_994_449).abs() < 1e-9);
         // R: t.test(1:4)$conf.int = 0.4457397 4.5542603
-        assert!(
-            (s.ci_half_width - 2.054_260_3).abs() < 1e-6,
-            "{}",
-            s.ci_half_width
-        );
+        assert!((s.ci_half_width - 2.054_260_3).abs() < 1e-6, "{}", s.ci_half_width);
         assert!(summarize(&[7.0], 0.95).ci_half_width.is_nan());
     }
 }

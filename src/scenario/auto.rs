@@ -70,29 +70,19 @@ impl<T: AutoNumber> Visitor<'_> for AutoVisitor<T> {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Auto<T>, E> {
-        if v == "auto" {
-            Ok(Auto::Auto)
-        } else {
-            Err(E::invalid_value(de::Unexpected::Str(v), &self))
-        }
+        if v == "auto" { Ok(Auto::Auto) } else { Err(E::invalid_value(de::Unexpected::Str(v), &self)) }
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Auto<T>, E> {
-        T::from_f64(v)
-            .map(Auto::Value)
-            .ok_or_else(|| E::invalid_value(de::Unexpected::Float(v), &self))
+        T::from_f64(v).map(Auto::Value).ok_or_else(|| E::invalid_value(de::Unexpected::Float(v), &self))
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Auto<T>, E> {
-        T::from_f64(v as f64)
-            .map(Auto::Value)
-            .ok_or_else(|| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+        T::from_f64(v as f64).map(Auto::Value).ok_or_else(|| E::invalid_value(de::Unexpected::Unsigned(v), &self))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Auto<T>, E> {
-        T::from_f64(v as f64)
-            .map(Auto::Value)
-            .ok_or_else(|| E::invalid_value(de::Unexpected::Signed(v), &self))
+        T::from_f64(v as f64).map(Auto::Value).ok_or_else(|| E::invalid_value(de::Unexpected::Signed(v), &self))
     }
 }
 

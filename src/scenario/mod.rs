@@ -17,25 +17,16 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     #[error("{file}: cannot read: {source}")]
-    Read {
-        file: String,
-        source: std::io::Error,
-    },
+    Read { file: String, source: std::io::Error },
     #[error("{file}: malformed JSON: {source}")]
-    Syntax {
-        file: String,
-        source: serde_json::Error,
-    },
+    Syntax { file: String, source: serde_json::Error },
     #[error("`{key}`: {message}")]
     Invalid { key: String, message: String },
 }
 
 impl ScenarioError {
     pub fn invalid(key: &str, message: impl Into<String>) -> ScenarioError {
-        ScenarioError::Invalid {
-            key: key.to_string(),
-            message: message.into(),
-        }
+        ScenarioError::Invalid { key: key.to_string(), message: message.into() }
     }
 }
 
@@ -236,12 +227,7 @@ impl Default for Scenario {
 
 impl Default for Workload {
     fn default() -> Self {
-        Workload {
-            target_utilization: 0.8,
-            pu_pe_ratio: 10.0,
-            job_size: 1e7,
-            job_interval: Auto::Auto,
-        }
+        Workload { target_utilization: 0.8, pu_pe_ratio: 10.0, job_size: 1e7, job_interval: Auto::Auto }
     }
 }
 
@@ -303,39 +289,25 @@ impl Default for Registrars {
 
 impl Default for Asap {
     fn default() -> Self {
-        Asap {
-            request_timeout_s: 5.0,
-            max_request_retransmit: 3,
-            server_hunt_retry_delay_max_s: 0.2,
-        }
+        Asap { request_timeout_s: 5.0, max_request_retransmit: 3, server_hunt_retry_delay_max_s: 0.2 }
     }
 }
 
 impl Default for CalcApp {
     fn default() -> Self {
-        CalcApp {
-            keep_alive_interval_s: 50.0,
-            keep_alive_timeout_s: 50.0,
-            request_timeout_s: Auto::Auto,
-        }
+        CalcApp { keep_alive_interval_s: 50.0, keep_alive_timeout_s: 50.0, request_timeout_s: Auto::Auto }
     }
 }
 
 impl Default for Network {
     fn default() -> Self {
-        Network {
-            lan_delay_ms: 0.0,
-            lan_delay_distribution: DelayDistribution::Identity,
-        }
+        Network { lan_delay_ms: 0.0, lan_delay_distribution: DelayDistribution::Identity }
     }
 }
 
 impl Default for HandlespaceQuirks {
     fn default() -> Self {
-        HandlespaceQuirks {
-            double_update: true,
-            keep_first_registration_life: true,
-        }
+        HandlespaceQuirks { double_update: true, keep_first_registration_life: true }
     }
 }
 
@@ -359,10 +331,7 @@ pub fn read_json(file: Option<&Path>) -> Result<serde_json::Value, ScenarioError
         return Ok(serde_json::Value::Object(Default::default()));
     };
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-        file: name.clone(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { file: name.clone(), source })?;
     serde_json::from_str(&text).map_err(|source| ScenarioError::Syntax { file: name, source })
 }
 
@@ -370,15 +339,8 @@ pub fn read_json(file: Option<&Path>) -> Result<serde_json::Value, ScenarioError
 pub fn from_value(value: serde_json::Value) -> Result<Scenario, ScenarioError> {
     let scenario: Scenario = serde_path_to_error::deserialize(value).map_err(|e| {
         let key = e.path().to_string();
-        let key = if key == "." {
-            "<top level>".to_string()
-        } else {
-            key
-        };
-        ScenarioError::Invalid {
-            key,
-            message: plain_types(&e.into_inner().to_string()),
-        }
+        let key = if key == "." { "<top level>".to_string() } else { key };
+        ScenarioError::Invalid { key, message: plain_types(&e.into_inner().to_string()) }
     })?;
     scenario.validate()?;
     Ok(scenario)
@@ -393,20 +355,8 @@ fn plain_types(message: &str) -> String {
         .replace("expected a boolean", "expected true or false")
 }
 
-fn check(
-    ok: bool,
-    key: &str,
-    allowed: &str,
-    value: impl std::fmt::Display,
-) -> Result<(), ScenarioError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(ScenarioError::invalid(
-            key,
-            format!("{value} is out of range; allowed: {allowed}"),
-        ))
-    }
+fn check(ok: bool, key: &str, allowed: &str, value: impl std::fmt::Display) -> Result<(), ScenarioError> {
+    if ok { Ok(()) } else { Err(ScenarioError::invalid(key, format!("{value} is out of range; allowed: {allowed}"))) }
 }
 
 fn positive(v: f64, key: &str) -> Result<(), ScenarioError> {
@@ -434,22 +384,9 @@ impl Scenario {
             positive(v, "workload.job_interval")?;
         }
         let pe = &self.pool_elements;
-        check(
-            pe.count >= 1,
-            "pool_elements.count",
-            "an integer >= 1",
-            pe.count,
-        )?;
-        check(
-            pe.capacity.is_finite() && pe.capacity >= 1.0,
-            "pool_elements.capacity",
-            "a number >= 1",
-            pe.capacity,
-        )?;
-        non_negative(
-            pe.min_capacity_per_job,
-            "pool_elements.min_capacity_per_job",
-        )?;
+        check(pe.count >= 1, "pool_elements.count", "an integer >= 1", pe.count)?;
+        check(pe.capacity.is_finite() && pe.capacity >= 1.0, "pool_elements.capacity", "a number >= 1", pe.capacity)?;
+        non_negative(pe.min_capacity_per_job, "pool_elements.min_capacity_per_job")?;
         if pe.max_jobs == 0 && pe.min_capacity_per_job < 1.0 {
             return Err(ScenarioError::invalid(
                 "pool_elements.min_capacity_per_job",
@@ -460,12 +397,7 @@ impl Scenario {
             ));
         }
         if let Auto::Value(v) = pe.weight {
-            check(
-                (0.0..=U32MAX as f64).contains(&v),
-                "pool_elements.weight",
-                "0 to 4294967295 or \"auto\"",
-                v,
-            )?;
+            check((0.0..=U32MAX as f64).contains(&v), "pool_elements.weight", "0 to 4294967295 or \"auto\"", v)?;
         }
         if let Auto::Value(v) = pe.load_degradation {
             fraction(v, "pool_elements.load_degradation")?;
@@ -482,28 +414,17 @@ impl Scenario {
             pe.registration_life_s,
         )?;
         fraction(pe.reject_probability, "pool_elements.reject_probability")?;
-        positive(
-            pe.cookie_max_calculations,
-            "pool_elements.cookie_max_calculations",
-        )?;
+        positive(pe.cookie_max_calculations, "pool_elements.cookie_max_calculations")?;
         positive(pe.cookie_max_time_s, "pool_elements.cookie_max_time_s")?;
         non_negative(pe.start_s, "pool_elements.start_s")?;
         self.validate_capacity_distribution()?;
         let pu = &self.pool_users;
         non_negative(pu.start_s, "pool_users.start_s")?;
         non_negative(pu.job_retry_delay_max_s, "pool_users.job_retry_delay_max_s")?;
-        non_negative(
-            pu.handle_resolution_retry_delay_s,
-            "pool_users.handle_resolution_retry_delay_s",
-        )?;
+        non_negative(pu.handle_resolution_retry_delay_s, "pool_users.handle_resolution_retry_delay_s")?;
         non_negative(pu.stale_cache_s, "pool_users.stale_cache_s")?;
         let pr = &self.registrars;
-        check(
-            (1..=1000).contains(&pr.count),
-            "registrars.count",
-            "an integer from 1 to 1000",
-            pr.count,
-        )?;
+        check((1..=1000).contains(&pr.count), "registrars.count", "an integer from 1 to 1000", pr.count)?;
         non_negative(pr.start_s, "registrars.start_s")?;
         check(
             (1..=128).contains(&pr.max_handle_resolution_items),
@@ -511,46 +432,17 @@ impl Scenario {
             "an integer from 1 to 128",
             pr.max_handle_resolution_items,
         )?;
-        check(
-            pr.max_bad_pe_reports >= 1,
-            "registrars.max_bad_pe_reports",
-            "an integer >= 1",
-            pr.max_bad_pe_reports,
-        )?;
-        positive(
-            pr.endpoint_keep_alive_interval_s,
-            "registrars.endpoint_keep_alive_interval_s",
-        )?;
-        positive(
-            pr.endpoint_keep_alive_timeout_s,
-            "registrars.endpoint_keep_alive_timeout_s",
-        )?;
-        non_negative(
-            pr.mentor_discovery_timeout_s,
-            "registrars.mentor_discovery_timeout_s",
-        )?;
-        positive(
-            pr.peer_heartbeat_cycle_s,
-            "registrars.peer_heartbeat_cycle_s",
-        )?;
+        check(pr.max_bad_pe_reports >= 1, "registrars.max_bad_pe_reports", "an integer >= 1", pr.max_bad_pe_reports)?;
+        positive(pr.endpoint_keep_alive_interval_s, "registrars.endpoint_keep_alive_interval_s")?;
+        positive(pr.endpoint_keep_alive_timeout_s, "registrars.endpoint_keep_alive_timeout_s")?;
+        non_negative(pr.mentor_discovery_timeout_s, "registrars.mentor_discovery_timeout_s")?;
+        positive(pr.peer_heartbeat_cycle_s, "registrars.peer_heartbeat_cycle_s")?;
         positive(pr.max_time_last_heard_s, "registrars.max_time_last_heard_s")?;
-        positive(
-            pr.max_time_no_response_s,
-            "registrars.max_time_no_response_s",
-        )?;
+        positive(pr.max_time_no_response_s, "registrars.max_time_no_response_s")?;
         positive(self.asap.request_timeout_s, "asap.request_timeout_s")?;
-        non_negative(
-            self.asap.server_hunt_retry_delay_max_s,
-            "asap.server_hunt_retry_delay_max_s",
-        )?;
-        positive(
-            self.calcapp.keep_alive_interval_s,
-            "calcapp.keep_alive_interval_s",
-        )?;
-        positive(
-            self.calcapp.keep_alive_timeout_s,
-            "calcapp.keep_alive_timeout_s",
-        )?;
+        non_negative(self.asap.server_hunt_retry_delay_max_s, "asap.server_hunt_retry_delay_max_s")?;
+        positive(self.calcapp.keep_alive_interval_s, "calcapp.keep_alive_interval_s")?;
+        positive(self.calcapp.keep_alive_timeout_s, "calcapp.keep_alive_timeout_s")?;
         if let Auto::Value(v) = self.calcapp.request_timeout_s {
             positive(v, "calcapp.request_timeout_s")?;
         }
@@ -563,43 +455,23 @@ impl Scenario {
         match &self.pool_elements.capacity_distribution {
             CapacityDistribution::Identity => Ok(()),
             CapacityDistribution::FastServers { gamma, lambda } => {
-                check(
-                    *gamma >= 1.0,
-                    &format!("{key}.gamma"),
-                    "a number >= 1",
-                    gamma,
-                )?;
+                check(*gamma >= 1.0, &format!("{key}.gamma"), "a number >= 1", gamma)?;
                 fraction(*lambda, &format!("{key}.lambda"))
             }
             CapacityDistribution::Linear { gamma } | CapacityDistribution::Uniform { gamma } => {
-                check(
-                    *gamma >= 1.0,
-                    &format!("{key}.gamma"),
-                    "a number >= 1",
-                    gamma,
-                )
+                check(*gamma >= 1.0, &format!("{key}.gamma"), "a number >= 1", gamma)
             }
-            CapacityDistribution::Truncnormal { gamma } => {
-                non_negative(*gamma, &format!("{key}.gamma"))
-            }
+            CapacityDistribution::Truncnormal { gamma } => non_negative(*gamma, &format!("{key}.gamma")),
             CapacityDistribution::List { capacities } => {
                 let n = self.pool_elements.count as usize;
                 if capacities.len() != n {
                     return Err(ScenarioError::invalid(
                         &format!("{key}.capacities"),
-                        format!(
-                            "has {} entries; allowed: exactly pool_elements.count = {n}",
-                            capacities.len()
-                        ),
+                        format!("has {} entries; allowed: exactly pool_elements.count = {n}", capacities.len()),
                     ));
                 }
                 for (i, c) in capacities.iter().enumerate() {
-                    check(
-                        c.is_finite() && *c >= 1.0,
-                        &format!("{key}.capacities[{i}]"),
-                        "a number >= 1",
-                        c,
-                    )?;
+                    check(c.is_finite() && *c >= 1.0, &format!("{key}.capacities[{i}]"), "a number >= 1", c)?;
                 }
                 Ok(())
             }
@@ -608,25 +480,19 @@ impl Scenario {
 
     /// Number of pool users: explicit, or round(r · #PEs).
     pub fn pool_user_count(&self) -> u32 {
-        self.pool_users.count.or_else(|| {
-            (self.workload.pu_pe_ratio * self.pool_elements.count as f64).round() as u32
-        })
+        self.pool_users.count.or_else(|| (self.workload.pu_pe_ratio * self.pool_elements.count as f64).round() as u32)
     }
 
     /// Mean job interval [s]: explicit, or max(1, r)·S / (θ·C) (rspsim-model.md §9.1).
     pub fn job_interval_s(&self) -> f64 {
         let w = &self.workload;
-        w.job_interval.or_else(|| {
-            w.pu_pe_ratio.max(1.0) * w.job_size
-                / (w.target_utilization * self.pool_elements.capacity)
-        })
+        w.job_interval
+            .or_else(|| w.pu_pe_ratio.max(1.0) * w.job_size / (w.target_utilization * self.pool_elements.capacity))
     }
 
     /// CalcApp request timeout [s]: explicit, or the keep-alive timeout.
     pub fn request_timeout_s(&self) -> f64 {
-        self.calcapp
-            .request_timeout_s
-            .or_else(|| self.calcapp.keep_alive_timeout_s)
+        self.calcapp.request_timeout_s.or_else(|| self.calcapp.keep_alive_timeout_s)
     }
 
     /// The scenario with every scenario-level auto-parameter filled in. Per-PE values

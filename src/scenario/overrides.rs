@@ -7,17 +7,11 @@ use serde_json::Value;
 /// Splits `KEY=VALUE` and reads the value.
 pub fn parse_override(text: &str) -> Result<(String, Value), ScenarioError> {
     let Some((key, raw)) = text.split_once('=') else {
-        return Err(ScenarioError::invalid(
-            text,
-            "override must be KEY=VALUE, e.g. pool_elements.policy=Random",
-        ));
+        return Err(ScenarioError::invalid(text, "override must be KEY=VALUE, e.g. pool_elements.policy=Random"));
     };
     let key = key.trim();
     if key.is_empty() || key.split('.').any(str::is_empty) {
-        return Err(ScenarioError::invalid(
-            key,
-            "override key must be a dotted path such as workload.pu_pe_ratio",
-        ));
+        return Err(ScenarioError::invalid(key, "override key must be a dotted path such as workload.pu_pe_ratio"));
     }
     let value = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
     Ok((key.to_string(), value))
@@ -38,9 +32,7 @@ pub fn apply_override(root: &mut Value, key: &str, value: Value) -> Result<(), S
             map.insert(part.to_string(), value);
             return Ok(());
         }
-        node = map
-            .entry(part.to_string())
-            .or_insert_with(|| Value::Object(Default::default()));
+        node = map.entry(part.to_string()).or_insert_with(|| Value::Object(Default::default()));
     }
     Ok(())
 }

@@ -27,12 +27,7 @@ fn auto_interval_uses_max_one_r() {
 #[test]
 fn unknown_key_is_named() {
     let e = err(json!({"workload": {"target_utilisation": 0.5}}));
-    assert!(
-        e.contains("workload")
-            && e.contains("target_utilisation")
-            && e.contains("target_utilization"),
-        "{e}"
-    );
+    assert!(e.contains("workload") && e.contains("target_utilisation") && e.contains("target_utilization"), "{e}");
 }
 
 #[test]
@@ -40,43 +35,19 @@ fn wrong_type_is_named() {
     let e = err(json!({"pool_elements": {"count": "ten"}}));
     assert!(e.contains("`pool_elements.count`"), "{e}");
     let e = err(json!({"workload": {"job_interval": "soon"}}));
-    assert!(
-        e.contains("workload.job_interval") && e.contains("auto"),
-        "{e}"
-    );
+    assert!(e.contains("workload.job_interval") && e.contains("auto"), "{e}");
 }
 
 #[test]
 fn out_of_range_values_are_named() {
     for (value, key) in [
-        (
-            json!({"pool_elements": {"capacity": 0}}),
-            "pool_elements.capacity",
-        ),
-        (
-            json!({"workload": {"target_utilization": 0}}),
-            "workload.target_utilization",
-        ),
-        (
-            json!({"pool_elements": {"count": 0}}),
-            "pool_elements.count",
-        ),
-        (
-            json!({"network": {"lan_delay_ms": -1}}),
-            "network.lan_delay_ms",
-        ),
-        (
-            json!({"pool_elements": {"load_degradation": 1.5}}),
-            "pool_elements.load_degradation",
-        ),
-        (
-            json!({"registrars": {"max_handle_resolution_items": 0}}),
-            "registrars.max_handle_resolution_items",
-        ),
-        (
-            json!({"pool_elements": {"capacity_distribution": {"type": "linear", "gamma": 0.5}}}),
-            "gamma",
-        ),
+        (json!({"pool_elements": {"capacity": 0}}), "pool_elements.capacity"),
+        (json!({"workload": {"target_utilization": 0}}), "workload.target_utilization"),
+        (json!({"pool_elements": {"count": 0}}), "pool_elements.count"),
+        (json!({"network": {"lan_delay_ms": -1}}), "network.lan_delay_ms"),
+        (json!({"pool_elements": {"load_degradation": 1.5}}), "pool_elements.load_degradation"),
+        (json!({"registrars": {"max_handle_resolution_items": 0}}), "registrars.max_handle_resolution_items"),
+        (json!({"pool_elements": {"capacity_distribution": {"type": "linear", "gamma": 0.5}}}), "gamma"),
     ] {
         let e = err(value);
         assert!(e.contains(key) && e.contains("allowed"), "{key}: {e}");
@@ -86,30 +57,19 @@ fn out_of_range_values_are_named() {
 #[test]
 fn unknown_policy_lists_the_allowed_names() {
     let e = err(json!({"pool_elements": {"policy": "LeastBusy"}}));
-    assert!(
-        e.contains("pool_elements.policy")
-            && e.contains("LeastBusy")
-            && e.contains("WeightedRandomDPF"),
-        "{e}"
-    );
+    assert!(e.contains("pool_elements.policy") && e.contains("LeastBusy") && e.contains("WeightedRandomDPF"), "{e}");
 }
 
 #[test]
 fn capacity_list_must_match_count() {
-    let e = err(
-        json!({"pool_elements": {"count": 2, "capacity_distribution": {"type": "list", "capacities": [1e6]}}}),
-    );
+    let e = err(json!({"pool_elements": {"count": 2, "capacity_distribution": {"type": "list", "capacities": [1e6]}}}));
     assert!(e.contains("capacities") && e.contains("exactly"), "{e}");
 }
 
 #[test]
 fn overrides_set_dotted_keys_as_json_or_string() {
     let mut v = json!({});
-    for ov in [
-        "pool_elements.policy=Random",
-        "workload.pu_pe_ratio=3",
-        "network.lan_delay_ms=2.5",
-    ] {
+    for ov in ["pool_elements.policy=Random", "workload.pu_pe_ratio=3", "network.lan_delay_ms=2.5"] {
         let (k, val) = parse_override(ov).unwrap();
         apply_override(&mut v, &k, val).unwrap();
     }
