@@ -11,7 +11,9 @@
 
 pub mod bench;
 pub mod engine;
+pub mod error;
 pub mod handlespace;
 pub mod model;
 pub mod report;
 pub mod scenario;
+pub mod sweep;

@@ -2,8 +2,11 @@
 //! the library.
 
 use clap::{Args, Parser, Subcommand};
+use poolsim::error::InputError;
+use poolsim::report::plot::{PlotSpec, plot_summary};
 use poolsim::scenario::{self, ScenarioError};
-use poolsim::{bench, report};
+use poolsim::{bench, report, sweep};
+use std::io::IsTerminal;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +27,44 @@ enum Command {
         /// Print one JSON object (scenario, metrics, run) instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Run a parameter sweep: every combination of the parameter values, replicated, in
+    /// parallel; resumable; writes runs.csv, summary.csv, timing.csv and plots.
+    Sweep {
+        /// Sweep file (JSON).
+        file: PathBuf,
+        /// Output folder (default: results/<sweep file name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: all cores).
+        #[arg(long, default_value_t = 0)]
+        jobs: usize,
+        /// Rerun runs that are already in the results store.
+        #[arg(long)]
+        force: bool,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Plot a metric from a sweep's results folder (its summary.csv) as SVG.
+    Plot {
+        /// Results folder of a sweep.
+        dir: PathBuf,
+        /// Metric to plot, e.g. handling_speed_pct.
+        #[arg(long)]
+        metric: String,
+        /// Swept parameter on the x axis.
+        #[arg(long)]
+        x: String,
+        /// Swept parameter whose values become curves.
+        #[arg(long)]
+        curves: Option<String>,
+        /// Swept parameter whose values become side-by-side panels.
+        #[arg(long)]
+        panels: Option<String>,
+        /// Output file (default: DIR/<metric>.svg).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Measure simulation speed (median wall time of repeated runs) and peak memory.
     Bench {
@@ -68,7 +109,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let bad_input = e.downcast_ref::<ScenarioError>().is_some();
+            let bad_input = e.downcast_ref::<ScenarioError>().is_some() || e.downcast_ref::<InputError>().is_some();
             eprintln!("poolsim: error: {e:#}");
             ExitCode::from(if bad_input { 2 } else { 1 })
         }
@@ -86,6 +127,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 write!(out, "{}", report::table(&result))?;
             }
+        }
+        Command::Sweep { file, out: out_arg, jobs, force, quiet } => {
+            let sweep = sweep::load(&file)?;
+            let out_dir =
+                out_arg.unwrap_or_else(|| PathBuf::from("results").join(file.file_stem().unwrap_or_default()));
+            let quiet = quiet || !std::io::stderr().is_terminal();
+            let outcome = sweep::execute(&sweep, &out_dir, &sweep::Options { jobs, force, quiet })?;
+            writeln!(
+                out,
+                "{} runs ({} executed, {} from the store) in {:.1} s; wrote {}",
+                outcome.total,
+                outcome.executed,
+                outcome.total - outcome.executed,
+                outcome.wall_s,
+                outcome.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+            )?;
+        }
+        Command::Plot { dir, metric, x, curves, panels, out: file } => {
+            let summary_path = dir.join("summary.csv");
+            let summary = std::fs::read(&summary_path)
+                .map_err(|e| InputError::new(summary_path.display().to_string(), format!("cannot read: {e}")))?;
+            let spec = PlotSpec { metric, x, curves, panels, file: None };
+            let svg = plot_summary(&summary, &spec)?;
+            let path = file.unwrap_or_else(|| dir.join(spec.file_name()));
+            report::write_atomic(&path, svg.as_bytes())?;
+            writeln!(out, "wrote {}", path.display())?;
         }
         Command::Bench { runs } => {
             for case in bench::simulation_cases() {

@@ -1,12 +1,15 @@
 //! Reporting: the result of one run as JSON or a readable table, statistics over
 //! replications, CSV tables and SVG plots.
 
+pub mod csv;
+pub mod plot;
 pub mod stats;
 
 use crate::model::{self, Metrics};
 use crate::scenario::Scenario;
 use serde::Serialize;
 use std::fmt::Write;
+use std::path::Path;
 use std::time::Instant;
 
 /// `run` section of a report.
@@ -79,4 +82,15 @@ pub fn table(r: &RunReport) -> String {
         r.run.fingerprint
     );
     t
+}
+
+/// Writes a file atomically: to a temporary file beside it, then renamed over it, so a
+/// reader (or an interrupted run) never sees a partial file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }

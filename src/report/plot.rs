@@ -1,0 +1,257 @@
+//! SVG plots of a sweep's `summary.csv`: a metric against one swept parameter, one curve
+//! per value of a second, optional small multiples per value of a third; mean with
+//! Student-t 95 % confidence error bars. plotters' SVG backend with no font library, so
+//! text is emitted as SVG `<text>` and nothing depends on system fonts.
+
+use crate::error::InputError;
+use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What to plot.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PlotSpec {
+    /// Metric name (a column of runs.csv, e.g. "handling_speed_pct").
+    pub metric: String,
+    /// Swept parameter on the x axis (must be numeric).
+    pub x: String,
+    /// Swept parameter whose values become separate curves.
+    #[serde(default)]
+    pub curves: Option<String>,
+    /// Swept parameter whose values become side-by-side panels.
+    #[serde(default)]
+    pub panels: Option<String>,
+    /// Output file name (default: `<metric>.svg`).
+    #[serde(default)]
+    pub file: Option<String>,
+}
+
+impl PlotSpec {
+    pub fn file_name(&self) -> String {
+        self.file.clone().unwrap_or_else(|| format!("{}.svg", self.metric))
+    }
+}
+
+/// Axis label and scale of a metric (utilization is shown in %).
+pub fn metric_axis(metric: &str) -> (String, f64) {
+    match metric {
+        "system_utilization" => ("System utilization [%]".into(), 100.0),
+        "handling_speed_pct" => ("Handling speed [% of PE capacity]".into(), 1.0),
+        "processing_speed_pct" => ("Processing speed [% of PE capacity]".into(), 1.0),
+        "handling_speed" | "processing_speed" => (format!("{} [calculations/s]", humanize(metric)), 1.0),
+        m if m.ends_with("_per_s") => (format!("{} [1/s]", humanize(m.trim_end_matches("_per_s"))), 1.0),
+        m if m.ends_with("_s") => (format!("{} [s]", humanize(m.trim_end_matches("_s"))), 1.0),
+        m => (humanize(m), 1.0),
+    }
+}
+
+/// Axis label of a scenario key.
+pub fn parameter_label(key: &str) -> String {
+    match key {
+        "workload.pu_pe_ratio" => "PU:PE ratio r".into(),
+        "workload.job_size" => "Mean job size S [calculations]".into(),
+        "workload.target_utilization" => "Target utilization θ".into(),
+        "workload.job_interval" => "Job interval [s]".into(),
+        "pool_elements.policy" => "Policy".into(),
+        "pool_elements.count" => "Pool elements".into(),
+        "pool_elements.capacity" => "PE capacity [calculations/s]".into(),
+        "network.lan_delay_ms" => "LAN delay [ms]".into(),
+        "registrars.count" => "Registrars".into(),
+        "registrars.max_increment" => "MaxIncrement".into(),
+        k => {
+            let last = k.rsplit('.').next().unwrap_or(k);
+            match last.rsplit_once('_') {
+                Some((name, "s")) => format!("{} [s]", humanize(name)),
+                Some((name, "ms")) => format!("{} [ms]", humanize(name)),
+                _ => humanize(last),
+            }
+        }
+    }
+}
+
+fn humanize(name: &str) -> String {
+    let s = name.replace('_', " ");
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+/// One point of a curve.
+#[derive(Clone, Copy, Debug)]
+struct Point {
+    x: f64,
+    mean: f64,
+    ci: f64,
+}
+
+const COLORS: [RGBColor; 8] = [
+    RGBColor(0x1f, 0x77, 0xb4),
+    RGBColor(0xd6, 0x27, 0x28),
+    RGBColor(0x2c, 0xa0, 0x2c),
+    RGBColor(0xff, 0x7f, 0x0e),
+    RGBColor(0x94, 0x67, 0xbd),
+    RGBColor(0x8c, 0x56, 0x4b),
+    RGBColor(0xe3, 0x77, 0xc2),
+    RGBColor(0x7f, 0x7f, 0x7f),
+];
+
+/// Renders `spec` from the bytes of a summary.csv into an SVG document.
+pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec) -> Result<String, InputError> {
+    let mut reader = csv::Reader::from_reader(summary_csv);
+    let header: Vec<String> =
+        reader.headers().map_err(|e| InputError::new("summary.csv", e.to_string()))?.iter().map(String::from).collect();
+    let params: Vec<&String> = header.iter().take_while(|h| h.as_str() != "metric").collect();
+    let col = |key: &str, what: &str| {
+        header.iter().position(|h| h == key).filter(|&i| i < params.len()).ok_or_else(|| {
+            let names: Vec<&str> = params.iter().map(|p| p.as_str()).collect();
+            InputError::new(what, format!("`{key}` is not a swept parameter; swept: {}", names.join(", ")))
+        })
+    };
+    let x_col = col(&spec.x, "x")?;
+    let curve_col = spec.curves.as_deref().map(|k| col(k, "curves")).transpose()?;
+    let panel_col = spec.panels.as_deref().map(|k| col(k, "panels")).transpose()?;
+    let m = params.len();
+    let (y_label, scale) = metric_axis(&spec.metric);
+
+    // panel -> curve -> points, in first-seen order of the summary's rows.
+    let mut panels: Vec<(String, Vec<(String, Vec<Point>)>)> = Vec::new();
+    let mut metrics_seen = BTreeMap::new();
+    for record in reader.records() {
+        let r = record.map_err(|e| InputError::new("summary.csv", e.to_string()))?;
+        metrics_seen.insert(r[m].to_string(), ());
+        if r[m] != *spec.metric {
+            continue;
+        }
+        let x: f64 = r[x_col]
+            .parse()
+            .map_err(|_| InputError::new("x", format!("`{}` has non-numeric value `{}`", spec.x, &r[x_col])))?;
+        let parse = |s: &str| if s.is_empty() { f64::NAN } else { s.parse().unwrap_or(f64::NAN) };
+        let point = Point { x, mean: parse(&r[m + 1]) * scale, ci: parse(&r[m + 4]) * scale };
+        let panel = panel_col.map_or(String::new(), |c| r[c].to_string());
+        let curve = curve_col.map_or(String::new(), |c| r[c].to_string());
+        let pi = panels.iter().position(|p| p.0 == panel).unwrap_or_else(|| {
+            panels.push((panel, Vec::new()));
+            panels.len() - 1
+        });
+        let curves = &mut panels[pi].1;
+        match curves.iter_mut().find(|c| c.0 == curve) {
+            Some(c) => c.1.push(point),
+            None => curves.push((curve, vec![point])),
+        }
+    }
+    if panels.is_empty() {
+        let names: Vec<String> = metrics_seen.into_keys().collect();
+        return Err(InputError::new("metric", format!("no rows for `{}`; metrics: {}", spec.metric, names.join(", "))));
+    }
+    let all: Vec<Point> = panels.iter().flat_map(|p| p.1.iter().flat_map(|c| c.1.iter().copied())).collect();
+    let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
+    let x_min = all.iter().map(|p| p.x).fold(f64::INFINITY, f64::min);
+    let x_max = all.iter().map(|p| p.x).fold(f64::NEG_INFINITY, f64::max);
+    let y_hi = all.iter().map(|p| finite(p.mean) + finite(p.ci)).fold(f64::NEG_INFINITY, f64::max);
+    let y_lo = all.iter().map(|p| finite(p.mean) - finite(p.ci)).fold(0.0, f64::min);
+    let x_pad = ((x_max - x_min) * 0.03).max(1e-9);
+    let y_pad = ((y_hi - y_lo) * 0.05).max(1e-9);
+
+    let width = 520 * panels.len() as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, 420)).into_drawing_area();
+        let draw_err = |e: String| InputError::new("plot", e);
+        root.fill(&WHITE).map_err(|e| draw_err(e.to_string()))?;
+        let areas = root.split_evenly((1, panels.len()));
+        for (area, (panel, curves)) in areas.iter().zip(&panels) {
+            let title = y_label.split(" [").next().unwrap_or(&y_label);
+            let caption = match &spec.panels {
+                Some(k) => format!("{title}: {} = {panel}", parameter_label(k)),
+                None => title.to_string(),
+            };
+            let mut chart = ChartBuilder::on(area)
+                .caption(caption, ("sans-serif", 16))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(60)
+                .build_cartesian_2d(x_min - x_pad..x_max + x_pad, y_lo - y_pad..y_hi + y_pad)
+                .map_err(|e| draw_err(e.to_string()))?;
+            chart
+                .configure_mesh()
+                .x_desc(parameter_label(&spec.x))
+                .y_desc(y_label.as_str())
+                .draw()
+                .map_err(|e| draw_err(e.to_string()))?;
+            for (i, (name, points)) in curves.iter().enumerate() {
+                let color = COLORS[i % COLORS.len()];
+                let mut pts = points.clone();
+                pts.sort_by(|a, b| a.x.total_cmp(&b.x));
+                let line = chart
+                    .draw_series(LineSeries::new(pts.iter().map(|p| (p.x, p.mean)), color.stroke_width(2)))
+                    .map_err(|e| draw_err(e.to_string()))?;
+                if spec.curves.is_some() {
+                    line.label(name.as_str())
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                }
+                chart
+                    .draw_series(
+                        pts.iter().filter(|p| p.ci.is_finite() && p.ci > 0.0).map(|p| {
+                            ErrorBar::new_vertical(p.x, p.mean - p.ci, p.mean, p.mean + p.ci, color.filled(), 8)
+                        }),
+                    )
+                    .map_err(|e| draw_err(e.to_string()))?;
+                chart
+                    .draw_series(pts.iter().map(|p| Circle::new((p.x, p.mean), 3, color.filled())))
+                    .map_err(|e| draw_err(e.to_string()))?;
+            }
+            if spec.curves.is_some() {
+                chart
+                    .configure_series_labels()
+                    .border_style(BLACK)
+                    .background_style(WHITE.mix(0.85))
+                    .position(SeriesLabelPosition::LowerRight)
+                    .draw()
+                    .map_err(|e| draw_err(e.to_string()))?;
+            }
+        }
+        root.present().map_err(|e| draw_err(e.to_string()))?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    const SUMMARY: &str = "workload.pu_pe_ratio,pool_elements.policy,metric,mean,sd,n,ci95_half_width
+1,LeastUsed,handling_speed_pct,50,2,3,4.9
+3,LeastUsed,handling_speed_pct,60,1,3,2.4
+1,Random,handling_speed_pct,20,2,3,4.9
+3,Random,handling_speed_pct,30,1,3,2.4
+1,LeastUsed,jobs_completed,5,0,3,
+";
+
+    fn spec(metric: &str, x: &str, curves: Option<&str>) -> PlotSpec {
+        PlotSpec { metric: metric.into(), x: x.into(), curves: curves.map(String::from), panels: None, file: None }
+    }
+
+    #[test]
+    fn renders_curves_with_legend_and_error_bars() {
+        let svg = plot_summary(
+            SUMMARY.as_bytes(),
+            &spec("handling_speed_pct", "workload.pu_pe_ratio", Some("pool_elements.policy")),
+        )
+        .unwrap();
+        assert!(svg.starts_with("<svg"), "{}", &svg[..50]);
+        for text in ["LeastUsed", "Random", "PU:PE ratio r", "Handling speed [% of PE capacity]"] {
+            assert!(svg.contains(text), "missing {text}");
+        }
+    }
+
+    #[test]
+    fn unknown_columns_are_input_errors() {
+        let e = plot_summary(SUMMARY.as_bytes(), &spec("handling_speed_pct", "workload.job_size", None)).unwrap_err();
+        assert!(e.to_string().contains("workload.pu_pe_ratio"), "{e}");
+        let e = plot_summary(SUMMARY.as_bytes(), &spec("speed", "workload.pu_pe_ratio", None)).unwrap_err();
+        assert!(e.to_string().contains("handling_speed_pct"), "{e}");
+        let e =
+            plot_summary(SUMMARY.as_bytes(), &spec("handling_speed_pct", "pool_elements.policy", None)).unwrap_err();
+        assert!(e.to_string().contains("non-numeric"), "{e}");
+    }
+}

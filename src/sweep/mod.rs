@@ -1,0 +1,311 @@
+//! Parameter sweeps: the cartesian product of parameter values times replications, run in
+//! parallel (rayon), stored run by run, aggregated sequentially in a fixed order (so the
+//! tables are byte-identical for any thread count), written as CSV, and plotted.
+//!
+//! A sweep file (JSON):
+//! ```json
+//! { "base": "default.json",               // optional scenario file, relative to the sweep file
+//!   "set": {"duration_s": 7200},          // optional overrides of the base, dotted keys
+//!   "parameters": [                       // first = outermost loop
+//!     {"key": "workload.pu_pe_ratio", "values": [1, 3, 10]},
+//!     {"key": "pool_elements.policy", "values": ["LeastUsed", "Random"]}],
+//!   "replications": 24,                   // runs per point
+//!   "seeds": "common",                    // "common": replication k has seed first_seed + k at
+//!   "first_seed": 1,                      //   every point; "unique": a seed per run
+//!   "plots": [{"metric": "handling_speed_pct", "x": "workload.pu_pe_ratio",
+//!              "curves": "pool_elements.policy"}] }
+//! ```
+
+pub mod store;
+
+use crate::engine::rng::mix64;
+use crate::error::InputError;
+use crate::model::{self, Metrics};
+use crate::report::csv::{self as csv_out, RunRow};
+use crate::report::plot::{PlotSpec, plot_summary};
+use crate::report::write_atomic;
+use crate::scenario::{self, Scenario};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use store::{Store, StoredRun, hash64, run_key};
+
+/// How replications are seeded.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SeedMode {
+    /// Replication k uses seed first_seed + k at every point (common random numbers, as
+    /// the reference tool-chain): differences between points are not seed noise.
+    #[default]
+    Common,
+    /// Every run gets its own seed, derived from its parameter point and replication.
+    Unique,
+}
+
+/// One swept parameter.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    /// Dotted scenario key, as for `--set`.
+    pub key: String,
+    pub values: Vec<Value>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn one_u64() -> u64 {
+    1
+}
+
+/// A sweep file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SweepFile {
+    #[serde(default)]
+    pub base: Option<PathBuf>,
+    #[serde(default)]
+    pub set: serde_json::Map<String, Value>,
+    pub parameters: Vec<Parameter>,
+    #[serde(default = "one")]
+    pub replications: u32,
+    #[serde(default)]
+    pub seeds: SeedMode,
+    #[serde(default = "one_u64")]
+    pub first_seed: u64,
+    #[serde(default)]
+    pub plots: Vec<PlotSpec>,
+}
+
+/// One run of a sweep.
+#[derive(Clone, Debug)]
+pub struct PlannedRun {
+    /// Parameter values as text (CSV cells), in parameter order.
+    pub point: Vec<String>,
+    pub replication: u32,
+    pub scenario: Scenario,
+    /// Store key (hash of the resolved scenario).
+    pub key: String,
+}
+
+/// A validated sweep: every run's scenario, in output order.
+#[derive(Clone, Debug)]
+pub struct Sweep {
+    pub file: SweepFile,
+    pub runs: Vec<PlannedRun>,
+}
+
+/// Text of a parameter value for tables: strings bare, numbers as JSON.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Reads and validates a sweep file: every run's scenario is built and checked before
+/// anything runs.
+pub fn load(path: &Path) -> Result<Sweep, anyhow::Error> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| InputError::new(&name, format!("malformed JSON: {e}")))?;
+    let file: SweepFile = serde_path_to_error::deserialize(value).map_err(|e| {
+        let key = e.path().to_string();
+        InputError::new(if key == "." { name.clone() } else { key }, e.into_inner().to_string())
+    })?;
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    plan(file, base_dir)
+}
+
+/// Expands a sweep into its runs (parameters: first outermost; replications innermost).
+pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
+    if file.replications == 0 {
+        return Err(InputError::new("replications", "0 is out of range; allowed: an integer >= 1").into());
+    }
+    for (i, p) in file.parameters.iter().enumerate() {
+        let key = format!("parameters[{i}]");
+        if p.values.is_empty() {
+            return Err(InputError::new(key, format!("`{}` has no values; allowed: a non-empty list", p.key)).into());
+        }
+        if p.key == "seed" {
+            return Err(InputError::new(key, "`seed` cannot be swept; use replications and first_seed").into());
+        }
+        if file.parameters[..i].iter().any(|q| q.key == p.key) {
+            return Err(InputError::new(key, format!("`{}` is swept twice", p.key)).into());
+        }
+    }
+    let mut base = scenario::read_json(file.base.as_ref().map(|b| base_dir.join(b)).as_deref())?;
+    for (k, v) in &file.set {
+        scenario::apply_override(&mut base, k, v.clone())?;
+    }
+    let mut runs = Vec::new();
+    let mut index = vec![0usize; file.parameters.len()];
+    loop {
+        let mut value = base.clone();
+        let mut point = Vec::new();
+        let mut assignment = Vec::new();
+        for (p, &i) in file.parameters.iter().zip(&index) {
+            scenario::apply_override(&mut value, &p.key, p.values[i].clone())?;
+            point.push(cell(&p.values[i]));
+            assignment.push(format!("{}={}", p.key, p.values[i]));
+        }
+        let point_hash = hash64(&assignment.join(";"));
+        for k in 0..file.replications {
+            let seed = match file.seeds {
+                SeedMode::Common => file.first_seed + k as u64,
+                SeedMode::Unique => mix64(mix64(file.first_seed.wrapping_add(k as u64)) ^ point_hash),
+            };
+            value["seed"] = Value::from(seed);
+            let s = scenario::from_value(value.clone())
+                .map_err(|e| anyhow::Error::new(e).context(format!("at parameter point {}", assignment.join(", "))))?;
+            let resolved = serde_json::to_value(s.resolve()).expect("scenario serialises");
+            runs.push(PlannedRun { point: point.clone(), replication: k, key: run_key(&resolved), scenario: s });
+        }
+        // Next point: odometer, last parameter fastest.
+        let mut d = file.parameters.len();
+        loop {
+            if d == 0 {
+                return Ok(Sweep { file, runs });
+            }
+            d -= 1;
+            index[d] += 1;
+            if index[d] < file.parameters[d].values.len() {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+}
+
+/// How to execute a sweep.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Worker threads (0 = all cores).
+    pub jobs: usize,
+    /// Rerun runs that are already stored.
+    pub force: bool,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+/// What a sweep execution did.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub total: usize,
+    pub executed: usize,
+    pub wall_s: f64,
+    pub files: Vec<PathBuf>,
+}
+
+fn simulate(run: &PlannedRun) -> StoredRun {
+    let start = Instant::now();
+    let out = model::run(&run.scenario);
+    let wall_s = start.elapsed().as_secs_f64();
+    let metrics = out
+        .metrics
+        .fields()
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)))
+        .collect();
+    StoredRun {
+        scenario: serde_json::to_value(run.scenario.resolve()).expect("scenario serialises"),
+        metrics,
+        events: out.events,
+        fingerprint: out.fingerprint.hex(),
+        wall_s,
+    }
+}
+
+/// Runs the missing runs of `sweep` into `out_dir/store`, then writes `runs.csv`,
+/// `summary.csv`, `timing.csv` and the sweep's plots into `out_dir`.
+pub fn execute(sweep: &Sweep, out_dir: &Path, options: &Options) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let store = Store::open(&out_dir.join("store"))?;
+    let mut results: Vec<Option<StoredRun>> =
+        sweep.runs.iter().map(|r| if options.force { None } else { store.load(&r.key) }).collect();
+    let missing: Vec<usize> = (0..sweep.runs.len()).filter(|&i| results[i].is_none()).collect();
+
+    let progress = if options.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(missing.len() as u64),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} runs  {per_sec}  elapsed {elapsed_precise}  ETA {eta_precise}",
+            )
+            .expect("valid template"),
+        );
+        bar
+    };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(options.jobs).build()?;
+    let fresh: Vec<std::io::Result<StoredRun>> = pool.install(|| {
+        missing
+            .par_iter()
+            .map(|&i| {
+                let run = &sweep.runs[i];
+                let stored = simulate(run);
+                store.save(&run.key, &stored)?;
+                progress.inc(1);
+                Ok(stored)
+            })
+            .collect()
+    });
+    progress.finish_and_clear();
+    for (&i, r) in missing.iter().zip(fresh) {
+        results[i] = Some(r?);
+    }
+    let results: Vec<StoredRun> = results.into_iter().map(|r| r.expect("every run is done")).collect();
+    let files = write_outputs(sweep, &results, out_dir)?;
+    Ok(Outcome { total: sweep.runs.len(), executed: missing.len(), wall_s: started.elapsed().as_secs_f64(), files })
+}
+
+/// Writes the tables and plots, aggregating sequentially in run order.
+fn write_outputs(sweep: &Sweep, results: &[StoredRun], out_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let params: Vec<String> = sweep.file.parameters.iter().map(|p| p.key.clone()).collect();
+    let names = Metrics::names();
+    let rows: Vec<RunRow> = sweep
+        .runs
+        .iter()
+        .zip(results)
+        .map(|(run, r)| RunRow {
+            point: run.point.clone(),
+            replication: run.replication,
+            seed: run.scenario.seed,
+            metrics: names.iter().map(|n| r.metrics.get(n).and_then(Value::as_f64).unwrap_or(f64::NAN)).collect(),
+            events: r.events,
+            fingerprint: r.fingerprint.clone(),
+        })
+        .collect();
+    let timing: Vec<_> = sweep
+        .runs
+        .iter()
+        .zip(results)
+        .map(|(run, r)| (run.point.clone(), run.replication, r.wall_s, r.events))
+        .collect();
+    let summary = csv_out::summary_csv(&params, &names, &rows);
+    let mut files = Vec::new();
+    let mut write = |name: &str, bytes: &[u8]| -> std::io::Result<()> {
+        let path = out_dir.join(name);
+        write_atomic(&path, bytes)?;
+        files.push(path);
+        Ok(())
+    };
+    write("runs.csv", &csv_out::runs_csv(&params, &names, &rows))?;
+    write("summary.csv", &summary)?;
+    write("timing.csv", &csv_out::timing_csv(&params, &timing))?;
+    for spec in &sweep.file.plots {
+        let svg = plot_summary(&summary, spec)?;
+        write(&spec.file_name(), svg.as_bytes())?;
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod test;

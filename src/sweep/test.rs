@@ -1,0 +1,56 @@
+use super::*;
+use serde_json::json;
+
+fn sweep(v: serde_json::Value) -> Result<Sweep, anyhow::Error> {
+    plan(serde_json::from_value(v).unwrap(), Path::new("."))
+}
+
+#[test]
+fn cross_product_order_first_parameter_outermost() {
+    let s = sweep(json!({
+        "set": {"duration_s": 60},
+        "parameters": [
+            {"key": "workload.pu_pe_ratio", "values": [1, 3]},
+            {"key": "pool_elements.policy", "values": ["LeastUsed", "Random", "RoundRobin"]}],
+        "replications": 2,
+    }))
+    .unwrap();
+    let got: Vec<String> = s.runs.iter().map(|r| format!("{}/{}#{}", r.point[0], r.point[1], r.replication)).collect();
+    assert_eq!(got.len(), 12);
+    assert_eq!(&got[..4], ["1/LeastUsed#0", "1/LeastUsed#1", "1/Random#0", "1/Random#1"]);
+    assert_eq!(got[11], "3/RoundRobin#1");
+    assert_eq!(s.runs[3].scenario.pool_elements.policy, crate::handlespace::PolicyType::Random);
+    assert_eq!(s.runs[3].scenario.duration_s, 60.0);
+}
+
+#[test]
+fn common_seeds_repeat_across_points_unique_do_not() {
+    let base = |mode: &str| {
+        sweep(json!({"parameters": [{"key": "workload.pu_pe_ratio", "values": [1, 3]}],
+                      "replications": 3, "seeds": mode, "first_seed": 5}))
+        .unwrap()
+    };
+    let common: Vec<u64> = base("common").runs.iter().map(|r| r.scenario.seed).collect();
+    assert_eq!(common, [5, 6, 7, 5, 6, 7]);
+    let unique: Vec<u64> = base("unique").runs.iter().map(|r| r.scenario.seed).collect();
+    let mut dedup = unique.clone();
+    dedup.sort();
+    dedup.dedup();
+    assert_eq!(dedup.len(), 6, "{unique:?}");
+    assert_eq!(unique, base("unique").runs.iter().map(|r| r.scenario.seed).collect::<Vec<_>>());
+}
+
+#[test]
+fn bad_sweeps_are_rejected_before_running() {
+    let e = sweep(json!({"parameters": [{"key": "workload.pu_pe_ratio", "values": [1, 0]}]})).unwrap_err();
+    let msg = format!("{e:#}");
+    assert!(msg.contains("workload.pu_pe_ratio") && msg.contains("out of range"), "{msg}");
+    let e = sweep(json!({"parameters": [{"key": "workload.typo", "values": [1]}]})).unwrap_err();
+    assert!(format!("{e:#}").contains("typo"), "{e:#}");
+    let e = sweep(json!({"parameters": [{"key": "pool_elements.count", "values": ["ten"]}]})).unwrap_err();
+    assert!(format!("{e:#}").contains("pool_elements.count"), "{e:#}");
+    let e = sweep(json!({"parameters": [{"key": "seed", "values": [1]}]})).unwrap_err();
+    assert!(format!("{e:#}").contains("cannot be swept"), "{e:#}");
+    let e = sweep(json!({"parameters": [], "replications": 0})).unwrap_err();
+    assert!(format!("{e:#}").contains("replications"), "{e:#}");
+}

@@ -1,0 +1,118 @@
+//! Sweeps: determinism across thread counts, resuming from a partial results store,
+//! and clear errors for bad sweep files.
+
+use poolsim::sweep::{self, Options};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("poolsim-sweep-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn sweep_file(dir: &Path, ratios: &str) -> PathBuf {
+    let path = dir.join("sweep.json");
+    std::fs::write(
+        &path,
+        format!(
+            r#"{{"set": {{"duration_s": 900, "pool_elements": {{"count": 4}}}},
+                "parameters": [{{"key": "workload.pu_pe_ratio", "values": [{ratios}]}},
+                               {{"key": "pool_elements.policy", "values": ["LeastUsed", "Random"]}}],
+                "replications": 3,
+                "plots": [{{"metric": "system_utilization", "x": "workload.pu_pe_ratio", "curves": "pool_elements.policy"}}]}}"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn run(file: &Path, out: &Path, jobs: usize) -> sweep::Outcome {
+    let s = sweep::load(file).unwrap();
+    sweep::execute(&s, out, &Options { jobs, force: false, quiet: true }).unwrap()
+}
+
+fn read(path: PathBuf) -> String {
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn one_and_two_threads_give_identical_tables() {
+    let dir = temp_dir("threads");
+    let file = sweep_file(&dir, "1, 3");
+    let (a, b) = (dir.join("one"), dir.join("two"));
+    assert_eq!(run(&file, &a, 1).executed, 12);
+    assert_eq!(run(&file, &b, 2).executed, 12);
+    for name in ["runs.csv", "summary.csv", "system_utilization.svg"] {
+        assert_eq!(read(a.join(name)), read(b.join(name)), "{name} differs between --jobs 1 and --jobs 2");
+    }
+    let runs = read(a.join("runs.csv"));
+    assert_eq!(runs.lines().count(), 13, "header + one row per run");
+    let summary = read(a.join("summary.csv"));
+    assert!(summary.starts_with("workload.pu_pe_ratio,pool_elements.policy,metric,mean,sd,n,ci95_half_width"));
+}
+
+#[test]
+fn a_partial_store_is_completed_by_running_only_the_missing_runs() {
+    let dir = temp_dir("resume");
+    let out = dir.join("out");
+    let file = sweep_file(&dir, "1, 3");
+    let first = run(&file, &out, 2);
+    assert_eq!((first.total, first.executed), (12, 12));
+    let complete = read(out.join("runs.csv"));
+
+    // Lose two runs (as if killed before they finished) and leave a torn temporary file.
+    let store = out.join("store");
+    let mut stored: Vec<PathBuf> = std::fs::read_dir(&store).unwrap().map(|e| e.unwrap().path()).collect();
+    stored.sort();
+    std::fs::remove_file(&stored[0]).unwrap();
+    std::fs::write(&stored[1], b"{ torn").unwrap();
+    std::fs::write(store.join(".x.json.123.tmp"), b"partial").unwrap();
+    let again = run(&file, &out, 2);
+    assert_eq!(again.executed, 2, "only the missing and the unreadable run are rerun");
+    assert_eq!(read(out.join("runs.csv")), complete, "completed tables equal the uninterrupted ones");
+    assert!(!store.join(".x.json.123.tmp").exists());
+
+    // Extending the sweep by a new value runs only the new point.
+    let file = sweep_file(&dir, "1, 3, 10");
+    let extended = run(&file, &out, 2);
+    assert_eq!((extended.total, extended.executed), (18, 6));
+}
+
+fn poolsim(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_poolsim")).args(args).output().unwrap()
+}
+
+#[test]
+fn bad_sweep_files_exit_2_with_the_key_named() {
+    let dir = temp_dir("bad");
+    for (content, mentions) in [
+        ("{\"parameters\": [", "malformed JSON"),
+        (r#"{"parameters": [], "replicatons": 2}"#, "replicatons"),
+        (r#"{"parameters": [{"key": "workload.pu_pe_ratio", "values": ["x"]}]}"#, "workload.pu_pe_ratio"),
+        (r#"{"parameters": [{"key": "pool_elements.polcy", "values": ["Random"]}]}"#, "polcy"),
+    ] {
+        let f = dir.join("bad.json");
+        std::fs::write(&f, content).unwrap();
+        let out = poolsim(&["sweep", f.to_str().unwrap(), "--out", dir.join("out").to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{content}: {stderr}");
+        assert!(stderr.contains(mentions), "{content}: {stderr}");
+        assert!(!dir.join("out").join("runs.csv").exists(), "nothing is written for a bad sweep");
+    }
+}
+
+#[test]
+fn plot_command_writes_svg_and_rejects_unknown_columns() {
+    let dir = temp_dir("plot");
+    let file = sweep_file(&dir, "1, 3");
+    let out = dir.join("out");
+    run(&file, &out, 2);
+    let o = poolsim(&["plot", out.to_str().unwrap(), "--metric", "handling_speed_pct", "--x", "workload.pu_pe_ratio"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(read(out.join("handling_speed_pct.svg")).contains("<svg"));
+    let o = poolsim(&["plot", out.to_str().unwrap(), "--metric", "handling_speed_pct", "--x", "workload.job_size"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("workload.job_size"));
+}
