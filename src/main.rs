@@ -31,8 +31,9 @@ enum Command {
     /// Run a parameter sweep: every combination of the parameter values, replicated, in
     /// parallel; resumable; writes runs.csv, summary.csv, timing.csv and plots.
     Sweep {
-        /// Sweep file (JSON).
-        file: PathBuf,
+        /// Sweep file (JSON); omit for the built-in reproduction of the homogeneous policy
+        /// study wp1-hom-puToPERatio-jobSizeI (1296 runs).
+        file: Option<PathBuf>,
         /// Output folder (default: results/<sweep file name>).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -129,9 +130,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Sweep { file, out: out_arg, jobs, force, quiet } => {
-            let sweep = sweep::load(&file)?;
-            let out_dir =
-                out_arg.unwrap_or_else(|| PathBuf::from("results").join(file.file_stem().unwrap_or_default()));
+            let sweep = sweep::load(file.as_deref())?;
+            let name =
+                file.as_deref().and_then(|f| f.file_stem()).and_then(|s| s.to_str()).unwrap_or(sweep::BUILT_IN_NAME);
+            let out_dir = out_arg.unwrap_or_else(|| PathBuf::from("results").join(name));
             let quiet = quiet || !std::io::stderr().is_terminal();
             let outcome = sweep::execute(&sweep, &out_dir, &sweep::Options { jobs, force, quiet })?;
             writeln!(

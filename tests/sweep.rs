@@ -29,7 +29,7 @@ fn sweep_file(dir: &Path, ratios: &str) -> PathBuf {
 }
 
 fn run(file: &Path, out: &Path, jobs: usize) -> sweep::Outcome {
-    let s = sweep::load(file).unwrap();
+    let s = sweep::load(Some(file)).unwrap();
     sweep::execute(&s, out, &Options { jobs, force: false, quiet: true }).unwrap()
 }
 
@@ -82,6 +82,18 @@ fn a_partial_store_is_completed_by_running_only_the_missing_runs() {
 
 fn poolsim(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_poolsim")).args(args).output().unwrap()
+}
+
+#[test]
+fn the_built_in_sweep_is_the_shipped_reproduction() {
+    let built_in = sweep::load(None).unwrap();
+    let shipped = sweep::load(Some(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/wp1-hom-puToPERatio-jobSizeI.json"
+    ))))
+    .unwrap();
+    assert_eq!(built_in.runs.len(), 9 * 3 * 2 * 24);
+    assert_eq!(built_in.file, shipped.file);
 }
 
 #[test]

@@ -70,6 +70,23 @@ pub fn parameter_label(key: &str) -> String {
     }
 }
 
+/// A number as a short label: integers without ".0", large round values as "1e6".
+fn short_number(v: f64) -> String {
+    if v != 0.0 && v.fract() == 0.0 && v.abs() >= 1e4 {
+        let exp = v.abs().log10().floor() as i32;
+        let mantissa = v / 10f64.powi(exp);
+        if mantissa.fract() == 0.0 {
+            return format!("{mantissa}e{exp}");
+        }
+    }
+    format!("{v}")
+}
+
+/// A parameter value as a label (numbers shortened).
+fn short_value(text: &str) -> String {
+    text.parse::<f64>().map_or_else(|_| text.to_string(), short_number)
+}
+
 fn humanize(name: &str) -> String {
     let s = name.replace('_', " ");
     let mut c = s.chars();
@@ -162,7 +179,7 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec) -> Result<String, Input
         for (area, (panel, curves)) in areas.iter().zip(&panels) {
             let title = y_label.split(" [").next().unwrap_or(&y_label);
             let caption = match &spec.panels {
-                Some(k) => format!("{title}: {} = {panel}", parameter_label(k)),
+                Some(k) => format!("{title}: {} = {}", parameter_label(k), short_value(panel)),
                 None => title.to_string(),
             };
             let mut chart = ChartBuilder::on(area)
@@ -174,6 +191,8 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec) -> Result<String, Input
                 .map_err(|e| draw_err(e.to_string()))?;
             chart
                 .configure_mesh()
+                .x_label_formatter(&|v| short_number(*v))
+                .y_label_formatter(&|v| short_number(*v))
                 .x_desc(parameter_label(&spec.x))
                 .y_desc(y_label.as_str())
                 .draw()
@@ -186,7 +205,7 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec) -> Result<String, Input
                     .draw_series(LineSeries::new(pts.iter().map(|p| (p.x, p.mean)), color.stroke_width(2)))
                     .map_err(|e| draw_err(e.to_string()))?;
                 if spec.curves.is_some() {
-                    line.label(name.as_str())
+                    line.label(short_value(name))
                         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
                 }
                 chart
@@ -242,6 +261,15 @@ mod test {
         for text in ["LeastUsed", "Random", "PU:PE ratio r", "Handling speed [% of PE capacity]"] {
             assert!(svg.contains(text), "missing {text}");
         }
+    }
+
+    #[test]
+    fn numbers_are_labelled_short() {
+        assert_eq!(short_number(1e6), "1e6");
+        assert_eq!(short_number(2.5e7), "25000000");
+        assert_eq!(short_number(20.0), "20");
+        assert_eq!(short_number(0.25), "0.25");
+        assert_eq!(short_value("LeastUsed"), "LeastUsed");
     }
 
     #[test]

@@ -106,18 +106,27 @@ fn cell(v: &Value) -> String {
     }
 }
 
-/// Reads and validates a sweep file: every run's scenario is built and checked before
-/// anything runs.
-pub fn load(path: &Path) -> Result<Sweep, anyhow::Error> {
+/// Name of the built-in sweep: the homogeneous policy study of rspsim-model.md §10.1.
+pub const BUILT_IN_NAME: &str = "wp1-hom-puToPERatio-jobSizeI";
+
+/// The built-in sweep file (the same as `scenarios/wp1-hom-puToPERatio-jobSizeI.json`).
+const BUILT_IN: &str = include_str!("../../scenarios/wp1-hom-puToPERatio-jobSizeI.json");
+
+/// Reads and validates a sweep file (the built-in sweep when `None`): every run's
+/// scenario is built and checked before anything runs.
+pub fn load(path: Option<&Path>) -> Result<Sweep, anyhow::Error> {
+    let Some(path) = path else { return parse(BUILT_IN, BUILT_IN_NAME, Path::new(".")) };
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?;
-    let value: Value =
-        serde_json::from_str(&text).map_err(|e| InputError::new(&name, format!("malformed JSON: {e}")))?;
+    parse(&text, &name, path.parent().unwrap_or(Path::new(".")))
+}
+
+fn parse(text: &str, name: &str, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
+    let value: Value = serde_json::from_str(text).map_err(|e| InputError::new(name, format!("malformed JSON: {e}")))?;
     let file: SweepFile = serde_path_to_error::deserialize(value).map_err(|e| {
         let key = e.path().to_string();
-        InputError::new(if key == "." { name.clone() } else { key }, e.into_inner().to_string())
+        InputError::new(if key == "." { name.to_string() } else { key }, e.into_inner().to_string())
     })?;
-    let base_dir = path.parent().unwrap_or(Path::new("."));
     plan(file, base_dir)
 }
 

@@ -23,9 +23,11 @@ pub struct Store {
     dir: PathBuf,
 }
 
-/// Stable key of a run: SHA-256 of its resolved scenario as JSON (hex).
+/// Stable key of a run: SHA-256 of the poolsim version and the run's resolved scenario as
+/// JSON (hex), so that a new release never reuses results of an older model.
 pub fn run_key(resolved: &serde_json::Value) -> String {
-    let digest = Sha256::digest(serde_json::to_string(resolved).expect("JSON value serialises").as_bytes());
+    let text = format!("poolsim {}\n{}", env!("CARGO_PKG_VERSION"), serde_json::to_string(resolved).expect("JSON"));
+    let digest = Sha256::digest(text.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
