@@ -101,6 +101,10 @@ struct Point {
     ci: f64,
 }
 
+/// A named curve, and a named panel of curves.
+type Curve = (String, Vec<Point>);
+type Panel = (String, Vec<Curve>);
+
 const COLORS: [RGBColor; 8] = [
     RGBColor(0x1f, 0x77, 0xb4),
     RGBColor(0xd6, 0x27, 0x28),
@@ -131,7 +135,7 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec) -> Result<String, Input
     let (y_label, scale) = metric_axis(&spec.metric);
 
     // panel -> curve -> points, in first-seen order of the summary's rows.
-    let mut panels: Vec<(String, Vec<(String, Vec<Point>)>)> = Vec::new();
+    let mut panels: Vec<Panel> = Vec::new();
     let mut metrics_seen = BTreeMap::new();
     for record in reader.records() {
         let r = record.map_err(|e| InputError::new("summary.csv", e.to_string()))?;
