@@ -67,17 +67,29 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Measure simulation speed (median wall time of repeated runs) and peak memory.
+    /// Measure speed: whole simulations (median wall time of repeated runs, peak memory)
+    /// or the handlespace alone at pool sizes 10^2..10^6.
     Bench {
-        /// Runs per case.
+        #[arg(value_enum, default_value_t = BenchTarget::Simulation)]
+        target: BenchTarget,
+        /// Runs per simulation case.
         #[arg(long, default_value_t = 21)]
         runs: usize,
+        /// Largest pool size of the handlespace benchmark.
+        #[arg(long, default_value_t = 1_000_000)]
+        max_size: usize,
     },
     /// Scenario utilities.
     Scenario {
         #[command(subcommand)]
         command: ScenarioCommand,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum BenchTarget {
+    Simulation,
+    Handlespace,
 }
 
 #[derive(Subcommand)]
@@ -156,7 +168,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             report::write_atomic(&path, svg.as_bytes())?;
             writeln!(out, "wrote {}", path.display())?;
         }
-        Command::Bench { runs } => {
+        Command::Bench { target: BenchTarget::Handlespace, max_size, .. } => {
+            writeln!(
+                out,
+                "{:<15} {:>9} {:>5}  {:<28} {:>10} {:>12}",
+                "policy", "PEs", "pools", "operation", "ns/op", "ops/s"
+            )?;
+            for m in bench::handlespace::table(max_size) {
+                writeln!(
+                    out,
+                    "{:<15} {:>9} {:>5}  {:<28} {:>10.1} {:>12.0}",
+                    m.policy.name(),
+                    m.pool_elements,
+                    m.pools,
+                    m.operation,
+                    m.ns_per_op,
+                    1e9 / m.ns_per_op
+                )?;
+            }
+        }
+        Command::Bench { target: BenchTarget::Simulation, runs, .. } => {
             for case in bench::simulation_cases() {
                 let runs = if case.scenario.duration_s > 100_000.0 { runs.div_ceil(4) } else { runs };
                 let r = bench::measure(&case, runs);

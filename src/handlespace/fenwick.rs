@@ -44,9 +44,14 @@ impl Fenwick {
         }
     }
 
-    /// The slot whose half-open interval [prefix, prefix + weight) holds `r`, for
-    /// `r < total()`. Slots with weight 0 are never returned.
-    pub fn find(&self, r: u64) -> usize {
+    /// Current weight of `slot`.
+    pub fn value(&self, slot: usize) -> u64 {
+        self.values.get(slot).copied().unwrap_or(0)
+    }
+
+    /// The slot whose half-open interval [start, start + weight) holds `r`, and that
+    /// start, for `r < total()`. Slots with weight 0 are never returned.
+    pub fn find(&self, r: u64) -> (usize, u64) {
         debug_assert!(r < self.total);
         let n = self.values.len();
         let mut pos = 0;
@@ -60,7 +65,7 @@ impl Fenwick {
             }
             step >>= 1;
         }
-        pos
+        (pos, r - rem)
     }
 
     fn grow(&mut self, min_len: usize) {
@@ -102,10 +107,12 @@ mod test {
                 acc += w;
                 r < acc
             });
-            assert_eq!(Some(f.find(r)), expect, "r = {r}");
+            let (slot, start) = f.find(r);
+            assert_eq!(Some(slot), expect, "r = {r}");
+            assert_eq!(start, all[..slot].iter().sum::<u64>());
         }
         f.set(2, 0);
         assert_eq!(f.total(), all.iter().sum::<u64>() - 5);
-        assert_eq!(f.find(3), 3);
+        assert_eq!(f.find(3).0, 3);
     }
 }

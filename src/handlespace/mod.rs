@@ -34,6 +34,7 @@ pub use pool::SelectionState;
 
 use pool::Pool;
 use rand::Rng;
+use rustc_hash::FxHashMap;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -196,16 +197,18 @@ pub struct DueTimer {
 /// The handlespace of one registrar or one pool user cache.
 pub struct Handlespace<T> {
     pools: BTreeMap<PoolHandle, Pool<T>>,
-    /// (fires at, id, handle) of every PE timer.
-    timers: BTreeSet<(u64, PeId, PoolHandle)>,
-    /// (home, id, handle) of every PE with a home registrar.
-    ownership: BTreeSet<(RegistrarId, PeId, PoolHandle)>,
+    /// (fires at, id, pool id) of every PE timer. Small keys keep these trees shallow in
+    /// cache; pool ids name pools only while they exist.
+    timers: BTreeSet<(u64, PeId, u32)>,
+    /// (home, id, pool id) of every PE with a home registrar.
+    ownership: BTreeSet<(RegistrarId, PeId, u32)>,
+    /// Pool id -> handle.
+    pool_handles: FxHashMap<u32, PoolHandle>,
+    next_pool_id: u32,
     checksum: u32,
     ownership_checksums: BTreeMap<RegistrarId, u32>,
     pool_elements: usize,
     config: HandlespaceConfig,
-    /// Scratch buffer for selections (avoids an allocation per handle resolution).
-    picks: Vec<PeId>,
     /// The storage of the last removed pool, reused by the next new pool: a PU cache
     /// creates and removes its pool for every handle resolution.
     spare_pool: Option<Pool<T>>,
@@ -223,11 +226,12 @@ impl<T: Clone> Handlespace<T> {
             pools: BTreeMap::new(),
             timers: BTreeSet::new(),
             ownership: BTreeSet::new(),
+            pool_handles: FxHashMap::default(),
+            next_pool_id: 0,
             checksum: 0,
             ownership_checksums: BTreeMap::new(),
             pool_elements: 0,
             config,
-            picks: Vec::new(),
             spare_pool: None,
         }
     }
@@ -293,14 +297,18 @@ impl<T: Clone> Handlespace<T> {
             Some(pool) => pool,
             None => {
                 let (policy, double) = (reg.settings.policy, self.config.double_update);
+                let id = self.next_pool_id;
+                self.next_pool_id = self.next_pool_id.wrapping_add(1);
+                self.pool_handles.insert(id, *handle);
                 let pool = match self.spare_pool.take() {
-                    Some(p) => p.recycle(policy, double),
-                    None => Pool::new(policy, double),
+                    Some(p) => p.recycle(id, policy, double),
+                    None => Pool::new(id, policy, double),
                 };
                 self.pools.entry(*handle).or_insert(pool)
             }
         };
         let acc = checksum::pool_element_accumulator(handle, reg.id);
+        let pool_id = pool.id();
         if let Some(existing) = pool.get_mut(reg.id) {
             let old_home = existing.home;
             existing.marked = false;
@@ -312,8 +320,8 @@ impl<T: Clone> Handlespace<T> {
             }
             pool.update_settings(reg.id, reg.settings);
             if old_home != reg.home {
-                self.remove_owner(old_home, reg.id, handle, acc);
-                self.add_owner(reg.home, reg.id, handle, acc);
+                self.remove_owner(old_home, reg.id, pool_id, acc);
+                self.add_owner(reg.home, reg.id, pool_id, acc);
             }
             return Ok(false);
         }
@@ -331,21 +339,21 @@ impl<T: Clone> Handlespace<T> {
         });
         self.pool_elements += 1;
         self.checksum = self.checksum.wrapping_add(acc);
-        self.add_owner(reg.home, reg.id, handle, acc);
+        self.add_owner(reg.home, reg.id, pool_id, acc);
         Ok(true)
     }
 
-    fn add_owner(&mut self, home: RegistrarId, id: PeId, handle: &PoolHandle, acc: u32) {
+    fn add_owner(&mut self, home: RegistrarId, id: PeId, pool: u32, acc: u32) {
         if home.0 != 0 {
-            self.ownership.insert((home, id, *handle));
+            self.ownership.insert((home, id, pool));
             let sum = self.ownership_checksums.entry(home).or_insert(0);
             *sum = sum.wrapping_add(acc);
         }
     }
 
-    fn remove_owner(&mut self, home: RegistrarId, id: PeId, handle: &PoolHandle, acc: u32) {
+    fn remove_owner(&mut self, home: RegistrarId, id: PeId, pool: u32, acc: u32) {
         if home.0 != 0 {
-            self.ownership.remove(&(home, id, *handle));
+            self.ownership.remove(&(home, id, pool));
             if let Some(sum) = self.ownership_checksums.get_mut(&home) {
                 *sum = sum.wrapping_sub(acc);
             }
@@ -356,14 +364,16 @@ impl<T: Clone> Handlespace<T> {
     pub fn deregister(&mut self, handle: &PoolHandle, id: PeId) -> Option<PoolElement<T>> {
         let pool = self.pools.get_mut(handle)?;
         let element = pool.remove(id)?;
+        let pool_id = pool.id();
         if pool.is_empty() {
             self.spare_pool = self.pools.remove(handle);
+            self.pool_handles.remove(&pool_id);
         }
         if let Some((_, at)) = element.timer {
-            self.timers.remove(&(at, id, *handle));
+            self.timers.remove(&(at, id, pool_id));
         }
         let acc = checksum::pool_element_accumulator(handle, id);
-        self.remove_owner(element.home, id, handle, acc);
+        self.remove_owner(element.home, id, pool_id, acc);
         self.checksum = self.checksum.wrapping_sub(acc);
         self.pool_elements -= 1;
         Some(element)
@@ -381,39 +391,40 @@ impl<T: Clone> Handlespace<T> {
         out: &mut Vec<PoolElement<T>>,
     ) -> Result<PolicyType, HandlespaceError> {
         let pool = self.pools.get_mut(handle).ok_or(HandlespaceError::NotFound)?;
-        self.picks.clear();
-        pool.select(items, max_increment, rng, &mut self.picks);
-        if self.picks.is_empty() && items > 0 {
+        let before = out.len();
+        pool.select(items, max_increment, rng, out);
+        if out.len() == before && items > 0 {
             return Err(HandlespaceError::NoSelectablePoolElement);
         }
-        out.extend(self.picks.iter().filter_map(|&id| pool.get(id).cloned()));
         Ok(pool.policy())
     }
 
     /// Sets (or replaces) the timer of a pool element. Returns false if it does not exist.
     pub fn set_timer(&mut self, handle: &PoolHandle, id: PeId, code: TimerCode, at: u64) -> bool {
-        let Some(element) = self.pools.get_mut(handle).and_then(|p| p.get_mut(id)) else {
-            return false;
-        };
+        let Some(pool) = self.pools.get_mut(handle) else { return false };
+        let pool_id = pool.id();
+        let Some(element) = pool.get_mut(id) else { return false };
         if let Some((_, old)) = element.timer.replace((code, at)) {
-            self.timers.remove(&(old, id, *handle));
+            self.timers.remove(&(old, id, pool_id));
         }
-        self.timers.insert((at, id, *handle));
+        self.timers.insert((at, id, pool_id));
         true
     }
 
     /// Stops the timer of a pool element (idempotent).
     pub fn clear_timer(&mut self, handle: &PoolHandle, id: PeId) {
-        if let Some(element) = self.pools.get_mut(handle).and_then(|p| p.get_mut(id))
-            && let Some((_, at)) = element.timer.take()
-        {
-            self.timers.remove(&(at, id, *handle));
+        if let Some(pool) = self.pools.get_mut(handle) {
+            let pool_id = pool.id();
+            if let Some((_, at)) = pool.get_mut(id).and_then(|e| e.timer.take()) {
+                self.timers.remove(&(at, id, pool_id));
+            }
         }
     }
 
     /// The earliest pending timer.
     pub fn next_timer(&self) -> Option<DueTimer> {
-        let &(at, id, handle) = self.timers.first()?;
+        let &(at, id, pool_id) = self.timers.first()?;
+        let handle = self.pool_handles[&pool_id];
         let code = self.get(&handle, id)?.timer?.0;
         Some(DueTimer { at, handle, id, code })
     }
@@ -434,10 +445,11 @@ impl<T: Clone> Handlespace<T> {
     /// this with [`TimerCode::Expiry`] timers. Returns how many were removed.
     pub fn purge_expired(&mut self, now: u64) -> usize {
         let mut purged = 0;
-        while let Some(&(at, id, handle)) = self.timers.first() {
+        while let Some(&(at, id, pool_id)) = self.timers.first() {
             if at > now {
                 break;
             }
+            let handle = self.pool_handles[&pool_id];
             self.deregister(&handle, id);
             purged += 1;
         }
@@ -453,26 +465,33 @@ impl<T: Clone> Handlespace<T> {
 
     /// Moves a pool element to another home registrar (takeover).
     pub fn set_home(&mut self, handle: &PoolHandle, id: PeId, home: RegistrarId) {
-        let Some(element) = self.pools.get_mut(handle).and_then(|p| p.get_mut(id)) else {
-            return;
-        };
+        let Some(pool) = self.pools.get_mut(handle) else { return };
+        let pool_id = pool.id();
+        let Some(element) = pool.get_mut(id) else { return };
         let old = std::mem::replace(&mut element.home, home);
         if old != home {
             let acc = checksum::pool_element_accumulator(handle, id);
-            self.remove_owner(old, id, handle, acc);
-            self.add_owner(home, id, handle, acc);
+            self.remove_owner(old, id, pool_id, acc);
+            self.add_owner(home, id, pool_id, acc);
         }
     }
 
-    /// (handle, id) of every pool element owned by `home`, in ownership order.
-    pub fn owned_by(&self, home: RegistrarId) -> impl Iterator<Item = (PoolHandle, PeId)> + '_ {
-        self.ownership.range((home, PeId(0), PoolHandle::MIN)..).take_while(move |e| e.0 == home).map(|e| (e.2, e.1))
+    /// (handle, id) of every pool element owned by `home`, in ownership order (id, then
+    /// pool handle).
+    pub fn owned_by(&self, home: RegistrarId) -> Vec<(PoolHandle, PeId)> {
+        let mut owned: Vec<(PeId, PoolHandle)> = self
+            .ownership
+            .range((home, PeId(0), 0)..)
+            .take_while(|e| e.0 == home)
+            .map(|e| (e.1, self.pool_handles[&e.2]))
+            .collect();
+        owned.sort_unstable();
+        owned.into_iter().map(|(id, h)| (h, id)).collect()
     }
 
     /// Marks every pool element owned by `home` (before a handle-table synchronisation).
     pub fn mark_owned_by(&mut self, home: RegistrarId) {
-        let owned: Vec<_> = self.owned_by(home).collect();
-        for (h, id) in owned {
+        for (h, id) in self.owned_by(home) {
             if let Some(e) = self.pools.get_mut(&h).and_then(|p| p.get_mut(id)) {
                 e.marked = true;
             }
@@ -481,7 +500,8 @@ impl<T: Clone> Handlespace<T> {
 
     /// Deregisters the pool elements of `home` still marked; returns how many.
     pub fn purge_marked(&mut self, home: RegistrarId) -> usize {
-        let marked: Vec<_> = self.owned_by(home).filter(|(h, id)| self.get(h, *id).is_some_and(|e| e.marked)).collect();
+        let marked: Vec<_> =
+            self.owned_by(home).into_iter().filter(|(h, id)| self.get(h, *id).is_some_and(|e| e.marked)).collect();
         for (h, id) in &marked {
             self.deregister(h, *id);
         }
@@ -500,13 +520,8 @@ impl<T: Clone> Handlespace<T> {
 
     /// Number of pool elements owned by `home`.
     pub fn owned_count(&self, home: RegistrarId) -> usize {
-        self.owned_by(home).count()
+        self.ownership.range((home, PeId(0), 0)..).take_while(|e| e.0 == home).count()
     }
-}
-
-impl PoolHandle {
-    /// The smallest handle in handle order (for range scans).
-    const MIN: PoolHandle = PoolHandle { len: 0, bytes: [0; MAX_POOL_HANDLE_SIZE] };
 }
 
 #[cfg(test)]

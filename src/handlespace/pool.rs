@@ -33,6 +33,8 @@ struct Slot<T> {
 }
 
 pub(crate) struct Pool<T> {
+    /// Short name of the pool in the handlespace's timer and ownership keys.
+    id: u32,
     policy: PolicyType,
     global_seq: u64,
     slots: Vec<Option<Slot<T>>>,
@@ -48,8 +50,9 @@ pub(crate) struct Pool<T> {
 }
 
 impl<T> Pool<T> {
-    pub fn new(policy: PolicyType, double_update: bool) -> Pool<T> {
+    pub fn new(id: u32, policy: PolicyType, double_update: bool) -> Pool<T> {
         Pool {
+            id,
             policy,
             global_seq: 0,
             slots: Vec::new(),
@@ -62,8 +65,9 @@ impl<T> Pool<T> {
     }
 
     /// Turns an empty pool into a new one of `policy`, keeping its allocated storage.
-    pub fn recycle(mut self, policy: PolicyType, double_update: bool) -> Pool<T> {
+    pub fn recycle(mut self, id: u32, policy: PolicyType, double_update: bool) -> Pool<T> {
         debug_assert!(self.is_empty());
+        self.id = id;
         self.policy = policy;
         self.double_update = double_update;
         self.global_seq = 0;
@@ -71,6 +75,10 @@ impl<T> Pool<T> {
         self.free.clear();
         self.weights.clear();
         self
+    }
+
+    pub fn id(&self) -> u32 {
+        self.id
     }
 
     pub fn policy(&self) -> PolicyType {
@@ -229,17 +237,18 @@ impl<T> Pool<T> {
 
     /// Selects up to `max_items` pool elements by the pool's policy, advancing the
     /// selection state of the first `max_increment` (0 = the policy default) of them.
-    /// Appends the selected ids to `out` in answer order.
-    pub fn select(&mut self, max_items: usize, max_increment: u32, rng: &mut impl Rng, out: &mut Vec<PeId>) {
+    /// Appends the selected elements to `out` in answer order.
+    pub fn select(&mut self, max_items: usize, max_increment: u32, rng: &mut impl Rng, out: &mut Vec<PoolElement<T>>)
+    where
+        T: Clone,
+    {
         let max_increment =
             if max_increment == 0 { self.policy.default_max_increment() } else { max_increment } as usize;
-        let start = out.len();
+        let mut picked = smallvec_like::Picks::default();
         match self.policy.family() {
             Family::Ordered => {
-                let mut picked: smallvec_like::Picks = smallvec_like::Picks::default();
                 for &s in self.ordered.values().take(max_items) {
                     picked.push(s);
-                    out.push(self.slot(s).element.id);
                 }
                 for &s in picked.as_slice().iter().take(max_increment) {
                     self.unlink(s);
@@ -252,32 +261,66 @@ impl<T> Pool<T> {
                     self.link(s);
                 }
             }
-            Family::Random => {
-                let mut picked: smallvec_like::Picks = smallvec_like::Picks::default();
-                for i in 0..max_items.min(self.len()) {
-                    let total = self.weights.total();
-                    if total < 1 {
-                        break; // quirk Q6: fewer (or no) elements come back
-                    }
-                    let s = self.weights.find(rng.next_u64() % total) as u32;
-                    let seq = self.next_seq();
-                    let policy = self.policy;
-                    let slot = self.slot_mut(s);
-                    slot.state.seq = seq;
-                    slot.element.selection_counter += 1;
-                    if i < max_increment {
-                        Self::update_hook(policy, &mut slot.state, &slot.element.settings);
-                    }
-                    out.push(slot.element.id);
-                    self.unlink(s);
-                    picked.push(s);
+            Family::Random => self.select_random(max_items, max_increment, rng, &mut picked),
+        }
+        out.extend(picked.as_slice().iter().map(|&s| self.slot(s).element.clone()));
+    }
+
+    /// Weighted random selection without replacement. RSPLIB unlinks each pick from its
+    /// value tree; here the tree is left alone: draw i takes `r mod (total - picked
+    /// weights)` and maps it past the picked intervals, which is the same slot the
+    /// unlinked tree would give, with no tree writes.
+    fn select_random(
+        &mut self,
+        max_items: usize,
+        max_increment: usize,
+        rng: &mut impl Rng,
+        picked: &mut smallvec_like::Picks,
+    ) {
+        // (start of interval, weight) of the picks, ascending by start.
+        let mut intervals: Vec<(u64, u64)> = Vec::with_capacity(max_items.min(8));
+        let mut removed = 0;
+        for i in 0..max_items.min(self.len()) {
+            let total = self.weights.total() - removed;
+            if total < 1 {
+                break; // quirk Q6: fewer (or no) elements come back
+            }
+            let mut r = rng.next_u64() % total;
+            for &(start, weight) in &intervals {
+                if start > r {
+                    break;
                 }
-                for &s in picked.as_slice() {
-                    self.link(s);
-                }
+                r += weight;
+            }
+            let (s, start) = self.weights.find(r);
+            let weight = self.weights.value(s);
+            let at = intervals.partition_point(|&(st, _)| st < start);
+            intervals.insert(at, (start, weight));
+            removed += weight;
+            let s = s as u32;
+            let seq = self.next_seq();
+            let policy = self.policy;
+            let slot = self.slot_mut(s);
+            slot.state.seq = seq;
+            slot.element.selection_counter += 1;
+            if i < max_increment {
+                Self::update_hook(policy, &mut slot.state, &slot.element.settings);
+            }
+            picked.push(s);
+        }
+        // Re-linking runs the hook again (Q1) and recomputes each weight; for the random
+        // policies neither changes it, so the tree is written only if a weight did change.
+        for &s in picked.as_slice() {
+            let (policy, double) = (self.policy, self.double_update);
+            let slot = self.slot_mut(s);
+            if double {
+                Self::update_hook(policy, &mut slot.state, &slot.element.settings);
+            }
+            let weight = slot.element.settings.random_weight(slot.state.degradation);
+            if weight != self.weights.value(s as usize) {
+                self.weights.set(s as usize, weight);
             }
         }
-        debug_assert!(out.len() - start <= max_items);
     }
 }
 

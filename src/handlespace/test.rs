@@ -180,7 +180,7 @@ fn checksums_follow_registrations() {
     assert_eq!(hs.checksum(), checksum::finish(0x6450));
     hs.set_home(&ph(), PeId(100), RegistrarId(9));
     assert_eq!(hs.ownership_checksum(RegistrarId(1)), checksum::finish(0));
-    assert_eq!(hs.owned_by(RegistrarId(9)).collect::<Vec<_>>(), [(ph(), PeId(100))]);
+    assert_eq!(hs.owned_by(RegistrarId(9)), [(ph(), PeId(100))]);
 }
 
 // ---- Error cases ---------------------------------------------------------------------

@@ -283,6 +283,7 @@ impl Registrar {
                 let records = if own_children_only {
                     self.handlespace
                         .owned_by(self.id)
+                        .into_iter()
                         .filter_map(|(h, id)| self.handlespace.get(&h, id).map(record_of))
                         .collect()
                 } else {

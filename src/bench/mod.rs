@@ -2,6 +2,8 @@
 //! the median of repeated runs, plus the process's peak memory. Speed is measured here,
 //! never asserted in tests.
 
+pub mod handlespace;
+
 use crate::model;
 use crate::scenario::{self, Scenario};
 use serde::Serialize;

@@ -1,0 +1,90 @@
+//! Selection frequencies of the randomised and weighted policies against their weights:
+//! chi-square goodness of fit for WeightedRandom and RandomizedLeastUsed, exact
+//! proportional shares for WeightedRoundRobin (with and without the double update, Q1).
+
+use poolsim::handlespace::{
+    Handlespace, HandlespaceConfig, PeId, PolicySettings, PolicyType, PoolHandle, RegistrarId, Registration, U32MAX,
+};
+use rand::SeedableRng;
+
+fn ph() -> PoolHandle {
+    PoolHandle::new(b"Dist").unwrap()
+}
+
+/// A pool of PEs 1..=n with the given (weight, load), resolved `draws` times (1 item).
+fn frequencies(policy: PolicyType, pes: &[(u32, u32)], draws: usize, double: bool) -> Vec<u64> {
+    let config = HandlespaceConfig { double_update: double, keep_first_registration_life: true };
+    let mut hs: Handlespace<()> = Handlespace::new(config);
+    for (i, &(weight, load)) in pes.iter().enumerate() {
+        let mut s = PolicySettings::new(policy);
+        s.weight = weight;
+        s.load = load;
+        let reg = Registration {
+            id: PeId(i as u32 + 1),
+            home: RegistrarId(1),
+            registration_life_ms: 1,
+            settings: s,
+            transport: (),
+        };
+        hs.register(&ph(), reg, 0).unwrap();
+    }
+    let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(2026);
+    let mut counts = vec![0u64; pes.len()];
+    let mut out = Vec::new();
+    for _ in 0..draws {
+        out.clear();
+        hs.handle_resolution(&ph(), 1, 0, &mut rng, &mut out).unwrap();
+        counts[out[0].id.0 as usize - 1] += 1;
+    }
+    counts
+}
+
+/// Pearson's chi-square statistic of counts against expected probabilities.
+fn chi_square(counts: &[u64], probabilities: &[f64]) -> f64 {
+    let n: u64 = counts.iter().sum();
+    counts.iter().zip(probabilities).map(|(&c, &p)| (c as f64 - n as f64 * p).powi(2) / (n as f64 * p)).sum()
+}
+
+/// 99.9 % quantiles of chi-square with 1..=5 degrees of freedom.
+const CHI2_999: [f64; 5] = [10.828, 13.816, 16.266, 18.467, 20.515];
+
+#[test]
+fn weighted_random_follows_the_weights() {
+    let weights = [1u32, 2, 3, 4, 10];
+    let counts = frequencies(PolicyType::WeightedRandom, &weights.map(|w| (w, 0)), 200_000, true);
+    let total: u32 = weights.iter().sum();
+    let p: Vec<f64> = weights.iter().map(|&w| w as f64 / total as f64).collect();
+    let x2 = chi_square(&counts, &p);
+    assert!(x2 < CHI2_999[weights.len() - 2], "chi-square {x2} for counts {counts:?}");
+}
+
+#[test]
+fn weighted_random_never_picks_weight_zero() {
+    let counts = frequencies(PolicyType::WeightedRandom, &[(0, 0), (1, 0), (0, 0)], 10_000, true);
+    assert_eq!(counts, [0, 10_000, 0]);
+}
+
+#[test]
+fn randomized_least_used_follows_free_capacity() {
+    // Weights U32MAX - load: loads 0, 1/2, 3/4 of full give weights 4 : 2 : 1.
+    let full = U32MAX as u32;
+    let loads = [0u32, full / 2 + 1, full - full / 4];
+    let counts = frequencies(PolicyType::RandomizedLeastUsed, &loads.map(|l| (0, l)), 200_000, true);
+    let w: Vec<f64> = loads.iter().map(|&l| (U32MAX - l as u64) as f64).collect();
+    let total: f64 = w.iter().sum();
+    let p: Vec<f64> = w.iter().map(|x| x / total).collect();
+    let x2 = chi_square(&counts, &p);
+    assert!(x2 < CHI2_999[loads.len() - 2], "chi-square {x2} for counts {counts:?}");
+}
+
+#[test]
+fn weighted_round_robin_shares_are_proportional_to_weight() {
+    for double in [true, false] {
+        let weights = [1u32, 2, 3, 4];
+        let counts = frequencies(PolicyType::WeightedRoundRobin, &weights.map(|w| (w, 0)), 10_000, double);
+        for (c, w) in counts.iter().zip(weights) {
+            let expected = 10_000.0 * w as f64 / 10.0;
+            assert!((*c as f64 - expected).abs() <= 2.0 * w as f64, "double={double}: {counts:?}");
+        }
+    }
+}
