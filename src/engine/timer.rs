@@ -1,12 +1,12 @@
-//! Cancellable timers that cost no event-list work to restart or cancel.
+//! The state of a timer that costs no event-list work to restart or cancel.
 //!
-//! A [`Deadline`] keeps its expiry time itself and has at most one wake-up event in the
-//! queue (at or before the expiry). Restarting it later, or cancelling it, only changes
-//! the stored deadline; a wake-up that comes early re-schedules itself for the deadline.
-//! A timer therefore expires exactly at its deadline, as with eager cancellation, while
+//! A [`Deadline`] keeps its expiry time itself and has at most one wake-up in the queue
+//! (at or before the expiry). Restarting it later, or cancelling it, only changes the
+//! stored deadline; a wake-up that comes early re-schedules itself for the deadline. A
+//! timer therefore expires exactly at its deadline, as with eager cancellation, while
 //! protocol timeouts that are almost always cancelled (request and registration
 //! timeouts, the 280 s re-registration timer restarted on every load change) leave no
-//! dead entries behind in the heap.
+//! dead entries behind in the heap. [`super::EventQueue`] keeps one per timer.
 
 use super::time::SimTime;
 

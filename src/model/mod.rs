@@ -19,7 +19,7 @@ pub use message::{Message, PeRecord};
 pub use metrics::Metrics;
 pub use simulation::{RunOutput, Simulation, run};
 
-use crate::engine::{Deadline, EventQueue, SimDuration, SimTime, Wake};
+use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
 use message::PacketClass;
 use network::Network;
 
@@ -115,25 +115,33 @@ impl Ctx<'_> {
         self.queue.schedule(self.now + delay, event);
     }
 
-    /// (Re)starts `timer` to expire after `delay`; `wake` is the event that wakes its
-    /// component (scheduled only when no pending wake-up comes early enough).
-    pub fn arm(&mut self, timer: &mut Deadline, delay: SimDuration, wake: Event) {
-        if let Some(at) = timer.arm(self.now + delay) {
-            self.queue.schedule(at, wake);
-        }
+    /// Creates a stopped timer that delivers `event` to its component when it expires.
+    pub fn add_timer(&mut self, event: Event) -> TimerId {
+        self.queue.add_timer(event)
     }
 
-    /// Handles a wake-up of `timer`: true if it expires now. An early wake-up re-schedules
-    /// `wake` for the timer's deadline; a cancelled timer's wake-up is ignored.
-    pub fn expired(&mut self, timer: &mut Deadline, wake: Event) -> bool {
-        match timer.wake(self.now) {
-            Wake::Expire => true,
-            Wake::Reschedule(at) => {
-                self.queue.schedule(at, wake);
-                false
-            }
-            Wake::Ignore => false,
-        }
+    /// Removes a timer (with the job it belonged to).
+    pub fn remove_timer(&mut self, timer: TimerId) {
+        self.queue.remove_timer(timer);
+    }
+
+    /// (Re)starts `timer` to expire after `delay`.
+    pub fn arm(&mut self, timer: TimerId, delay: SimDuration) {
+        self.queue.arm(timer, self.now + delay);
+    }
+
+    /// Stops `timer` (idempotent).
+    pub fn cancel(&mut self, timer: TimerId) {
+        self.queue.cancel(timer);
+    }
+
+    pub fn is_running(&self, timer: TimerId) -> bool {
+        self.queue.expires_at(timer).is_some()
+    }
+
+    /// When `timer` expires, if it is running.
+    pub fn expires_at(&self, timer: TimerId) -> Option<SimTime> {
+        self.queue.expires_at(timer)
     }
 }
 

@@ -11,7 +11,7 @@
 use super::message::{Cookie, Message, PeRecord};
 use super::{Ctx, Event, NodeId, secs};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
-use crate::engine::{Deadline, SimDuration, SimTime};
+use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
 use crate::handlespace::{PeId, PolicySettings, PolicyType, RegistrarId, U32MAX};
 use rand::RngExt;
 use std::rc::Rc;
@@ -87,8 +87,8 @@ struct Job {
     completed: f64,
     last_cookie_at: SimTime,
     last_cookie_completed: f64,
-    keep_alive: Deadline,
-    keep_alive_timeout: Deadline,
+    keep_alive: TimerId,
+    keep_alive_timeout: TimerId,
 }
 
 /// Per-PE statistics over the measurement window (rspsim-model.md §5.9).
@@ -115,13 +115,13 @@ pub struct PoolElement {
     phase: AsapPhase,
     home: Option<NodeId>,
     attempts: u32,
-    registration_timeout: Deadline,
-    reregistration: Deadline,
+    registration_timeout: TimerId,
+    reregistration: TimerId,
     update_pending: bool,
     running: bool,
     jobs: Vec<Job>,
     next_key: u32,
-    service_timer: Deadline,
+    service_timer: TimerId,
     next_service: Option<(u32, ServiceEvent)>,
     last_accounting: SimTime,
     last_uptime_accounting: SimTime,
@@ -140,7 +140,9 @@ impl PoolElement {
         capacity: f64,
         config: Rc<PoolElementConfig>,
         seed: u64,
+        queue: &mut EventQueue<Event>,
     ) -> PoolElement {
+        let mut timer = |t| queue.add_timer(Event::PoolElement(index, t));
         // MaxJobs and a capacity below MinCapacityPerJob (rspsim-model.md §5.3).
         let (capacity, max_jobs) = if config.max_jobs >= 1 {
             (capacity, config.max_jobs)
@@ -169,13 +171,13 @@ impl PoolElement {
             phase: AsapPhase::Idle,
             home: None,
             attempts: 0,
-            registration_timeout: Deadline::default(),
-            reregistration: Deadline::default(),
+            registration_timeout: timer(Timer::RegistrationTimeout),
+            reregistration: timer(Timer::Reregistration),
             update_pending: false,
             running: false,
             jobs: Vec::new(),
             next_key: 0,
-            service_timer: Deadline::default(),
+            service_timer: timer(Timer::Service),
             next_service: None,
             last_accounting: SimTime::ZERO,
             last_uptime_accounting: SimTime::ZERO,
@@ -203,7 +205,6 @@ impl PoolElement {
     }
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut Ctx) {
-        let wake = self.timer(timer);
         match timer {
             Timer::Startup => {
                 self.running = true;
@@ -213,16 +214,10 @@ impl PoolElement {
                 self.last_reported_load = 0.0;
                 self.send_registration(ctx);
             }
-            Timer::RegistrationTimeout => {
-                if ctx.expired(&mut self.registration_timeout, wake) {
-                    self.send_registration(ctx);
-                }
-            }
+            Timer::RegistrationTimeout => self.send_registration(ctx),
             Timer::Reregistration => {
-                if ctx.expired(&mut self.reregistration, wake) {
-                    self.attempts = 0;
-                    self.send_registration(ctx);
-                }
+                self.attempts = 0;
+                self.send_registration(ctx);
             }
             Timer::HuntRetry => {
                 if self.phase == AsapPhase::HuntRetry {
@@ -230,30 +225,23 @@ impl PoolElement {
                 }
             }
             Timer::Service => {
-                if ctx.expired(&mut self.service_timer, wake)
-                    && let Some((key, what)) = self.next_service.take()
-                {
+                if let Some((key, what)) = self.next_service.take() {
                     self.on_service(key, what, ctx);
                 }
             }
             Timer::JobKeepAlive(key) => {
                 let Some(i) = self.job_by_key(key) else { return };
-                if ctx.expired(&mut self.jobs[i].keep_alive, wake) {
-                    let (client, id) = (self.jobs[i].client, self.jobs[i].job);
-                    let t = self.timer(Timer::JobKeepAliveTimeout(key));
-                    ctx.arm(&mut self.jobs[i].keep_alive_timeout, self.config.keep_alive_timeout, t);
-                    ctx.send(client, Message::CalcAppKeepAlive { job: id });
-                }
+                let (client, id) = (self.jobs[i].client, self.jobs[i].job);
+                ctx.arm(self.jobs[i].keep_alive_timeout, self.config.keep_alive_timeout);
+                ctx.send(client, Message::CalcAppKeepAlive { job: id });
             }
             Timer::JobKeepAliveTimeout(key) => {
+                // The client is gone: abort the orphaned job.
                 let Some(i) = self.job_by_key(key) else { return };
-                if ctx.expired(&mut self.jobs[i].keep_alive_timeout, wake) {
-                    // The client is gone: abort the orphaned job.
-                    let (client, id) = (self.jobs[i].client, self.jobs[i].job);
-                    ctx.send(client, Message::CalcAppAbort { job: id });
-                    self.remove_job(i, ctx);
-                    self.update_load(ctx);
-                }
+                let (client, id) = (self.jobs[i].client, self.jobs[i].job);
+                ctx.send(client, Message::CalcAppAbort { job: id });
+                self.remove_job(i, ctx);
+                self.update_load(ctx);
             }
         }
     }
@@ -276,11 +264,10 @@ impl PoolElement {
             }
             Message::CalcAppKeepAliveAck { job } => {
                 if let Some(i) = self.job_index(from, job)
-                    && self.jobs[i].keep_alive_timeout.is_running()
+                    && ctx.is_running(self.jobs[i].keep_alive_timeout)
                 {
-                    self.jobs[i].keep_alive_timeout.cancel();
-                    let t = self.timer(Timer::JobKeepAlive(self.jobs[i].key));
-                    ctx.arm(&mut self.jobs[i].keep_alive, self.config.keep_alive_interval, t);
+                    ctx.cancel(self.jobs[i].keep_alive_timeout);
+                    ctx.arm(self.jobs[i].keep_alive, self.config.keep_alive_interval);
                 }
             }
             _ => {}
@@ -310,8 +297,7 @@ impl PoolElement {
         self.attempts += 1;
         let home = self.home.expect("hunted");
         ctx.send(home, Message::Registration { record: self.record() });
-        let t = self.timer(Timer::RegistrationTimeout);
-        ctx.arm(&mut self.registration_timeout, self.config.registration_timeout, t);
+        ctx.arm(self.registration_timeout, self.config.registration_timeout);
         self.phase = AsapPhase::WaitingForResponse;
     }
 
@@ -319,7 +305,7 @@ impl PoolElement {
         if self.phase != AsapPhase::WaitingForResponse {
             return; // late duplicate
         }
-        self.registration_timeout.cancel();
+        ctx.cancel(self.registration_timeout);
         self.attempts = 0;
         if reject {
             self.home = None;
@@ -333,8 +319,7 @@ impl PoolElement {
             self.phase = AsapPhase::Registered;
             let life_s = self.config.registration_life_ms as f64 / 1000.0;
             let t4 = secs((life_s - 20.0).clamp(1.0, 600.0));
-            let t = self.timer(Timer::Reregistration);
-            ctx.arm(&mut self.reregistration, t4, t);
+            ctx.arm(self.reregistration, t4);
             if std::mem::take(&mut self.update_pending) {
                 self.reregister_now(ctx);
             }
@@ -342,7 +327,7 @@ impl PoolElement {
     }
 
     fn reregister_now(&mut self, ctx: &mut Ctx) {
-        self.reregistration.cancel();
+        ctx.cancel(self.reregistration);
         self.attempts = 0;
         self.send_registration(ctx);
     }
@@ -385,8 +370,9 @@ impl PoolElement {
         self.stats.jobs_accepted += 1;
         let key = self.next_key;
         self.next_key = self.next_key.wrapping_add(1);
-        let mut keep_alive = Deadline::default();
-        ctx.arm(&mut keep_alive, self.config.keep_alive_interval, self.timer(Timer::JobKeepAlive(key)));
+        let keep_alive = ctx.add_timer(self.timer(Timer::JobKeepAlive(key)));
+        let keep_alive_timeout = ctx.add_timer(self.timer(Timer::JobKeepAliveTimeout(key)));
+        ctx.arm(keep_alive, self.config.keep_alive_interval);
         self.account(ctx.now);
         self.jobs.push(Job {
             key,
@@ -397,7 +383,7 @@ impl PoolElement {
             last_cookie_at: ctx.now,
             last_cookie_completed: completed,
             keep_alive,
-            keep_alive_timeout: Deadline::default(),
+            keep_alive_timeout,
         });
         self.reschedule(ctx);
         ctx.send(client, Message::CalcAppAccept { job });
@@ -430,8 +416,9 @@ impl PoolElement {
 
     fn remove_job(&mut self, i: usize, ctx: &mut Ctx) {
         self.account(ctx.now);
-        // Its keep-alive timers go with it: their wake-ups find no job and are ignored.
-        self.jobs.remove(i);
+        let job = self.jobs.remove(i);
+        ctx.remove_timer(job.keep_alive);
+        ctx.remove_timer(job.keep_alive_timeout);
         self.reschedule(ctx);
     }
 
@@ -456,7 +443,7 @@ impl PoolElement {
     /// Scheduling step: arm the service timer at the earliest completion or cookie
     /// (ties: job order, completion before cookie, as the reference reschedules).
     fn reschedule(&mut self, ctx: &mut Ctx) {
-        self.service_timer.cancel();
+        ctx.cancel(self.service_timer);
         self.next_service = None;
         let n = self.jobs.len();
         if n == 0 {
@@ -477,8 +464,7 @@ impl PoolElement {
         }
         let (at, key, what) = best.expect("jobs exist");
         self.next_service = Some((key, what));
-        let t = self.timer(Timer::Service);
-        ctx.arm(&mut self.service_timer, at.since(ctx.now), t);
+        ctx.arm(self.service_timer, at.since(ctx.now));
     }
 
     /// Load reporting (rspsim-model.md §5.7): re-register when the load changed by more

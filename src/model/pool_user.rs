@@ -10,7 +10,7 @@ use super::message::{Cookie, Message};
 use super::registrar::calcapp_pool;
 use super::{Ctx, Event, NodeId, pool_element::uniform_delay, secs};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
-use crate::engine::{Deadline, SimDuration, SimTime};
+use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
 use crate::handlespace::{
     Handlespace, HandlespaceConfig, PeId, PoolElement, PoolHandle, RegistrarId, Registration, TimerCode,
 };
@@ -144,13 +144,13 @@ pub struct PoolUser {
     queue: VecDeque<QueuedJob>,
     current: Option<CurrentJob>,
     next_job_id: u64,
-    request_timeout: Deadline,
-    keep_alive: Deadline,
-    keep_alive_timeout: Deadline,
+    request_timeout: TimerId,
+    keep_alive: TimerId,
+    keep_alive_timeout: TimerId,
     // ASAP layer
     registrar: Option<NodeId>,
     requests_sent: u32,
-    handle_resolution_timeout: Deadline,
+    handle_resolution_timeout: TimerId,
     waiting_for_resolution: bool,
     pool: PoolHandle,
     cache: Handlespace<NodeId>,
@@ -169,20 +169,27 @@ pub struct PoolUser {
 const CACHE_MAX_INCREMENT: u32 = 1_000_000_000;
 
 impl PoolUser {
-    pub fn new(index: u32, node: NodeId, config: Rc<PoolUserConfig>, seed: u64) -> PoolUser {
+    pub fn new(
+        index: u32,
+        node: NodeId,
+        config: Rc<PoolUserConfig>,
+        seed: u64,
+        queue: &mut EventQueue<Event>,
+    ) -> PoolUser {
         let stream = |p| rng::stream(seed, Component::PoolUser, index as u64, p);
+        let mut timer = |t| queue.add_timer(Event::PoolUser(index, t));
         PoolUser {
             index,
             node,
             queue: VecDeque::new(),
             current: None,
             next_job_id: 0,
-            request_timeout: Deadline::default(),
-            keep_alive: Deadline::default(),
-            keep_alive_timeout: Deadline::default(),
+            request_timeout: timer(Timer::RequestTimeout),
+            keep_alive: timer(Timer::KeepAlive),
+            keep_alive_timeout: timer(Timer::KeepAliveTimeout),
             registrar: None,
             requests_sent: 0,
-            handle_resolution_timeout: Deadline::default(),
+            handle_resolution_timeout: timer(Timer::HandleResolutionTimeout),
             waiting_for_resolution: false,
             pool: calcapp_pool(),
             cache: Handlespace::new(config.handlespace),
@@ -214,7 +221,6 @@ impl PoolUser {
     }
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut Ctx) {
-        let wake = self.timer(timer);
         match timer {
             Timer::Start => self.schedule_arrival(ctx),
             Timer::JobArrival => {
@@ -228,39 +234,29 @@ impl PoolUser {
                     self.start_job(ctx);
                 }
             }
-            Timer::HandleResolutionTimeout => {
-                if ctx.expired(&mut self.handle_resolution_timeout, wake) {
-                    self.send_handle_resolution(ctx);
-                }
-            }
+            Timer::HandleResolutionTimeout => self.send_handle_resolution(ctx),
             Timer::HuntRetry => {
                 self.registrar = None;
                 self.send_handle_resolution(ctx);
             }
             Timer::SelectionRetry => self.select_server(ctx),
             Timer::RequestTimeout => {
-                if ctx.expired(&mut self.request_timeout, wake) {
-                    self.report_unreachable(ctx);
-                    self.select_server(ctx);
-                }
+                self.report_unreachable(ctx);
+                self.select_server(ctx);
             }
             Timer::KeepAlive => {
-                if ctx.expired(&mut self.keep_alive, wake)
-                    && let Some(job) = &self.current
+                if let Some(job) = &self.current
                     && let Some((node, _)) = job.pe
                 {
                     ctx.send(node, Message::CalcAppKeepAlive { job: job.id });
-                    let t = self.timer(Timer::KeepAliveTimeout);
-                    ctx.arm(&mut self.keep_alive_timeout, self.config.keep_alive_timeout, t);
+                    ctx.arm(self.keep_alive_timeout, self.config.keep_alive_timeout);
                 }
             }
             Timer::KeepAliveTimeout => {
-                if ctx.expired(&mut self.keep_alive_timeout, wake) {
-                    self.keep_alive.cancel();
-                    self.stats.failovers += 1;
-                    self.report_unreachable(ctx);
-                    self.select_server(ctx);
-                }
+                ctx.cancel(self.keep_alive);
+                self.stats.failovers += 1;
+                self.report_unreachable(ctx);
+                self.select_server(ctx);
             }
         }
     }
@@ -324,8 +320,7 @@ impl PoolUser {
         self.requests_sent += 1;
         self.waiting_for_resolution = true;
         ctx.send(self.registrar.expect("hunted"), Message::HandleResolution);
-        let t = self.timer(Timer::HandleResolutionTimeout);
-        ctx.arm(&mut self.handle_resolution_timeout, self.config.asap_request_timeout, t);
+        ctx.arm(self.handle_resolution_timeout, self.config.asap_request_timeout);
     }
 
     fn on_handle_resolution_response(&mut self, items: Vec<super::PeRecord>, reject: bool, ctx: &mut Ctx) {
@@ -333,7 +328,7 @@ impl PoolUser {
             return; // late duplicate
         }
         self.waiting_for_resolution = false;
-        self.handle_resolution_timeout.cancel();
+        ctx.cancel(self.handle_resolution_timeout);
         if reject {
             let delay = uniform_delay(&mut self.hunt_rng, self.config.hunt_retry_delay_max_s);
             ctx.schedule(delay, self.timer(Timer::HuntRetry));
@@ -390,8 +385,7 @@ impl PoolUser {
             }
         };
         ctx.send(pe.0, msg);
-        let t = self.timer(Timer::RequestTimeout);
-        ctx.arm(&mut self.request_timeout, self.config.request_timeout, t);
+        ctx.arm(self.request_timeout, self.config.request_timeout);
     }
 
     // ---- CalcApp session ----------------------------------------------------------------
@@ -423,14 +417,14 @@ impl PoolUser {
         let phase = job.phase;
         match (msg, phase) {
             (Message::CalcAppReject { .. }, JobPhase::WaitingForResponse) => {
-                self.request_timeout.cancel();
+                ctx.cancel(self.request_timeout);
                 self.stats.rejects += 1;
                 self.cache.deregister(&self.pool, pe_id);
                 let delay = uniform_delay(&mut self.retry_rng, self.config.job_retry_delay_max_s);
                 ctx.schedule(delay, self.timer(Timer::SelectionRetry));
             }
             (Message::CalcAppAccept { .. }, JobPhase::WaitingForResponse) => {
-                self.request_timeout.cancel();
+                ctx.cancel(self.request_timeout);
                 self.stats.accepts += 1;
                 let now = ctx.now;
                 let job = self.current.as_mut().expect("checked");
@@ -443,8 +437,7 @@ impl PoolUser {
                 }
                 job.last_goodput_at = now;
                 job.phase = JobPhase::Processing;
-                let t = self.timer(Timer::KeepAlive);
-                ctx.arm(&mut self.keep_alive, self.config.keep_alive_interval, t);
+                ctx.arm(self.keep_alive, self.config.keep_alive_interval);
             }
             (Message::Cookie(cookie), JobPhase::Processing) => {
                 let now = ctx.now;
@@ -458,21 +451,20 @@ impl PoolUser {
             (Message::CalcAppKeepAlive { job }, JobPhase::Processing) => {
                 ctx.send(from, Message::CalcAppKeepAliveAck { job });
             }
-            (Message::CalcAppKeepAliveAck { .. }, JobPhase::Processing) if self.keep_alive_timeout.is_running() => {
-                self.keep_alive_timeout.cancel();
-                let t = self.timer(Timer::KeepAlive);
-                ctx.arm(&mut self.keep_alive, self.config.keep_alive_interval, t);
+            (Message::CalcAppKeepAliveAck { .. }, JobPhase::Processing) if ctx.is_running(self.keep_alive_timeout) => {
+                ctx.cancel(self.keep_alive_timeout);
+                ctx.arm(self.keep_alive, self.config.keep_alive_interval);
             }
             (Message::CalcAppAbort { .. }, JobPhase::Processing) => {
-                self.keep_alive.cancel();
-                self.keep_alive_timeout.cancel();
+                ctx.cancel(self.keep_alive);
+                ctx.cancel(self.keep_alive_timeout);
                 self.stats.failovers += 1;
                 self.cache.deregister(&self.pool, pe_id);
                 self.select_server(ctx);
             }
             (Message::CalcAppComplete { .. }, JobPhase::Processing) => {
-                self.keep_alive.cancel();
-                self.keep_alive_timeout.cancel();
+                ctx.cancel(self.keep_alive);
+                ctx.cancel(self.keep_alive_timeout);
                 let job = self.current.take().expect("checked");
                 let now = ctx.now;
                 self.stats.goodput_time_s += now.since(job.last_goodput_at).as_secs_f64();

@@ -14,7 +14,7 @@
 use super::message::{Message, PeRecord};
 use super::{Ctx, Event, NodeId, secs};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
-use crate::engine::{Deadline, SimDuration, SimTime};
+use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
 use crate::handlespace::{
     Handlespace, HandlespaceConfig, PeId, PoolElement, PoolHandle, RegistrarId, Registration, TimerCode,
 };
@@ -92,8 +92,8 @@ pub struct RegistrarStats {
 struct Peer {
     node: NodeId,
     id: Option<RegistrarId>,
-    last_heard: Deadline,
-    no_response: Deadline,
+    last_heard: TimerId,
+    no_response: TimerId,
     list_requested: bool,
     table_sync_pending: bool,
 }
@@ -105,11 +105,11 @@ pub struct Registrar {
     config: Rc<RegistrarConfig>,
     phase: Phase,
     mentor: Option<usize>,
-    mentor_timer: Deadline,
+    mentor_timer: TimerId,
     pool: PoolHandle,
     handlespace: Handlespace<Transports>,
     /// Armed at the handlespace's earliest per-PE timer.
-    handlespace_timer: Deadline,
+    handlespace_timer: TimerId,
     peers: Vec<Peer>,
     policy_rng: StreamRng,
     scratch: Vec<PoolElement<Transports>>,
@@ -133,27 +133,37 @@ fn record_of(e: &PoolElement<Transports>) -> PeRecord {
 }
 
 impl Registrar {
-    /// `peers` are the other registrars' nodes (the static peer list).
-    pub fn new(index: u32, node: NodeId, peers: Vec<NodeId>, config: Rc<RegistrarConfig>, seed: u64) -> Registrar {
+    /// `peers` are the other registrars' nodes (the static peer list); the registrar's
+    /// timers are created in `queue`.
+    pub fn new(
+        index: u32,
+        node: NodeId,
+        peers: Vec<NodeId>,
+        config: Rc<RegistrarConfig>,
+        seed: u64,
+        queue: &mut EventQueue<Event>,
+    ) -> Registrar {
         let mut id_rng = rng::stream(seed, Component::Registrar, index as u64, Purpose::Identifier);
         let id = RegistrarId(id_rng.random_range(1..=0x7FFF_FFFF));
+        let mut timer = |t| queue.add_timer(Event::Registrar(index, t));
         Registrar {
             index,
             node,
             id,
             phase: Phase::Init,
             mentor: None,
-            mentor_timer: Deadline::default(),
+            mentor_timer: timer(Timer::MentorDiscovery),
             pool: calcapp_pool(),
             handlespace: Handlespace::new(config.handlespace),
-            handlespace_timer: Deadline::default(),
+            handlespace_timer: timer(Timer::Handlespace),
             peers: peers
                 .into_iter()
-                .map(|node| Peer {
+                .enumerate()
+                .map(|(i, node)| Peer {
                     node,
                     id: None,
-                    last_heard: Deadline::default(),
-                    no_response: Deadline::default(),
+                    last_heard: timer(Timer::PeerLastHeard(i as u32)),
+                    no_response: timer(Timer::PeerNoResponse(i as u32)),
                     list_requested: false,
                     table_sync_pending: false,
                 })
@@ -184,39 +194,29 @@ impl Registrar {
     }
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut Ctx) {
-        let wake = self.timer(timer);
         match timer {
             Timer::Startup => self.start(ctx),
             Timer::MentorDiscovery => {
-                if ctx.expired(&mut self.mentor_timer, wake) && self.phase == Phase::Startup {
+                if self.phase == Phase::Startup {
                     self.phase = Phase::Running;
                     self.stats.startups_alone += 1;
                 }
             }
             Timer::Heartbeat => {
                 self.send_presence_to_all(false, ctx);
-                ctx.schedule(self.config.peer_heartbeat_cycle, wake);
+                ctx.schedule(self.config.peer_heartbeat_cycle, self.timer(Timer::Heartbeat));
             }
-            Timer::Handlespace => {
-                if ctx.expired(&mut self.handlespace_timer, wake) {
-                    self.run_due_timers(ctx);
-                }
-            }
+            Timer::Handlespace => self.run_due_timers(ctx),
             Timer::PeerLastHeard(i) => {
-                if ctx.expired(&mut self.peers[i as usize].last_heard, wake) {
-                    let node = self.peers[i as usize].node;
-                    self.send_presence(node, true, ctx);
-                    let t = self.timer(Timer::PeerNoResponse(i));
-                    ctx.arm(&mut self.peers[i as usize].no_response, self.config.max_time_no_response, t);
-                }
+                let node = self.peers[i as usize].node;
+                self.send_presence(node, true, ctx);
+                ctx.arm(self.peers[i as usize].no_response, self.config.max_time_no_response);
             }
             Timer::PeerNoResponse(i) => {
-                if ctx.expired(&mut self.peers[i as usize].no_response, wake) {
-                    let peer = &mut self.peers[i as usize];
-                    peer.id = None;
-                    peer.table_sync_pending = false;
-                    self.stats.peer_failures += 1;
-                }
+                let peer = &mut self.peers[i as usize];
+                peer.id = None;
+                peer.table_sync_pending = false;
+                self.stats.peer_failures += 1;
             }
         }
         self.sync_handlespace_timer(ctx);
@@ -224,8 +224,7 @@ impl Registrar {
 
     fn start(&mut self, ctx: &mut Ctx) {
         self.phase = Phase::Startup;
-        let t = self.timer(Timer::MentorDiscovery);
-        ctx.arm(&mut self.mentor_timer, self.config.mentor_discovery_timeout, t);
+        ctx.arm(self.mentor_timer, self.config.mentor_discovery_timeout);
         self.send_presence_to_all(true, ctx);
         ctx.schedule(self.config.peer_heartbeat_cycle, self.timer(Timer::Heartbeat));
     }
@@ -383,9 +382,8 @@ impl Registrar {
         };
         let is_new = self.peers[i].id.is_none();
         self.peers[i].id = Some(sender);
-        self.peers[i].no_response.cancel();
-        let t = self.timer(Timer::PeerLastHeard(i as u32));
-        ctx.arm(&mut self.peers[i].last_heard, self.config.max_time_last_heard, t);
+        ctx.cancel(self.peers[i].no_response);
+        ctx.arm(self.peers[i].last_heard, self.config.max_time_last_heard);
         if reply_required {
             self.stats.requested_presences += 1;
             self.send_presence(from, false, ctx);
@@ -429,7 +427,7 @@ impl Registrar {
         if self.phase == Phase::Startup && self.mentor == Some(i) {
             self.phase = Phase::Running;
             self.stats.startups_with_mentor += 1;
-            self.mentor_timer.cancel();
+            ctx.cancel(self.mentor_timer);
         }
     }
 
@@ -495,15 +493,14 @@ impl Registrar {
     /// Keeps the one engine timer armed at the handlespace's earliest timer.
     fn sync_handlespace_timer(&mut self, ctx: &mut Ctx) {
         let next = self.handlespace.next_timer_at().map(SimTime);
-        if self.handlespace_timer.expires_at() == next {
+        if ctx.expires_at(self.handlespace_timer) == next {
             return;
         }
         match next {
             Some(at) => {
-                let t = self.timer(Timer::Handlespace);
-                ctx.arm(&mut self.handlespace_timer, at.since(ctx.now), t);
+                ctx.arm(self.handlespace_timer, at.since(ctx.now));
             }
-            None => self.handlespace_timer.cancel(),
+            None => ctx.cancel(self.handlespace_timer),
         }
     }
 

@@ -108,11 +108,13 @@ impl Simulation {
         let pe_node = |i: usize| NodeId((n_pr + i) as u32);
         let pu_node = |i: usize| NodeId((n_pr + n_pe + i) as u32);
 
+        // Components create their timers in the queue.
+        let mut queue = EventQueue::default();
         let pr_config = Rc::new(registrar::config_from(s));
         let registrars = (0..n_pr)
             .map(|i| {
                 let peers = pr_nodes.iter().copied().filter(|&p| p != pr_nodes[i]).collect();
-                Registrar::new(i as u32, pr_nodes[i], peers, pr_config.clone(), s.seed)
+                Registrar::new(i as u32, pr_nodes[i], peers, pr_config.clone(), s.seed, &mut queue)
             })
             .collect();
         let pe_config = Rc::new(pool_element::config_from(s, pr_nodes.clone()));
@@ -120,12 +122,12 @@ impl Simulation {
         let pool_elements = capacities(s)
             .into_iter()
             .enumerate()
-            .map(|(i, cap)| PoolElement::new(i as u32, pe_node(i), ids[i], cap, pe_config.clone(), s.seed))
+            .map(|(i, cap)| PoolElement::new(i as u32, pe_node(i), ids[i], cap, pe_config.clone(), s.seed, &mut queue))
             .collect();
         let pu_config = Rc::new(pool_user::config_from(s, pr_nodes.clone()));
-        let pool_users = (0..n_pu).map(|i| PoolUser::new(i as u32, pu_node(i), pu_config.clone(), s.seed)).collect();
+        let pool_users =
+            (0..n_pu).map(|i| PoolUser::new(i as u32, pu_node(i), pu_config.clone(), s.seed, &mut queue)).collect();
 
-        let mut queue = EventQueue::default();
         for i in 0..n_pr {
             let at = SimTime::from_secs_f64(s.registrars.start_s + 10.0 * i as f64);
             queue.schedule(at, Event::Registrar(i as u32, registrar::Timer::Startup));
@@ -190,7 +192,7 @@ impl Simulation {
 
     /// Executes one event; returns the metrics when it was the statistics write.
     pub fn step(&mut self) -> Option<Metrics> {
-        let (now, _, event) = self.queue.pop().expect("the statistics write is always pending");
+        let (now, event) = self.queue.pop().expect("the statistics write is always pending");
         self.now = now;
         self.events += 1;
         let n_pr = self.registrars.len() as u32;
