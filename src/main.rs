@@ -121,6 +121,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`poolsim ... | head`) is not an error.
+        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             let bad_input = e.downcast_ref::<ScenarioError>().is_some() || e.downcast_ref::<InputError>().is_some();
             eprintln!("poolsim: error: {e:#}");

@@ -8,27 +8,55 @@ use std::str::FromStr;
 pub const U32MAX: u64 = 0xFFFF_FFFF;
 const U32MAX_F: f64 = U32MAX as f64;
 
-/// A pool member selection policy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PolicyType {
-    RoundRobin,
-    WeightedRoundRobin,
-    Random,
-    WeightedRandom,
-    Priority,
-    LeastUsed,
-    LeastUsedDegradation,
-    PriorityLeastUsed,
-    RandomizedLeastUsed,
-    RandomizedPriorityLeastUsed,
-    RandomizedLeastUsedDegradation,
-    PriorityLeastUsedDegradation,
-    RandomizedPriorityLeastUsedDegradation,
-    WeightedRandomDpf,
-    LeastUsedDpf,
-    LeastUsedDegradationDpf,
-    PriorityLeastUsedDpf,
-    PriorityLeastUsedDegradationDpf,
+/// Declares the policy catalogue from one table: the enum, `ALL`, names and type ids.
+macro_rules! policies {
+    ($($variant:ident = $name:literal, $id:literal;)*) => {
+        /// A pool member selection policy.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum PolicyType {
+            $($variant),*
+        }
+
+        impl PolicyType {
+            /// Every policy, in RSPLIB's table order.
+            pub const ALL: [PolicyType; [$($id as u32),*].len()] = [$(PolicyType::$variant),*];
+
+            /// The RSPLIB name, as used in scenario files.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(PolicyType::$variant => $name),*
+                }
+            }
+
+            /// The wire type id (RFC 5356 numbering; 0xB... are RSPLIB/RSPSIM extensions).
+            pub fn type_id(self) -> u32 {
+                match self {
+                    $(PolicyType::$variant => $id),*
+                }
+            }
+        }
+    };
+}
+
+policies! {
+    RoundRobin = "RoundRobin", 0x0000_0001;
+    WeightedRoundRobin = "WeightedRoundRobin", 0x0000_0002;
+    Random = "Random", 0x0000_0003;
+    WeightedRandom = "WeightedRandom", 0x0000_0004;
+    Priority = "Priority", 0x0000_0005;
+    LeastUsed = "LeastUsed", 0x4000_0001;
+    LeastUsedDegradation = "LeastUsedDegradation", 0x4000_0002;
+    PriorityLeastUsed = "PriorityLeastUsed", 0x4000_0003;
+    RandomizedLeastUsed = "RandomizedLeastUsed", 0x4000_0004;
+    RandomizedPriorityLeastUsed = "RandomizedPriorityLeastUsed", 0xB000_1001;
+    RandomizedLeastUsedDegradation = "RandomizedLeastUsedDegradation", 0xB000_1002;
+    PriorityLeastUsedDegradation = "PriorityLeastUsedDegradation", 0xB000_1003;
+    RandomizedPriorityLeastUsedDegradation = "RandomizedPriorityLeastUsedDegradation", 0xB000_1004;
+    WeightedRandomDpf = "WeightedRandomDPF", 0xB000_2001;
+    LeastUsedDpf = "LeastUsedDPF", 0xB000_2002;
+    LeastUsedDegradationDpf = "LeastUsedDegradationDPF", 0xB000_2003;
+    PriorityLeastUsedDpf = "PriorityLeastUsedDPF", 0xB000_2004;
+    PriorityLeastUsedDegradationDpf = "PriorityLeastUsedDegradationDPF", 0xB000_2005;
 }
 
 /// Which selection engine a policy uses (rsplib-handlespace.md §2).
@@ -43,76 +71,6 @@ pub enum Family {
 use PolicyType::*;
 
 impl PolicyType {
-    /// Every policy, in RSPLIB's table order.
-    pub const ALL: [PolicyType; 18] = [
-        RoundRobin,
-        WeightedRoundRobin,
-        Random,
-        WeightedRandom,
-        Priority,
-        LeastUsed,
-        LeastUsedDegradation,
-        PriorityLeastUsed,
-        RandomizedLeastUsed,
-        RandomizedPriorityLeastUsed,
-        RandomizedLeastUsedDegradation,
-        PriorityLeastUsedDegradation,
-        RandomizedPriorityLeastUsedDegradation,
-        WeightedRandomDpf,
-        LeastUsedDpf,
-        LeastUsedDegradationDpf,
-        PriorityLeastUsedDpf,
-        PriorityLeastUsedDegradationDpf,
-    ];
-
-    /// The RSPLIB name, as used in scenario files.
-    pub fn name(self) -> &'static str {
-        match self {
-            RoundRobin => "RoundRobin",
-            WeightedRoundRobin => "WeightedRoundRobin",
-            Random => "Random",
-            WeightedRandom => "WeightedRandom",
-            Priority => "Priority",
-            LeastUsed => "LeastUsed",
-            LeastUsedDegradation => "LeastUsedDegradation",
-            PriorityLeastUsed => "PriorityLeastUsed",
-            RandomizedLeastUsed => "RandomizedLeastUsed",
-            RandomizedPriorityLeastUsed => "RandomizedPriorityLeastUsed",
-            RandomizedLeastUsedDegradation => "RandomizedLeastUsedDegradation",
-            PriorityLeastUsedDegradation => "PriorityLeastUsedDegradation",
-            RandomizedPriorityLeastUsedDegradation => "RandomizedPriorityLeastUsedDegradation",
-            WeightedRandomDpf => "WeightedRandomDPF",
-            LeastUsedDpf => "LeastUsedDPF",
-            LeastUsedDegradationDpf => "LeastUsedDegradationDPF",
-            PriorityLeastUsedDpf => "PriorityLeastUsedDPF",
-            PriorityLeastUsedDegradationDpf => "PriorityLeastUsedDegradationDPF",
-        }
-    }
-
-    /// The wire type id (RFC 5356 numbering; 0xB... are RSPLIB/RSPSIM extensions).
-    pub fn type_id(self) -> u32 {
-        match self {
-            RoundRobin => 0x0000_0001,
-            WeightedRoundRobin => 0x0000_0002,
-            Random => 0x0000_0003,
-            WeightedRandom => 0x0000_0004,
-            Priority => 0x0000_0005,
-            LeastUsed => 0x4000_0001,
-            LeastUsedDegradation => 0x4000_0002,
-            PriorityLeastUsed => 0x4000_0003,
-            RandomizedLeastUsed => 0x4000_0004,
-            RandomizedPriorityLeastUsed => 0xB000_1001,
-            RandomizedLeastUsedDegradation => 0xB000_1002,
-            PriorityLeastUsedDegradation => 0xB000_1003,
-            RandomizedPriorityLeastUsedDegradation => 0xB000_1004,
-            WeightedRandomDpf => 0xB000_2001,
-            LeastUsedDpf => 0xB000_2002,
-            LeastUsedDegradationDpf => 0xB000_2003,
-            PriorityLeastUsedDpf => 0xB000_2004,
-            PriorityLeastUsedDegradationDpf => 0xB000_2005,
-        }
-    }
-
     pub fn from_type_id(id: u32) -> Option<PolicyType> {
         Self::ALL.into_iter().find(|p| p.type_id() == id)
     }
