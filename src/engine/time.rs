@@ -36,11 +36,6 @@ impl SimTime {
     pub fn since(self, earlier: SimTime) -> SimDuration {
         SimDuration(self.0.saturating_sub(earlier.0))
     }
-
-    /// Whole microseconds, truncated, as the reference converts cache time stamps.
-    pub fn as_micros(self) -> u64 {
-        self.0 / 1_000
-    }
 }
 
 impl SimDuration {

@@ -190,16 +190,6 @@ impl PoolElement {
         }
     }
 
-    /// Policy settings as registered (load included).
-    pub fn settings(&self) -> PolicySettings {
-        self.settings
-    }
-
-    /// Jobs in service now.
-    pub fn active_jobs(&self) -> usize {
-        self.jobs.len()
-    }
-
     fn timer(&self, t: Timer) -> Event {
         Event::PoolElement(self.index, t)
     }
@@ -531,5 +521,57 @@ pub fn config_from(s: &crate::scenario::Scenario, registrars: Vec<NodeId>) -> Po
         max_registration_attempts: s.asap.max_request_retransmit.max(1),
         hunt_retry_delay_max_s: s.asap.server_hunt_retry_delay_max_s,
         registrars,
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::engine::EventQueue;
+    use crate::model::{InFlight, PacketCounters, network::Network};
+    use crate::scenario::Scenario;
+
+    /// rspsim-model.md §12: two jobs of sizes a <= b admitted at the same instant on one PE
+    /// finish at 2a/capacity and (a+b)/capacity (egalitarian processor sharing).
+    #[test]
+    fn processor_sharing_finishes_two_jobs_at_2a_and_a_plus_b() {
+        let s = Scenario::default();
+        let (pr, pe_node, pu) = (NodeId(0), NodeId(1), NodeId(2));
+        let mut queue = EventQueue::default();
+        let mut pe = PoolElement::new(0, pe_node, PeId(5), 1e6, Rc::new(config_from(&s, vec![pr])), 1, &mut queue);
+        let net = Network::new(&s.network, 3, 1);
+        let mut in_flight = InFlight::default();
+        let mut packets = PacketCounters::default();
+        macro_rules! ctx {
+            ($now:expr) => {
+                &mut Ctx {
+                    now: $now,
+                    me: pe_node,
+                    queue: &mut queue,
+                    in_flight: &mut in_flight,
+                    net: &net,
+                    packets: &mut packets,
+                }
+            };
+        }
+        pe.on_timer(Timer::Startup, ctx!(SimTime::ZERO));
+        let (a, b) = (2e6, 5e6);
+        pe.on_message(pu, Message::CalcAppRequest { job: 1, size: a }, ctx!(SimTime::ZERO));
+        pe.on_message(pu, Message::CalcAppRequest { job: 2, size: b }, ctx!(SimTime::ZERO));
+        let mut completed = Vec::new();
+        while completed.len() < 2 {
+            let (now, event) = queue.pop().expect("events pending");
+            match event {
+                Event::PoolElement(_, t) => pe.on_timer(t, ctx!(now)),
+                Event::Deliver(i) => {
+                    if let Message::CalcAppComplete { job } = in_flight.take(i).msg {
+                        completed.push((job, now));
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(completed, [(1, SimTime::from_secs(4)), (2, SimTime::from_secs(7))]);
+        assert_eq!(pe.stats.used_calculations, a + b);
     }
 }

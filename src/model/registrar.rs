@@ -175,16 +175,6 @@ impl Registrar {
         }
     }
 
-    /// Pool elements currently in this registrar's handlespace.
-    pub fn pool_elements(&self) -> usize {
-        self.handlespace.len()
-    }
-
-    /// Pool elements this registrar owns.
-    pub fn owned_pool_elements(&self) -> usize {
-        self.handlespace.owned_count(self.id)
-    }
-
     fn in_startup_without_service(&self) -> bool {
         self.phase == Phase::Startup && self.config.no_service_during_startup
     }

@@ -160,20 +160,8 @@ impl Simulation {
         }
     }
 
-    pub fn registrars(&self) -> &[Registrar] {
-        &self.registrars
-    }
-
     pub fn pool_elements(&self) -> &[PoolElement] {
         &self.pool_elements
-    }
-
-    pub fn pool_users(&self) -> &[PoolUser] {
-        &self.pool_users
-    }
-
-    pub fn now(&self) -> SimTime {
-        self.now
     }
 
     /// Runs until the statistics are written; returns the metrics.
