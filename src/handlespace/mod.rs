@@ -209,9 +209,10 @@ pub struct Handlespace<T> {
     ownership_checksums: BTreeMap<RegistrarId, u32>,
     pool_elements: usize,
     config: HandlespaceConfig,
-    /// The storage of the last removed pool, reused by the next new pool: a PU cache
-    /// creates and removes its pool for every handle resolution.
-    spare_pool: Option<Pool<T>>,
+    /// A pool whose last PE went: removed for every query, but kept in `pools` (at most
+    /// one) so that a pool re-created under the same handle reuses its storage. A PU
+    /// cache empties and refills its pool for every handle resolution.
+    emptied: Option<PoolHandle>,
 }
 
 impl<T: Clone> Default for Handlespace<T> {
@@ -232,7 +233,7 @@ impl<T: Clone> Handlespace<T> {
             ownership_checksums: BTreeMap::new(),
             pool_elements: 0,
             config,
-            spare_pool: None,
+            emptied: None,
         }
     }
 
@@ -250,7 +251,7 @@ impl<T: Clone> Handlespace<T> {
     }
 
     pub fn pool_count(&self) -> usize {
-        self.pools.len()
+        self.pools.len() - self.emptied.is_some() as usize
     }
 
     /// Number of pool elements in one pool (0 if the pool does not exist).
@@ -260,7 +261,7 @@ impl<T: Clone> Handlespace<T> {
 
     /// The policy of a pool, fixed by its first pool element.
     pub fn pool_policy(&self, handle: &PoolHandle) -> Option<PolicyType> {
-        self.pools.get(handle).map(|p| p.policy())
+        self.pools.get(handle).filter(|p| !p.is_empty()).map(|p| p.policy())
     }
 
     pub fn get(&self, handle: &PoolHandle, id: PeId) -> Option<&PoolElement<T>> {
@@ -287,6 +288,11 @@ impl<T: Clone> Handlespace<T> {
         if reg.id.0 == 0 {
             return Err(HandlespaceError::InvalidId);
         }
+        let (policy, double) = (reg.settings.policy, self.config.double_update);
+        if self.emptied == Some(*handle) {
+            self.emptied = None;
+            self.pools.get_mut(handle).expect("kept pool").reset(policy, double);
+        }
         let pool = match self.pools.get_mut(handle) {
             Some(pool) if pool.policy() != reg.settings.policy => {
                 return Err(HandlespaceError::IncompatiblePolicy {
@@ -296,15 +302,10 @@ impl<T: Clone> Handlespace<T> {
             }
             Some(pool) => pool,
             None => {
-                let (policy, double) = (reg.settings.policy, self.config.double_update);
                 let id = self.next_pool_id;
                 self.next_pool_id = self.next_pool_id.wrapping_add(1);
                 self.pool_handles.insert(id, *handle);
-                let pool = match self.spare_pool.take() {
-                    Some(p) => p.recycle(id, policy, double),
-                    None => Pool::new(id, policy, double),
-                };
-                self.pools.entry(*handle).or_insert(pool)
+                self.pools.entry(*handle).or_insert(Pool::new(id, policy, double))
             }
         };
         let acc = checksum::pool_element_accumulator(handle, reg.id);
@@ -365,9 +366,12 @@ impl<T: Clone> Handlespace<T> {
         let pool = self.pools.get_mut(handle)?;
         let element = pool.remove(id)?;
         let pool_id = pool.id();
-        if pool.is_empty() {
-            self.spare_pool = self.pools.remove(handle);
-            self.pool_handles.remove(&pool_id);
+        if pool.is_empty()
+            && let Some(previous) = self.emptied.replace(*handle)
+            && previous != *handle
+            && let Some(gone) = self.pools.remove(&previous)
+        {
+            self.pool_handles.remove(&gone.id());
         }
         if let Some((_, at)) = element.timer {
             self.timers.remove(&(at, id, pool_id));
@@ -390,7 +394,7 @@ impl<T: Clone> Handlespace<T> {
         rng: &mut impl Rng,
         out: &mut Vec<PoolElement<T>>,
     ) -> Result<PolicyType, HandlespaceError> {
-        let pool = self.pools.get_mut(handle).ok_or(HandlespaceError::NotFound)?;
+        let pool = self.pools.get_mut(handle).filter(|p| !p.is_empty()).ok_or(HandlespaceError::NotFound)?;
         let before = out.len();
         pool.select(items, max_increment, rng, out);
         if out.len() == before && items > 0 {

@@ -64,17 +64,15 @@ impl<T> Pool<T> {
         }
     }
 
-    /// Turns an empty pool into a new one of `policy`, keeping its allocated storage.
-    pub fn recycle(mut self, id: u32, policy: PolicyType, double_update: bool) -> Pool<T> {
+    /// Makes an empty pool a new one of `policy`, keeping its id and allocated storage.
+    pub fn reset(&mut self, policy: PolicyType, double_update: bool) {
         debug_assert!(self.is_empty());
-        self.id = id;
         self.policy = policy;
         self.double_update = double_update;
         self.global_seq = 0;
         self.slots.clear();
         self.free.clear();
         self.weights.clear();
-        self
     }
 
     pub fn id(&self) -> u32 {

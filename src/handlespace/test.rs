@@ -247,3 +247,31 @@ fn mark_and_purge_by_owner() {
     assert_eq!(hs.purge_marked(RegistrarId(1)), 2);
     assert_eq!(hs.pool_elements().map(|(_, e)| e.id.0).collect::<Vec<_>>(), [200]);
 }
+
+#[test]
+fn an_emptied_pool_is_gone_and_can_return_with_another_policy() {
+    let mut hs = Hs::default();
+    register(&mut hs, 1, 1, 0, PolicyType::RoundRobin);
+    let other = PoolHandle::new(b"Q").unwrap();
+    let reg = |policy| Registration {
+        id: PeId(9),
+        home: RegistrarId(1),
+        registration_life_ms: 1,
+        settings: PolicySettings::new(policy),
+        transport: (),
+    };
+    hs.register(&other, reg(PolicyType::Random), 0).unwrap();
+    hs.deregister(&ph(), PeId(1));
+    assert_eq!((hs.pool_count(), hs.pool_policy(&ph()), hs.pool_len(&ph())), (1, None, 0));
+    let e = hs.handle_resolution(&ph(), 1, 0, &mut rng(), &mut Vec::new()).unwrap_err();
+    assert_eq!(e, HandlespaceError::NotFound);
+    register(&mut hs, 2, 1, 7, PolicyType::LeastUsed);
+    assert_eq!(hs.pool_policy(&ph()), Some(PolicyType::LeastUsed));
+    assert_eq!(hs.selection_state(&ph(), PeId(2)).unwrap().seq, 0, "a new pool starts afresh");
+    // Emptying a second pool drops the first kept one for good.
+    hs.deregister(&ph(), PeId(2));
+    hs.deregister(&other, PeId(9));
+    assert_eq!(hs.pool_count(), 0);
+    hs.register(&other, reg(PolicyType::WeightedRandom), 0).unwrap();
+    assert_eq!(hs.pool_policy(&other), Some(PolicyType::WeightedRandom));
+}

@@ -439,19 +439,31 @@ impl PoolElement {
         if n == 0 {
             return;
         }
+        // All jobs progress at the same rate, so the earliest completion is the least
+        // remaining work and the earliest cookie the least calculations or time to the
+        // next one: three minima, then only those are turned into times.
         let rate = self.capacity / n as f64;
-        let mut best: Option<(SimTime, u32, ServiceEvent)> = None;
-        for job in &self.jobs {
-            let completion = ctx.now + secs((job.total - job.completed) / rate);
-            let by_calc = (self.config.cookie_max_calculations - (job.completed - job.last_cookie_completed)) / rate;
-            let by_time = self.config.cookie_max_time_s - ctx.now.since(job.last_cookie_at).as_secs_f64();
-            let cookie = ctx.now + secs(by_calc.min(by_time).max(0.0));
-            for (at, what) in [(completion, ServiceEvent::Completion), (cookie, ServiceEvent::Cookie)] {
-                if best.is_none_or(|(t, _, _)| at < t) {
-                    best = Some((at, job.key, what));
+        let (mut work, mut calc, mut time) = ((f64::INFINITY, 0), (f64::INFINITY, 0), (f64::INFINITY, 0));
+        for (i, job) in self.jobs.iter().enumerate() {
+            let remaining = job.total - job.completed;
+            let to_cookie = self.config.cookie_max_calculations - (job.completed - job.last_cookie_completed);
+            let cookie_in_s = self.config.cookie_max_time_s - ctx.now.since(job.last_cookie_at).as_secs_f64();
+            for (min, v) in [(&mut work, remaining), (&mut calc, to_cookie), (&mut time, cookie_in_s)] {
+                if v < min.0 {
+                    *min = (v, i);
                 }
             }
         }
+        let at = |s: f64| ctx.now + secs(s.max(0.0));
+        // Ties: job order, completion before cookie (the reference's rescheduling order).
+        let best = [
+            (at(work.0 / rate), work.1, ServiceEvent::Completion),
+            (at(calc.0 / rate), calc.1, ServiceEvent::Cookie),
+            (at(time.0), time.1, ServiceEvent::Cookie),
+        ]
+        .into_iter()
+        .min_by_key(|&(t, i, what)| (t, i, what == ServiceEvent::Cookie))
+        .map(|(t, i, what)| (t, self.jobs[i].key, what));
         let (at, key, what) = best.expect("jobs exist");
         self.next_service = Some((key, what));
         ctx.arm(self.service_timer, at.since(ctx.now));
