@@ -257,6 +257,9 @@ pub fn execute(sweep: &Sweep, out_dir: &Path, options: &Options) -> anyhow::Resu
     let fresh: Vec<std::io::Result<StoredRun>> = pool.install(|| {
         missing
             .par_iter()
+            // One run per task: runs differ in cost by 100x (job sizes), so ranges of runs
+            // would leave a thread idle at the end.
+            .with_max_len(1)
             .map(|&i| {
                 let run = &sweep.runs[i];
                 let stored = simulate(run);
