@@ -169,8 +169,14 @@ impl<T> Pool<T> {
     fn unlink(&mut self, s: u32) {
         match self.policy.family() {
             Family::Ordered => {
-                let key = self.slot(s).key;
-                self.ordered.remove(&key);
+                // A selected PE is usually the first in order: taking the first entry
+                // walks the leftmost path without key comparisons.
+                if self.ordered.first_key_value().is_some_and(|(_, &first)| first == s) {
+                    self.ordered.pop_first();
+                } else {
+                    let key = self.slot(s).key;
+                    self.ordered.remove(&key);
+                }
             }
             Family::Random => self.weights.set(s as usize, 0),
         }
