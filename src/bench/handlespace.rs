@@ -52,16 +52,21 @@ fn fill(hs: &mut Handlespace<()>, pools: &[PoolHandle], policy: PolicyType, n: u
 /// Repetitions of each timed batch; the median is reported (this VM's timings jitter).
 const REPETITIONS: usize = 5;
 
-/// Times `ops` calls of `f` [ns per call]; `reset` undoes a batch's effect (untimed).
-fn time(ops: usize, mut f: impl FnMut(usize), mut reset: impl FnMut()) -> f64 {
+/// Times `ops` calls of `f` on `hs` [ns per call]; `reset` undoes a batch's effect (untimed).
+fn time(
+    hs: &mut Handlespace<()>,
+    ops: usize,
+    mut f: impl FnMut(&mut Handlespace<()>, usize),
+    mut reset: impl FnMut(&mut Handlespace<()>),
+) -> f64 {
     let mut samples: Vec<f64> = (0..REPETITIONS)
         .map(|_| {
             let start = Instant::now();
             for i in 0..ops {
-                f(i);
+                f(hs, i);
             }
             let ns = start.elapsed().as_secs_f64() * 1e9 / ops as f64;
-            reset();
+            reset(hs);
             ns
         })
         .collect();
@@ -83,19 +88,17 @@ pub fn measure(policy: PolicyType, n: usize, pools: usize) -> Vec<Measurement> {
     // New PEs into the filled pool(s), each with its timer; removed again untimed.
     let extra: Vec<u32> = (0..ops).map(|i| u32::MAX - i as u32).collect();
     let fresh: Vec<PolicySettings> = (0..ops).map(|_| settings(policy, &mut rng)).collect();
-    let hs_cell = std::cell::RefCell::new(&mut hs);
     out.push(m(
         "registration",
         time(
+            &mut hs,
             ops,
-            |i| {
+            |hs, i| {
                 let h = &handles[i % pools];
-                let mut hs = hs_cell.borrow_mut();
                 black_box(hs.register(h, registration(extra[i], fresh[i]), 1).expect("valid registration"));
                 hs.set_timer(h, PeId(extra[i]), TimerCode::KeepAliveTransmission, 1 << 41);
             },
-            || {
-                let mut hs = hs_cell.borrow_mut();
+            |hs| {
                 for (i, &id) in extra.iter().enumerate() {
                     hs.deregister(&handles[i % pools], PeId(id));
                 }
@@ -108,15 +111,15 @@ pub fn measure(policy: PolicyType, n: usize, pools: usize) -> Vec<Measurement> {
     out.push(m(
         "re-registration",
         time(
+            &mut hs,
             ops,
-            |i| {
+            |hs, i| {
                 let k = targets[i];
                 let h = &handles[k % pools];
-                let mut hs = hs_cell.borrow_mut();
                 black_box(hs.register(h, registration(ids[k], fresh[i]), 2).expect("valid registration"));
                 hs.set_timer(h, PeId(ids[k]), TimerCode::KeepAliveTransmission, (1 << 40) + i as u64);
             },
-            || {},
+            |_| {},
         ),
     ));
 
@@ -125,14 +128,14 @@ pub fn measure(policy: PolicyType, n: usize, pools: usize) -> Vec<Measurement> {
         out.push(m(
             name,
             time(
+                &mut hs,
                 ops,
-                |i| {
+                |hs, i| {
                     scratch.clear();
                     let h = &handles[i % pools];
-                    let mut hs = hs_cell.borrow_mut();
                     black_box(hs.handle_resolution(h, items, 0, &mut rng, &mut scratch).expect("pool exists"));
                 },
-                || {},
+                |_| {},
             ),
         ));
     }

@@ -7,7 +7,7 @@ pub mod rng;
 pub mod time;
 pub mod timer;
 
-pub use queue::{EventId, EventQueue, TimerId};
+pub use queue::{EventQueue, TimerId};
 pub use time::{SimDuration, SimTime};
 pub use timer::{Deadline, Wake};
 

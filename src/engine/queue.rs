@@ -14,10 +14,6 @@ use super::timer::{Deadline, Wake};
 use dary_heap::QuaternaryHeap;
 use std::cmp::Ordering;
 
-/// Sequence number of a scheduled event; unique within one queue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct EventId(pub u64);
-
 /// A timer of the queue's timer table; stale once removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimerId {
@@ -32,13 +28,14 @@ enum Item<E> {
 
 struct Entry<E> {
     time: SimTime,
-    id: EventId,
+    /// Insertion sequence: breaks ties between equal times, first scheduled first.
+    seq: u64,
     item: Item<E>,
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.id == other.id
+        self.time == other.time && self.seq == other.seq
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -50,7 +47,7 @@ impl<E> PartialOrd for Entry<E> {
 impl<E> Ord for Entry<E> {
     /// Reversed, so that the max-heap pops the earliest (time, id) first.
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.id).cmp(&(self.time, self.id))
+        (other.time, other.seq).cmp(&(self.time, self.seq))
     }
 }
 
@@ -64,28 +61,27 @@ struct TimerSlot<E> {
 /// Deterministic future event list with a timer table.
 pub struct EventQueue<E> {
     heap: QuaternaryHeap<Entry<E>>,
-    next_id: u64,
+    next_seq: u64,
     timers: Vec<TimerSlot<E>>,
     free_timers: Vec<u32>,
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: QuaternaryHeap::new(), next_id: 0, timers: Vec::new(), free_timers: Vec::new() }
+        EventQueue { heap: QuaternaryHeap::new(), next_seq: 0, timers: Vec::new(), free_timers: Vec::new() }
     }
 }
 
 impl<E: Copy> EventQueue<E> {
-    fn push(&mut self, time: SimTime, item: Item<E>) -> EventId {
-        let id = EventId(self.next_id);
-        self.next_id += 1;
-        self.heap.push(Entry { time, id, item });
-        id
+    fn push(&mut self, time: SimTime, item: Item<E>) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.heap.push(Entry { time, seq, item });
     }
 
     /// Schedules `event` at `time`; events at equal times run in scheduling order.
-    pub fn schedule(&mut self, time: SimTime, event: E) -> EventId {
-        self.push(time, Item::Event(event))
+    pub fn schedule(&mut self, time: SimTime, event: E) {
+        self.push(time, Item::Event(event));
     }
 
     /// Creates a stopped timer that delivers `event` when it expires.
@@ -148,21 +144,10 @@ impl<E: Copy> EventQueue<E> {
             }
             match t.deadline.wake(entry.time) {
                 Wake::Expire => return Some((entry.time, t.event)),
-                Wake::Reschedule(at) => {
-                    self.push(at, Item::Wake(id));
-                }
+                Wake::Reschedule(at) => self.push(at, Item::Wake(id)),
                 Wake::Ignore => {}
             }
         }
-    }
-
-    /// Number of heap entries (events and timer wake-ups).
-    pub fn len(&self) -> usize {
-        self.heap.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
     }
 }
 

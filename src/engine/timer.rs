@@ -54,10 +54,6 @@ impl Deadline {
         self.at
     }
 
-    pub fn is_running(&self) -> bool {
-        self.at.is_some()
-    }
-
     /// Handles a wake-up event at `now`.
     pub fn wake(&mut self, now: SimTime) -> Wake {
         if self.wake == Some(now) {
@@ -127,6 +123,6 @@ mod test {
         }
         assert_eq!(t.wake(SimTime(10)), Wake::Reschedule(SimTime(99)));
         assert_eq!(t.wake(SimTime(99)), Wake::Expire);
-        assert!(!t.is_running());
+        assert_eq!(t.expires_at(), None);
     }
 }

@@ -87,6 +87,8 @@ pub struct PlannedRun {
     pub point: Vec<String>,
     pub replication: u32,
     pub scenario: Scenario,
+    /// The resolved scenario as stored with the run.
+    pub resolved: Value,
     /// Store key (hash of the resolved scenario).
     pub key: String,
 }
@@ -172,7 +174,8 @@ pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
             let s = scenario::from_value(value.clone())
                 .map_err(|e| anyhow::Error::new(e).context(format!("at parameter point {}", assignment.join(", "))))?;
             let resolved = serde_json::to_value(s.resolve()).expect("scenario serialises");
-            runs.push(PlannedRun { point: point.clone(), replication: k, key: run_key(&resolved), scenario: s });
+            let key = run_key(&resolved);
+            runs.push(PlannedRun { point: point.clone(), replication: k, key, resolved, scenario: s });
         }
         // Next point: odometer, last parameter fastest.
         let mut d = file.parameters.len();
@@ -221,7 +224,7 @@ fn simulate(run: &PlannedRun) -> StoredRun {
         .map(|(k, v)| (k, serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)))
         .collect();
     StoredRun {
-        scenario: serde_json::to_value(run.scenario.resolve()).expect("scenario serialises"),
+        scenario: run.resolved.clone(),
         metrics,
         events: out.events,
         fingerprint: out.fingerprint.hex(),
