@@ -3,7 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use poolsim::error::InputError;
-use poolsim::report::plot::{PlotSpec, plot_summary};
+use poolsim::report::plot::{Labels, PlotSpec, plot_summary};
 use poolsim::scenario::{self, ScenarioError};
 use poolsim::{bench, report, sweep};
 use std::io::IsTerminal;
@@ -24,9 +24,17 @@ enum Command {
     Run {
         #[command(flatten)]
         scenario: ScenarioArgs,
-        /// Print one JSON object (scenario, metrics, run) instead of a table.
+        /// Print one JSON object (scenario, metrics, per-PE and per-registrar figures, run)
+        /// instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also write a timeline of the run (PE and registrar states, PU queue, failovers)
+        /// into DIR: three CSV files and timeline.svg.
+        #[arg(long, value_name = "DIR")]
+        timeline: Option<PathBuf>,
+        /// Sampling interval of the timeline [s].
+        #[arg(long, value_name = "S", default_value_t = 10.0)]
+        timeline_interval_s: f64,
     },
     /// Run a parameter sweep: every combination of the parameter values, replicated, in
     /// parallel; resumable; writes runs.csv, summary.csv, timing.csv and plots.
@@ -141,9 +149,26 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match cli.command {
-        Command::Run { scenario, json } => {
+        Command::Run { scenario, json, timeline, timeline_interval_s } => {
             let s = scenario.load()?;
-            let result = report::run_report(&s);
+            let result = match timeline {
+                None => report::run_report(&s),
+                Some(dir) => {
+                    if !(timeline_interval_s.is_finite() && timeline_interval_s > 0.0) {
+                        let allowed = "allowed: a number of seconds > 0";
+                        let message = format!("{timeline_interval_s} is out of range; {allowed}");
+                        return Err(InputError::new("--timeline-interval-s", message).into());
+                    }
+                    let start = std::time::Instant::now();
+                    let interval = poolsim::engine::SimDuration::from_secs_f64(timeline_interval_s);
+                    let (out, samples) = report::timeline::record(&s, interval);
+                    let wall_s = start.elapsed().as_secs_f64();
+                    for path in samples.write(&dir)? {
+                        eprintln!("wrote {}", path.display());
+                    }
+                    report::RunReport::new(&s, out, wall_s)
+                }
+            };
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&result)?)?;
             } else {
@@ -172,7 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let summary = std::fs::read(&summary_path)
                 .map_err(|e| InputError::new(summary_path.display().to_string(), format!("cannot read: {e}")))?;
             let spec = PlotSpec { metric, x, curves, panels, file: None };
-            let svg = plot_summary(&summary, &spec)?;
+            let svg = plot_summary(&summary, &spec, &Labels::new())?;
             let path = file.unwrap_or_else(|| dir.join(spec.file_name()));
             report::write_atomic(&path, svg.as_bytes())?;
             writeln!(out, "wrote {}", path.display())?;

@@ -118,3 +118,65 @@ fn unknown_policy_is_reported_with_the_allowed_names() {
 fn missing_file_is_bad_input() {
     assert_bad_input(&["scenario", "show", "/nonexistent/scenario.json"], &["cannot read"]);
 }
+
+#[test]
+fn bad_life_cycle_values_are_reported() {
+    assert_bad_input(&["run", "--set", "pool_elements.uptime=-3"], &["pool_elements.uptime", "allowed"]);
+    assert_bad_input(
+        &["run", "--set", "registrars.clean_shutdown_probability=2"],
+        &["registrars.clean_shutdown_probability", "0 to 1"],
+    );
+    assert_bad_input(
+        &["run", "--set", r#"registrars.overrides=[{"index": 3, "uptime": 10}]"#],
+        &["registrars.overrides[0].index", "allowed: 0 to 0"],
+    );
+    assert_bad_input(
+        &["run", "--set", r#"pool_elements.downtime={"type": "exponential", "mean": 3}"#],
+        &["pool_elements.downtime", "mean_s"],
+    );
+}
+
+#[test]
+fn the_timeline_writes_csv_and_svg_and_leaves_the_run_unchanged() {
+    let dir = std::env::temp_dir().join(format!("poolsim-cli-timeline-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let churn = ["--set", r#"pool_elements.uptime={"type": "exponential", "mean_s": 200}"#];
+    let (_, plain) = run_json(&churn);
+    let mut args = churn.to_vec();
+    args.extend(["--timeline", dir.to_str().unwrap(), "--timeline-interval-s", "30"]);
+    let (_, sampled) = run_json(&args);
+    assert_eq!(plain["run"]["fingerprint"], sampled["run"]["fingerprint"]);
+    assert_eq!(plain["metrics"], sampled["metrics"]);
+    let pes = std::fs::read_to_string(dir.join("timeline_pool_elements.csv")).unwrap();
+    assert!(pes.starts_with("time_s,pe,up,interface_up,jobs,load\n"));
+    // Samples every 30 s from 0 to the end (900 s warm-up + 1800 s), 10 PEs each.
+    assert_eq!(pes.lines().count(), 1 + 91 * 10);
+    assert!(pes.lines().any(|l| l.split(',').nth(2) == Some("0")), "PEs were down at times");
+    let pus = std::fs::read_to_string(dir.join("timeline_pool_users.csv")).unwrap();
+    let failovers: u64 = pus.lines().skip(1).map(|l| l.rsplit(',').next().unwrap().parse::<u64>().unwrap()).sum();
+    assert!(failovers > 0, "failovers are recorded");
+    let svg = std::fs::read_to_string(dir.join("timeline.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("Failovers per 30 s"));
+    assert_bad_input(
+        &["run", "--timeline", dir.to_str().unwrap(), "--timeline-interval-s", "0"],
+        &["--timeline-interval-s"],
+    );
+}
+
+#[test]
+fn json_has_per_pool_element_and_per_registrar_figures() {
+    let (_, v) = run_json(&["--set", "registrars.count=2"]);
+    let pes = v["pool_elements"].as_array().unwrap();
+    assert_eq!(pes.len(), 10);
+    for key in ["capacity", "utilization", "jobs_accepted", "uptime_s", "restarts"] {
+        assert!(pes[0][key].is_number(), "pool_elements[0].{key}");
+    }
+    let prs = v["registrars"].as_array().unwrap();
+    assert_eq!(prs.len(), 2);
+    let owned: f64 = prs.iter().map(|r| r["owned_pes_end"].as_f64().unwrap()).sum();
+    assert_eq!(owned, 10.0, "every PE has one home registrar");
+    let mean: f64 = prs.iter().map(|r| r["owned_pes_mean"].as_f64().unwrap()).sum();
+    assert!((mean - 10.0).abs() < 1e-9, "time-averaged ownership adds up to the pool: {mean}");
+    let resolutions: u64 = prs.iter().map(|r| r["handle_resolutions"].as_u64().unwrap()).sum();
+    assert_eq!(resolutions, v["metrics"]["handle_resolutions"].as_u64().unwrap());
+}

@@ -89,7 +89,7 @@ fn the_built_in_sweep_is_the_shipped_reproduction() {
     let built_in = sweep::load(None).unwrap();
     let shipped = sweep::load(Some(Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/scenarios/wp1-hom-puToPERatio-jobSizeI.json"
+        "/scenarios/studies/wp1/wp1-hom-puToPERatio-jobSizeI.json"
     ))))
     .unwrap();
     assert_eq!(built_in.runs.len(), 9 * 3 * 2 * 24);

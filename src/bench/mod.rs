@@ -25,6 +25,17 @@ pub fn simulation_cases() -> Vec<Case> {
             "test1.ini: 100 PUs, LeastUsed, job size 1e8, 200 h",
             json!({"duration_s": 720000, "workload": {"job_size": 1e8}}),
         ),
+        // A wp2-shutdownI cell: PEs fail every 50 s (half of them silently), keep-alives
+        // every second, failovers from cookies.
+        case(
+            "churn: MTBF 50 s, half unclean, EKA/JKA 1 s, 1 h",
+            json!({"duration_s": 3600, "workload": {"target_utilization": 0.6}, "network": {"lan_delay_ms": 10},
+                   "registrars": {"endpoint_keep_alive_interval_s": 1, "endpoint_keep_alive_timeout_s": 1,
+                                  "max_bad_pe_reports": 1},
+                   "calcapp": {"keep_alive_interval_s": 1, "keep_alive_timeout_s": 1},
+                   "pool_elements": {"uptime": {"type": "exponential", "mean_s": 50},
+                                     "clean_shutdown_probability": 0.5}}),
+        ),
     ]
 }
 

@@ -43,6 +43,16 @@ pub enum Purpose {
     Reject = 8,
     /// Per-component network delay draws.
     Network = 9,
+    /// Component up spans (life cycle).
+    Uptime = 10,
+    /// Component down spans.
+    Downtime = 11,
+    /// Whether a stop is clean.
+    Shutdown = 12,
+    /// Network interface up spans.
+    InterfaceUptime = 13,
+    /// Network interface down spans.
+    InterfaceDowntime = 14,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mix with good avalanche.

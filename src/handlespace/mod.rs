@@ -206,7 +206,8 @@ pub struct Handlespace<T> {
     pool_handles: FxHashMap<u32, PoolHandle>,
     next_pool_id: u32,
     checksum: u32,
-    ownership_checksums: BTreeMap<RegistrarId, u32>,
+    /// Per home registrar: (ownership checksum accumulator, pool elements owned).
+    owners: BTreeMap<RegistrarId, (u32, usize)>,
     pool_elements: usize,
     config: HandlespaceConfig,
     /// A pool whose last PE went: removed for every query, but kept in `pools` (at most
@@ -230,7 +231,7 @@ impl<T: Clone> Handlespace<T> {
             pool_handles: FxHashMap::default(),
             next_pool_id: 0,
             checksum: 0,
-            ownership_checksums: BTreeMap::new(),
+            owners: BTreeMap::new(),
             pool_elements: 0,
             config,
             emptied: None,
@@ -347,16 +348,18 @@ impl<T: Clone> Handlespace<T> {
     fn add_owner(&mut self, home: RegistrarId, id: PeId, pool: u32, acc: u32) {
         if home.0 != 0 {
             self.ownership.insert((home, id, pool));
-            let sum = self.ownership_checksums.entry(home).or_insert(0);
+            let (sum, count) = self.owners.entry(home).or_insert((0, 0));
             *sum = sum.wrapping_add(acc);
+            *count += 1;
         }
     }
 
     fn remove_owner(&mut self, home: RegistrarId, id: PeId, pool: u32, acc: u32) {
         if home.0 != 0 {
             self.ownership.remove(&(home, id, pool));
-            if let Some(sum) = self.ownership_checksums.get_mut(&home) {
+            if let Some((sum, count)) = self.owners.get_mut(&home) {
                 *sum = sum.wrapping_sub(acc);
+                *count -= 1;
             }
         }
     }
@@ -519,12 +522,12 @@ impl<T: Clone> Handlespace<T> {
 
     /// The finished ownership checksum of registrar `home`.
     pub fn ownership_checksum(&self, home: RegistrarId) -> u16 {
-        checksum::finish(self.ownership_checksums.get(&home).copied().unwrap_or(0))
+        checksum::finish(self.owners.get(&home).map_or(0, |o| o.0))
     }
 
-    /// Number of pool elements owned by `home`.
+    /// Number of pool elements owned by `home`, O(log registrars).
     pub fn owned_count(&self, home: RegistrarId) -> usize {
-        self.ownership.range((home, PeId(0), 0)..).take_while(|e| e.0 == home).count()
+        self.owners.get(&home).map_or(0, |o| o.1)
     }
 }
 

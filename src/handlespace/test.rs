@@ -175,12 +175,15 @@ fn checksums_follow_registrations() {
     let mut hs = vector_pool(PolicyType::RoundRobin);
     assert_eq!(hs.checksum(), 0xA70D);
     assert_eq!(hs.ownership_checksum(RegistrarId(1)), 0xA70D);
+    assert_eq!(hs.owned_count(RegistrarId(1)), 3);
     hs.deregister(&ph(), PeId(200));
     hs.deregister(&ph(), PeId(300));
     assert_eq!(hs.checksum(), checksum::finish(0x6450));
+    assert_eq!(hs.owned_count(RegistrarId(1)), 1);
     hs.set_home(&ph(), PeId(100), RegistrarId(9));
     assert_eq!(hs.ownership_checksum(RegistrarId(1)), checksum::finish(0));
     assert_eq!(hs.owned_by(RegistrarId(9)), [(ph(), PeId(100))]);
+    assert_eq!((hs.owned_count(RegistrarId(1)), hs.owned_count(RegistrarId(9))), (0, 1));
 }
 
 // ---- Error cases ---------------------------------------------------------------------

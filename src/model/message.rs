@@ -31,33 +31,95 @@ pub struct Cookie {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Message {
     // ---- ASAP (PE/PU <-> registrar) ----
-    Registration { record: PeRecord },
-    RegistrationResponse { pe: PeId, reject: bool, error: u16 },
-    Deregistration { pe: PeId },
-    DeregistrationResponse { pe: PeId },
-    EndpointKeepAlive { pe: PeId, home: bool },
-    EndpointKeepAliveAck { pe: PeId },
-    EndpointUnreachable { pe: PeId },
+    Registration {
+        record: PeRecord,
+    },
+    RegistrationResponse {
+        pe: PeId,
+        reject: bool,
+        error: u16,
+    },
+    Deregistration {
+        pe: PeId,
+    },
+    DeregistrationResponse {
+        pe: PeId,
+    },
+    EndpointKeepAlive {
+        pe: PeId,
+        home: bool,
+    },
+    EndpointKeepAliveAck {
+        pe: PeId,
+    },
+    EndpointUnreachable {
+        pe: PeId,
+    },
     HandleResolution,
-    HandleResolutionResponse { items: Vec<PeRecord>, reject: bool },
+    HandleResolutionResponse {
+        items: Vec<PeRecord>,
+        reject: bool,
+    },
     // ---- ASAP between PE and PU (not counted as ASAP packets) ----
-    Cookie(Cookie),
+    /// `newly_saved` is the progress this cookie saves beyond the session's previous
+    /// cookie [calculations]. It is not on the wire: it lets the simulation account the
+    /// work that is lost when the cookie is (`lost_calculations`).
+    Cookie {
+        cookie: Cookie,
+        newly_saved: f64,
+    },
     CookieEcho(Cookie),
     // ---- ENRP (registrar <-> registrar) ----
-    Presence { sender: RegistrarId, reply_required: bool, checksum: u16 },
-    ListRequest { sender: RegistrarId },
-    ListResponse { sender: RegistrarId },
-    HandleTableRequest { sender: RegistrarId, own_children_only: bool },
-    HandleTableResponse { sender: RegistrarId, records: Vec<PeRecord> },
-    HandleUpdate { sender: RegistrarId, add: bool, record: PeRecord },
+    Presence {
+        sender: RegistrarId,
+        reply_required: bool,
+        checksum: u16,
+    },
+    ListRequest {
+        sender: RegistrarId,
+    },
+    ListResponse {
+        sender: RegistrarId,
+    },
+    HandleTableRequest {
+        sender: RegistrarId,
+        own_children_only: bool,
+    },
+    HandleTableResponse {
+        sender: RegistrarId,
+        records: Vec<PeRecord>,
+    },
+    HandleUpdate {
+        sender: RegistrarId,
+        add: bool,
+        record: PeRecord,
+    },
     // ---- CalcApp (PU <-> PE) ----
-    CalcAppRequest { job: u64, size: f64 },
-    CalcAppAccept { job: u64 },
-    CalcAppReject { job: u64 },
-    CalcAppKeepAlive { job: u64 },
-    CalcAppKeepAliveAck { job: u64 },
-    CalcAppComplete { job: u64 },
-    CalcAppAbort { job: u64 },
+    CalcAppRequest {
+        job: u64,
+        size: f64,
+    },
+    CalcAppAccept {
+        job: u64,
+    },
+    CalcAppReject {
+        job: u64,
+    },
+    CalcAppKeepAlive {
+        job: u64,
+    },
+    CalcAppKeepAliveAck {
+        job: u64,
+    },
+    /// `newly_saved`: as for cookies, the job's size less its progress at the session's
+    /// last cookie.
+    CalcAppComplete {
+        job: u64,
+        newly_saved: f64,
+    },
+    CalcAppAbort {
+        job: u64,
+    },
 }
 
 /// Packet classes counted by the transport nodes (rspsim-model.md §1.5).
@@ -83,7 +145,7 @@ impl Message {
             | EndpointUnreachable { .. }
             | HandleResolution
             | HandleResolutionResponse { .. } => PacketClass::Asap,
-            Cookie(_) => PacketClass::Cookie,
+            Cookie { .. } => PacketClass::Cookie,
             Presence { .. }
             | ListRequest { .. }
             | ListResponse { .. }
@@ -91,6 +153,15 @@ impl Message {
             | HandleTableResponse { .. }
             | HandleUpdate { .. } => PacketClass::Enrp,
             _ => PacketClass::Uncounted,
+        }
+    }
+
+    /// Calculations this message saves, if it is a cookie or a completion (see
+    /// [`Message::Cookie`]).
+    pub fn newly_saved(&self) -> f64 {
+        match self {
+            Message::Cookie { newly_saved, .. } | Message::CalcAppComplete { newly_saved, .. } => *newly_saved,
+            _ => 0.0,
         }
     }
 
@@ -107,7 +178,7 @@ impl Message {
             EndpointUnreachable { .. } => 7,
             HandleResolution => 8,
             HandleResolutionResponse { .. } => 9,
-            Cookie(_) => 10,
+            Cookie { .. } => 10,
             CookieEcho(_) => 11,
             Presence { .. } => 12,
             ListRequest { .. } => 13,

@@ -1,11 +1,38 @@
 //! The metrics of the policy-evaluation papers over the measurement window, defined
 //! exactly as the RSPSIM controller computes them (rspsim-model.md §8).
 
-use super::PacketCounters;
-use super::pool_element::PoolElementStats;
-use super::pool_user::PoolUserStats;
-use super::registrar::RegistrarStats;
+use super::NetworkCounters;
+use super::pool_element::PoolElement;
+use super::pool_user::{PoolUser, PoolUserStats};
+use super::registrar::{Registrar, RegistrarStats};
 use serde::Serialize;
+
+/// A sample statistic: count, sum and sum of squares.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Samples {
+    pub count: u64,
+    pub sum: f64,
+    pub sum_sq: f64,
+}
+
+impl Samples {
+    pub fn add(&mut self, x: f64) {
+        self.count += 1;
+        self.sum += x;
+        self.sum_sq += x * x;
+    }
+
+    pub fn merge(&mut self, other: &Samples) {
+        self.count += other.count;
+        self.sum += other.sum;
+        self.sum_sq += other.sum_sq;
+    }
+
+    /// Mean, NaN without samples.
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 { f64::NAN } else { self.sum / self.count as f64 }
+    }
+}
 
 /// One run's results. Times in seconds, speeds in calculations/s, counts over the window.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -51,14 +78,92 @@ pub struct Metrics {
     pub asap_packets_per_s: f64,
     /// ENRP packets per second of the window [1/s].
     pub enrp_packets_per_s: f64,
+    /// Σ calculations done by the PEs, work later lost included (the reference's used
+    /// capacity) [calculations].
+    pub used_capacity: f64,
+    /// Σ (uptime · capacity) − used capacity: capacity left idle [calculations].
+    pub wasted_capacity: f64,
+    /// Calculations credited to jobs by cookies and completions (job size completed)
+    /// [calculations].
+    pub goodput_calculations: f64,
+    /// Calculations done and then lost: since the last cookie of sessions that ended
+    /// without completion, and in cookies or completions that never counted [calculations].
+    pub lost_calculations: f64,
+    /// Calculations done that at the end are neither credited nor lost: since the last
+    /// cookie of running sessions, and in cookies in flight [calculations].
+    pub unsaved_calculations_end: f64,
+    /// Mean time a failover costs a job: from its last goodput (cookie or accept) to the
+    /// accept at the new PE [s].
+    pub failover_time_mean_s: f64,
+    /// Jobs in service (selecting a PE or processing) at the end of the window.
+    pub jobs_in_service_end: u64,
+    /// PE stops (clean and unclean) and restarts in the window.
+    pub pe_stops: u64,
+    pub pe_clean_stops: u64,
+    pub pe_restarts: u64,
+    /// Mean length of the PE runs that ended in the window (first registration to stop) [s].
+    pub pe_uptime_mean_s: f64,
+    pub registrar_stops: u64,
+    /// Endpoint keep-alives that timed out (dead PEs removed by their registrar).
+    pub endpoint_keep_alive_timeouts: u64,
+    /// Packets lost to down interfaces.
+    pub dropped_packets: u64,
 }
 
-/// Sums component statistics into the metrics.
+/// Per-PE figures of a run (`--json`'s `pool_elements` array).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PoolElementReport {
+    pub index: u32,
+    /// [calculations/s]
+    pub capacity: f64,
+    pub max_jobs: u32,
+    /// used / (uptime · capacity)
+    pub utilization: f64,
+    /// [calculations]
+    pub used_calculations: f64,
+    /// [calculations]
+    pub lost_calculations: f64,
+    pub jobs_accepted: u64,
+    pub jobs_rejected: u64,
+    pub policy_updates: u64,
+    /// Time in service in the window [s].
+    pub uptime_s: f64,
+    pub stops: u64,
+    pub restarts: u64,
+    pub up_at_end: bool,
+}
+
+/// Per-registrar figures of a run (`--json`'s `registrars` array).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RegistrarReport {
+    pub index: u32,
+    pub id: u32,
+    pub registrations: u64,
+    pub deregistrations: u64,
+    pub handle_resolutions: u64,
+    pub endpoint_unreachables: u64,
+    pub endpoint_keep_alives_sent: u64,
+    pub endpoint_keep_alive_timeouts: u64,
+    pub lifetime_expiries: u64,
+    pub handle_updates_received: u64,
+    pub handle_updates_sent: u64,
+    /// PEs owned at the end of the window.
+    pub owned_pes_end: u64,
+    /// Time-weighted mean of the PEs owned in the window.
+    pub owned_pes_mean: f64,
+    pub stops: u64,
+    pub restarts: u64,
+    pub up_at_end: bool,
+}
+
+/// What the metrics are computed from, at the statistics write.
 pub struct MetricsInput<'a> {
-    pub pool_elements: &'a [(PoolElementStats, f64)],
-    pub pool_users: &'a [(PoolUserStats, usize)],
-    pub registrars: &'a [RegistrarStats],
-    pub packets: PacketCounters,
+    pub pool_elements: &'a [PoolElement],
+    pub pool_users: &'a [PoolUser],
+    pub registrars: &'a [Registrar],
+    pub network: NetworkCounters,
+    /// Calculations in cookies and completions still in flight.
+    pub in_flight_calculations: f64,
     pub nominal_capacity: f64,
     pub duration_s: f64,
 }
@@ -69,14 +174,25 @@ fn ratio(a: f64, b: f64) -> f64 {
 }
 
 impl Metrics {
-    pub fn compute(input: MetricsInput) -> Metrics {
-        let used: f64 = input.pool_elements.iter().map(|(s, _)| s.used_calculations).sum();
-        let offered: f64 = input.pool_elements.iter().map(|(s, cap)| s.uptime_ns as f64 * 1e-9 * cap).sum();
-        let policy_updates = input.pool_elements.iter().map(|(s, _)| s.policy_updates).sum();
+    pub fn compute(input: &MetricsInput) -> Metrics {
+        let pes = input.pool_elements;
+        let used: f64 = pes.iter().map(|pe| pe.stats.used_calculations).sum();
+        let offered: f64 = pes.iter().map(|pe| pe.stats.uptime_ns as f64 * 1e-9 * pe.capacity).sum();
+        let policy_updates = pes.iter().map(|pe| pe.stats.policy_updates).sum();
+        let mut run_length = Samples::default();
+        let (mut pe_stops, mut pe_clean_stops, mut pe_restarts) = (0, 0, 0);
+        for pe in pes {
+            let l = pe.lifecycle_stats();
+            run_length.merge(&l.run_length);
+            pe_stops += l.stops;
+            pe_clean_stops += l.clean_stops;
+            pe_restarts += l.restarts;
+        }
 
         let mut pu = PoolUserStats::default();
-        let mut queued_end = 0;
-        for (s, queue) in input.pool_users {
+        let (mut queued_end, mut in_service_end) = (0, 0);
+        for user in input.pool_users {
+            let s = &user.stats;
             pu.jobs_queued += s.jobs_queued;
             pu.jobs_started += s.jobs_started;
             pu.jobs_completed += s.jobs_completed;
@@ -85,16 +201,22 @@ impl Metrics {
             pu.startup_delay.merge(&s.startup_delay);
             pu.processing_time.merge(&s.processing_time);
             pu.handling_time.merge(&s.handling_time);
+            pu.failover_time.merge(&s.failover_time);
+            pu.lost_calculations += s.lost_calculations;
             pu.accepts += s.accepts;
             pu.rejects += s.rejects;
             pu.server_selections += s.server_selections;
             pu.unreachables += s.unreachables;
             pu.failovers += s.failovers;
-            queued_end += *queue as u64;
+            queued_end += user.queue_length() as u64;
+            in_service_end += user.has_job_in_service() as u64;
         }
-        let pr = |f: fn(&RegistrarStats) -> u64| input.registrars.iter().map(f).sum::<u64>();
+        let pr = |f: fn(&RegistrarStats) -> u64| input.registrars.iter().map(|r| f(&r.stats)).sum::<u64>();
         let handling_speed = ratio(pu.job_size_completed, pu.handling_time.sum);
         let processing_speed = ratio(pu.job_size_completed, pu.processing_time.sum);
+        let net = &input.network;
+        let lost_at_pes: f64 = pes.iter().map(|pe| pe.stats.lost_calculations).sum();
+        let unsaved_at_pes: f64 = pes.iter().map(|pe| pe.unsaved_calculations()).sum();
         Metrics {
             system_utilization: ratio(used, offered),
             handling_speed,
@@ -118,11 +240,25 @@ impl Metrics {
             registrations: pr(|s| s.registrations),
             policy_updates,
             endpoint_keep_alives: pr(|s| s.endpoint_keep_alives_sent),
-            asap_packets: input.packets.asap,
-            enrp_packets: input.packets.enrp,
-            cookies: input.packets.cookies,
-            asap_packets_per_s: input.packets.asap as f64 / input.duration_s,
-            enrp_packets_per_s: input.packets.enrp as f64 / input.duration_s,
+            asap_packets: net.asap,
+            enrp_packets: net.enrp,
+            cookies: net.cookies,
+            asap_packets_per_s: net.asap as f64 / input.duration_s,
+            enrp_packets_per_s: net.enrp as f64 / input.duration_s,
+            used_capacity: used,
+            wasted_capacity: offered - used,
+            goodput_calculations: pu.job_size_completed,
+            lost_calculations: lost_at_pes + pu.lost_calculations + net.lost_calculations,
+            unsaved_calculations_end: unsaved_at_pes + input.in_flight_calculations,
+            failover_time_mean_s: pu.failover_time.mean(),
+            jobs_in_service_end: in_service_end,
+            pe_stops,
+            pe_clean_stops,
+            pe_restarts,
+            pe_uptime_mean_s: run_length.mean(),
+            registrar_stops: input.registrars.iter().map(|r| r.lifecycle_stats().stops).sum(),
+            endpoint_keep_alive_timeouts: pr(|s| s.endpoint_keep_alive_timeouts),
+            dropped_packets: net.dropped,
         }
     }
 
@@ -137,5 +273,53 @@ impl Metrics {
     /// Names of every metric, in declaration order.
     pub fn names() -> Vec<String> {
         Metrics::default().fields().into_iter().map(|(k, _)| k).collect()
+    }
+}
+
+impl PoolElementReport {
+    pub fn of(index: u32, pe: &PoolElement) -> PoolElementReport {
+        let s = &pe.stats;
+        let uptime_s = s.uptime_ns as f64 * 1e-9;
+        let l = pe.lifecycle_stats();
+        PoolElementReport {
+            index,
+            capacity: pe.capacity,
+            max_jobs: pe.max_jobs,
+            utilization: ratio(s.used_calculations, uptime_s * pe.capacity),
+            used_calculations: s.used_calculations,
+            lost_calculations: s.lost_calculations,
+            jobs_accepted: s.jobs_accepted,
+            jobs_rejected: s.jobs_rejected,
+            policy_updates: s.policy_updates,
+            uptime_s,
+            stops: l.stops,
+            restarts: l.restarts,
+            up_at_end: pe.is_up(),
+        }
+    }
+}
+
+impl RegistrarReport {
+    pub fn of(index: u32, r: &Registrar) -> RegistrarReport {
+        let s = &r.stats;
+        let l = r.lifecycle_stats();
+        RegistrarReport {
+            index,
+            id: r.id.0,
+            registrations: s.registrations,
+            deregistrations: s.deregistrations,
+            handle_resolutions: s.handle_resolutions,
+            endpoint_unreachables: s.endpoint_unreachables,
+            endpoint_keep_alives_sent: s.endpoint_keep_alives_sent,
+            endpoint_keep_alive_timeouts: s.endpoint_keep_alive_timeouts,
+            lifetime_expiries: s.lifetime_expiries,
+            handle_updates_received: s.handle_updates,
+            handle_updates_sent: s.handle_updates_sent,
+            owned_pes_end: r.owned_pool_elements() as u64,
+            owned_pes_mean: r.owned_pool_elements_mean(),
+            stops: l.stops,
+            restarts: l.restarts,
+            up_at_end: r.is_up(),
+        }
     }
 }

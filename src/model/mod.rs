@@ -7,6 +7,7 @@
 //! [`simulation`] wires a scenario into components and runs it; [`metrics`] computes the
 //! published metrics over the measurement window.
 
+pub mod lifecycle;
 pub mod message;
 pub mod metrics;
 pub mod network;
@@ -27,11 +28,19 @@ use network::Network;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId(pub u32);
 
+/// Destination port of the hosts' well-known services (registrar, PE ASAP, PU).
+pub const WELL_KNOWN_PORT: u32 = 0;
+
 /// A message in flight.
 #[derive(Debug)]
 pub struct Delivery {
     pub from: NodeId,
     pub to: NodeId,
+    /// Destination port: [`WELL_KNOWN_PORT`], or a PE incarnation's CalcApp service port.
+    /// A PE binds its service to a fresh port at every (re)start (rspsim-model.md §5.8) and
+    /// names it after its identifier, so that requests to an earlier incarnation are
+    /// dropped as by an unbound port.
+    pub port: u32,
     /// Send time, for the registrars' distance measurement.
     pub sent: SimTime,
     pub msg: Message,
@@ -64,6 +73,11 @@ impl InFlight {
         self.free.push(i);
         self.slots[i as usize].take().expect("each delivery is taken once")
     }
+
+    /// The messages still in flight.
+    pub fn pending(&self) -> impl Iterator<Item = &Delivery> {
+        self.slots.iter().flatten()
+    }
 }
 
 /// Everything the event list holds.
@@ -74,16 +88,32 @@ pub enum Event {
     Registrar(u32, registrar::Timer),
     PoolElement(u32, pool_element::Timer),
     PoolUser(u32, pool_user::Timer),
+    /// A host's network interface goes down or up.
+    Interface(u32),
     StatisticsReset,
     StatisticsWrite,
 }
 
-/// Packets originated in the measurement window, summed over all transport nodes.
+/// What the transport nodes saw in the measurement window, summed over all hosts.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct PacketCounters {
+pub struct NetworkCounters {
+    /// Packets originated (rspsim-model.md §1.5).
     pub asap: u64,
     pub enrp: u64,
     pub cookies: u64,
+    /// Packets lost to a down interface (at the sender or the receiver).
+    pub dropped: u64,
+    /// Calculations that dropped cookies and completions would have saved [calculations].
+    pub lost_calculations: f64,
+}
+
+impl NetworkCounters {
+    /// Counts a packet lost to a down interface.
+    #[cold]
+    fn drop(&mut self, msg: &Message) {
+        self.dropped += 1;
+        self.lost_calculations += msg.newly_saved();
+    }
 }
 
 /// A component's handle on the simulation while it handles one event.
@@ -93,20 +123,32 @@ pub struct Ctx<'a> {
     queue: &'a mut EventQueue<Event>,
     in_flight: &'a mut InFlight,
     net: &'a Network,
-    packets: &'a mut PacketCounters,
+    counters: &'a mut NetworkCounters,
 }
 
 impl Ctx<'_> {
-    /// Sends a message; it arrives after the one-way network delay.
+    /// Sends a message to a host's well-known port; it arrives after the one-way network
+    /// delay, unless an interface on the way is down.
+    #[inline]
     pub fn send(&mut self, to: NodeId, msg: Message) {
+        self.send_to_port(to, WELL_KNOWN_PORT, msg);
+    }
+
+    /// Sends a message to a port of a host (a PE's CalcApp service).
+    #[inline]
+    pub fn send_to_port(&mut self, to: NodeId, port: u32, msg: Message) {
         match msg.class() {
-            PacketClass::Asap => self.packets.asap += 1,
-            PacketClass::Enrp => self.packets.enrp += 1,
-            PacketClass::Cookie => self.packets.cookies += 1,
+            PacketClass::Asap => self.counters.asap += 1,
+            PacketClass::Enrp => self.counters.enrp += 1,
+            PacketClass::Cookie => self.counters.cookies += 1,
             PacketClass::Uncounted => {}
         }
+        if !self.net.is_up(self.me) {
+            self.counters.drop(&msg);
+            return;
+        }
         let at = self.now + self.net.delay(self.me, to);
-        let i = self.in_flight.insert(Delivery { from: self.me, to, sent: self.now, msg });
+        let i = self.in_flight.insert(Delivery { from: self.me, to, port, sent: self.now, msg });
         self.queue.schedule(at, Event::Deliver(i));
     }
 

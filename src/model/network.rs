@@ -1,5 +1,7 @@
 //! The LAN: every component host hangs off one switch by two links of delay d/2, so the
-//! one-way delay A -> B is d_A/2 + d_B/2 (rspsim-model.md §1.2). No loss, no queueing.
+//! one-way delay A -> B is d_A/2 + d_B/2 (rspsim-model.md §1.2). No queueing; the only
+//! loss is at a host whose interface is down (§1.4): every packet it sends or that
+//! arrives for it is discarded.
 
 use super::NodeId;
 use crate::engine::SimDuration;
@@ -10,6 +12,8 @@ use rand::RngExt;
 pub struct Network {
     /// d/2 of each node [ns].
     half_delay_ns: Vec<u64>,
+    /// Whether each node's interface is up.
+    up: Vec<bool>,
 }
 
 impl Network {
@@ -28,7 +32,16 @@ impl Network {
                 SimDuration::from_secs_f64(d_ms / 2000.0).0
             })
             .collect();
-        Network { half_delay_ns }
+        Network { half_delay_ns, up: vec![true; nodes] }
+    }
+
+    #[inline]
+    pub fn is_up(&self, node: NodeId) -> bool {
+        self.up[node.0 as usize]
+    }
+
+    pub fn set_up(&mut self, node: NodeId, up: bool) {
+        self.up[node.0 as usize] = up;
     }
 
     /// One-way delay from `from` to `to`.

@@ -6,13 +6,20 @@
 //! T4 = clamp(life - 20 s, 1 s, 600 s), answers endpoint keep-alives and hunts a new
 //! registrar on timeouts and rejects (RFC 5352).
 //!
-//! Not modelled yet: component uptime/downtime (PE churn), deregistration at shutdown.
+//! Life cycle (§5.8): a PE runs for an uptime counted from its first successful
+//! registration, then stops. A clean stop sends every PU a cookie with the job's progress
+//! and an abort, and deregisters; an unclean stop drops the jobs and vanishes. After a
+//! downtime it restarts with a new identifier and a new service port, so sessions of the
+//! earlier incarnation are gone for good. Work done since a session's last cookie is lost
+//! when the session ends without completion, and counted (`lost_calculations`).
 
+use super::lifecycle::{LifeCycle, LifeCycleStats};
 use super::message::{Cookie, Message, PeRecord};
 use super::{Ctx, Event, NodeId, secs};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
 use crate::handlespace::{PeId, PolicySettings, PolicyType, RegistrarId, U32MAX};
+use crate::scenario::{PoolElements, Scenario, TimeDistribution};
 use rand::RngExt;
 use std::rc::Rc;
 
@@ -44,17 +51,22 @@ pub struct PoolElementConfig {
     pub hunt_retry_delay_max_s: f64,
     /// Registrars of the PE's LAN (the static registrar list).
     pub registrars: Vec<NodeId>,
+    pub uptime: TimeDistribution,
+    pub downtime: TimeDistribution,
+    pub clean_shutdown_probability: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timer {
+    /// Start, and restart after a downtime.
     Startup,
-    /// T2: registration response timeout.
+    /// The end of the uptime.
+    Shutdown,
+    /// T2 (registration) or T3 (deregistration) response timeout.
     RegistrationTimeout,
-    /// T4: periodic re-registration.
+    /// T4: periodic re-registration; also the wait after a registrar's reject before
+    /// hunting again (the reference re-uses T4 for it).
     Reregistration,
-    /// Wait after a registrar's reject before hunting again.
-    HuntRetry,
     /// The next job completion or cookie.
     Service,
     JobKeepAlive(u32),
@@ -67,6 +79,18 @@ enum AsapPhase {
     HuntRetry,
     WaitingForResponse,
     Registered,
+    /// Waiting for the deregistration response of a clean stop.
+    Deregistering,
+}
+
+/// The CalcApp server's state in its life cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ServiceState {
+    /// Not started, or down between runs: the service port is unbound.
+    Down,
+    Running,
+    /// Stopped cleanly, deregistering: CalcApp messages are ignored.
+    Stopping,
 }
 
 /// What the service timer fires for.
@@ -74,6 +98,13 @@ enum AsapPhase {
 enum ServiceEvent {
     Completion,
     Cookie,
+}
+
+impl Job {
+    /// Progress not yet saved by a cookie [calculations].
+    fn unsaved(&self) -> f64 {
+        self.completed - self.last_cookie_completed
+    }
 }
 
 struct Job {
@@ -96,6 +127,9 @@ struct Job {
 pub struct PoolElementStats {
     /// Calculations performed (TotalCalculations; includes work later lost).
     pub used_calculations: f64,
+    /// Calculations of sessions that ended without completion, done since their last
+    /// cookie (orphans, unclean stops).
+    pub lost_calculations: f64,
     /// Time in service [ns].
     pub uptime_ns: u64,
     pub jobs_accepted: u64,
@@ -106,7 +140,18 @@ pub struct PoolElementStats {
 pub struct PoolElement {
     index: u32,
     pub node: NodeId,
+    /// The current incarnation's identifier (also its service port).
     pub id: PeId,
+    /// Draws the identifier of each restart.
+    id_rng: StreamRng,
+    lifecycle: LifeCycle,
+    state: ServiceState,
+    /// Start of the current run's uptime (its first successful registration).
+    run_started: Option<SimTime>,
+    /// A clean stop came while a registration was outstanding: deregister after it.
+    deregister_pending: bool,
+    /// Runs started so far.
+    incarnations: u32,
     /// Service capacity [calculations/s].
     pub capacity: f64,
     pub max_jobs: u32,
@@ -118,7 +163,6 @@ pub struct PoolElement {
     registration_timeout: TimerId,
     reregistration: TimerId,
     update_pending: bool,
-    running: bool,
     jobs: Vec<Job>,
     next_key: u32,
     service_timer: TimerId,
@@ -133,10 +177,14 @@ pub struct PoolElement {
 }
 
 impl PoolElement {
+    /// `id` is the first incarnation's identifier, drawn from `id_rng`, which draws those of
+    /// the restarts.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         index: u32,
         node: NodeId,
         id: PeId,
+        id_rng: StreamRng,
         capacity: f64,
         config: Rc<PoolElementConfig>,
         seed: u64,
@@ -165,6 +213,19 @@ impl PoolElement {
             index,
             node,
             id,
+            id_rng,
+            lifecycle: LifeCycle::new(
+                config.uptime,
+                config.downtime,
+                config.clean_shutdown_probability,
+                seed,
+                Component::PoolElement,
+                index,
+            ),
+            state: ServiceState::Down,
+            run_started: None,
+            deregister_pending: false,
+            incarnations: 0,
             capacity,
             max_jobs,
             settings,
@@ -174,7 +235,6 @@ impl PoolElement {
             registration_timeout: timer(Timer::RegistrationTimeout),
             reregistration: timer(Timer::Reregistration),
             update_pending: false,
-            running: false,
             jobs: Vec::new(),
             next_key: 0,
             service_timer: timer(Timer::Service),
@@ -196,23 +256,16 @@ impl PoolElement {
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut Ctx) {
         match timer {
-            Timer::Startup => {
-                self.running = true;
-                self.last_accounting = ctx.now;
-                self.last_uptime_accounting = ctx.now;
-                self.settings.load = 0;
-                self.last_reported_load = 0.0;
-                self.send_registration(ctx);
-            }
-            Timer::RegistrationTimeout => self.send_registration(ctx),
+            Timer::Startup => self.start(ctx),
+            Timer::Shutdown => self.stop(ctx),
+            Timer::RegistrationTimeout => match self.phase {
+                AsapPhase::WaitingForResponse => self.send_registration(ctx),
+                AsapPhase::Deregistering => self.send_deregistration(ctx),
+                _ => {}
+            },
             Timer::Reregistration => {
                 self.attempts = 0;
                 self.send_registration(ctx);
-            }
-            Timer::HuntRetry => {
-                if self.phase == AsapPhase::HuntRetry {
-                    self.send_registration(ctx);
-                }
             }
             Timer::Service => {
                 if let Some((key, what)) = self.next_service.take() {
@@ -230,15 +283,25 @@ impl PoolElement {
                 let Some(i) = self.job_by_key(key) else { return };
                 let (client, id) = (self.jobs[i].client, self.jobs[i].job);
                 ctx.send(client, Message::CalcAppAbort { job: id });
+                self.account(ctx.now);
+                self.stats.lost_calculations += self.jobs[i].unsaved();
                 self.remove_job(i, ctx);
                 self.update_load(ctx);
             }
         }
     }
 
-    pub fn on_message(&mut self, from: NodeId, msg: Message, ctx: &mut Ctx) {
+    /// `port` is the destination port: CalcApp messages for another port (an earlier
+    /// incarnation's) find no service and are dropped.
+    pub fn on_message(&mut self, from: NodeId, port: u32, msg: Message, ctx: &mut Ctx) {
         match msg {
-            Message::RegistrationResponse { reject, error, .. } => self.on_registration_response(reject, error, ctx),
+            Message::RegistrationResponse { pe, reject, error } if pe == self.id => {
+                self.on_registration_response(reject, error, ctx)
+            }
+            Message::DeregistrationResponse { pe } if pe == self.id && self.phase == AsapPhase::Deregistering => {
+                self.attempts = 0;
+                self.go_down(ctx);
+            }
             Message::EndpointKeepAlive { pe, home }
                 if pe == self.id && matches!(self.phase, AsapPhase::Registered | AsapPhase::WaitingForResponse) =>
             {
@@ -247,6 +310,7 @@ impl PoolElement {
                 }
                 ctx.send(from, Message::EndpointKeepAliveAck { pe });
             }
+            _ if port != self.id.0 || self.state != ServiceState::Running => {}
             Message::CalcAppRequest { job, size } => self.admit(from, job, size, 0.0, ctx),
             Message::CookieEcho(c) => self.admit(from, c.job, c.total, c.completed, ctx),
             Message::CalcAppKeepAlive { job } if self.job_index(from, job).is_some() => {
@@ -264,6 +328,71 @@ impl PoolElement {
         }
     }
 
+    // ---- Life cycle ---------------------------------------------------------------------
+
+    /// Start or restart: bind the service (a new identifier after a restart) and register.
+    fn start(&mut self, ctx: &mut Ctx) {
+        debug_assert!(self.state == ServiceState::Down && self.jobs.is_empty(), "a PE starts only when down");
+        if self.incarnations > 0 {
+            self.id = fresh_identifier(&mut self.id_rng);
+            self.lifecycle.restarted();
+        }
+        self.incarnations += 1;
+        self.state = ServiceState::Running;
+        self.last_accounting = ctx.now;
+        self.last_uptime_accounting = ctx.now;
+        self.settings.load = 0;
+        self.current_load = 0.0;
+        self.last_reported_load = 0.0;
+        self.attempts = 0;
+        self.send_registration(ctx);
+    }
+
+    /// The uptime is over: stop cleanly or vanish.
+    fn stop(&mut self, ctx: &mut Ctx) {
+        self.account(ctx.now);
+        let started = self.run_started.take().expect("the uptime runs from the first registration");
+        let clean = self.lifecycle.stop(ctx.now.since(started));
+        self.state = ServiceState::Stopping;
+        ctx.cancel(self.service_timer);
+        self.next_service = None;
+        if clean {
+            // As the reference: deregister first, then hand every session back.
+            self.deregister(ctx);
+        }
+        for job in std::mem::take(&mut self.jobs) {
+            if clean {
+                // The client resumes elsewhere from this cookie: nothing is lost.
+                let cookie = Cookie { job: job.job, total: job.total, completed: job.completed };
+                ctx.send(job.client, Message::Cookie { cookie, newly_saved: job.unsaved() });
+                ctx.send(job.client, Message::CalcAppAbort { job: job.job });
+            } else {
+                self.stats.lost_calculations += job.unsaved();
+            }
+            ctx.remove_timer(job.keep_alive);
+            ctx.remove_timer(job.keep_alive_timeout);
+        }
+        if !clean {
+            // ASAP reset: no word to the registrar; its entry lingers until a keep-alive
+            // timeout or unreachability reports remove it.
+            self.go_down(ctx);
+        }
+    }
+
+    /// Down (ASAP idle, its timers stopped): restart after the downtime, with a new
+    /// identifier.
+    fn go_down(&mut self, ctx: &mut Ctx) {
+        ctx.cancel(self.registration_timeout);
+        ctx.cancel(self.reregistration);
+        self.phase = AsapPhase::Idle;
+        self.update_pending = false;
+        self.deregister_pending = false;
+        self.state = ServiceState::Down;
+        if let Some(downtime) = self.lifecycle.downtime() {
+            ctx.schedule(downtime, self.timer(Timer::Startup));
+        }
+    }
+
     // ---- ASAP: registration -----------------------------------------------------------
 
     fn record(&self) -> PeRecord {
@@ -277,13 +406,19 @@ impl PoolElement {
         }
     }
 
-    /// SEND_REGISTRATION: hunt a registrar if none or attempts exhausted, then send.
-    fn send_registration(&mut self, ctx: &mut Ctx) {
+    /// Registrar hunt: a random registrar of the list, if none is known or the attempts at
+    /// the current one are exhausted.
+    fn hunt_if_needed(&mut self) {
         if self.home.is_none() || self.attempts >= self.config.max_registration_attempts {
             self.attempts = 0;
             let list = &self.config.registrars;
             self.home = Some(list[self.hunt_rng.random_range(0..list.len())]);
         }
+    }
+
+    /// SEND_REGISTRATION: hunt a registrar if none or attempts exhausted, then send.
+    fn send_registration(&mut self, ctx: &mut Ctx) {
+        self.hunt_if_needed();
         self.attempts += 1;
         let home = self.home.expect("hunted");
         ctx.send(home, Message::Registration { record: self.record() });
@@ -301,12 +436,23 @@ impl PoolElement {
             self.home = None;
             self.phase = AsapPhase::HuntRetry;
             let delay = uniform_delay(&mut self.hunt_rng, self.config.hunt_retry_delay_max_s);
-            let t = self.timer(Timer::HuntRetry);
-            ctx.schedule(delay, t);
+            ctx.arm(self.reregistration, delay);
         } else if error != 0 {
             self.send_registration(ctx);
         } else {
             self.phase = AsapPhase::Registered;
+            if self.state == ServiceState::Running && self.run_started.is_none() {
+                // The uptime counts from the run's first successful registration.
+                self.run_started = Some(ctx.now);
+                if let Some(uptime) = self.lifecycle.uptime() {
+                    ctx.schedule(uptime, self.timer(Timer::Shutdown));
+                }
+            }
+            if std::mem::take(&mut self.deregister_pending) {
+                self.update_pending = false;
+                self.deregister(ctx);
+                return;
+            }
             let life_s = self.config.registration_life_ms as f64 / 1000.0;
             let t4 = secs((life_s - 20.0).clamp(1.0, 600.0));
             ctx.arm(self.reregistration, t4);
@@ -314,6 +460,30 @@ impl PoolElement {
                 self.reregister_now(ctx);
             }
         }
+    }
+
+    /// Deregistration of a clean stop: at once when registered, after the outstanding
+    /// registration otherwise; a PE that is registered nowhere goes down at once.
+    fn deregister(&mut self, ctx: &mut Ctx) {
+        match self.phase {
+            AsapPhase::Registered => {
+                ctx.cancel(self.reregistration);
+                self.attempts = 0;
+                self.send_deregistration(ctx);
+            }
+            AsapPhase::WaitingForResponse => self.deregister_pending = true,
+            AsapPhase::Idle | AsapPhase::HuntRetry | AsapPhase::Deregistering => self.go_down(ctx),
+        }
+    }
+
+    /// Sends the deregistration (T3 as T2, hunting another registrar after the attempts).
+    fn send_deregistration(&mut self, ctx: &mut Ctx) {
+        self.hunt_if_needed();
+        self.attempts += 1;
+        let home = self.home.expect("hunted");
+        ctx.send(home, Message::Deregistration { pe: self.id });
+        ctx.arm(self.registration_timeout, self.config.registration_timeout);
+        self.phase = AsapPhase::Deregistering;
     }
 
     fn reregister_now(&mut self, ctx: &mut Ctx) {
@@ -331,7 +501,7 @@ impl PoolElement {
         match self.phase {
             AsapPhase::Registered => self.reregister_now(ctx),
             AsapPhase::WaitingForResponse => self.update_pending = true,
-            AsapPhase::Idle | AsapPhase::HuntRetry => {}
+            AsapPhase::Idle | AsapPhase::HuntRetry | AsapPhase::Deregistering => {}
         }
     }
 
@@ -347,9 +517,6 @@ impl PoolElement {
 
     /// Admission of a request (completed = 0) or a cookie echo (completed from the cookie).
     fn admit(&mut self, client: NodeId, job: u64, total: f64, completed: f64, ctx: &mut Ctx) {
-        if !self.running {
-            return;
-        }
         let full = self.jobs.len() >= self.max_jobs as usize;
         let p = self.config.reject_probability;
         if full || (p > 0.0 && self.reject_rng.random::<f64>() < p) {
@@ -388,18 +555,21 @@ impl PoolElement {
         let job = &mut self.jobs[i];
         match what {
             ServiceEvent::Completion => {
-                let (client, id) = (job.client, job.job);
-                ctx.send(client, Message::CalcAppComplete { job: id });
+                // The whole job is saved: the accounting's rounding may leave up to half a
+                // calculation of it uncounted in the used capacity, as in the reference.
+                let (client, id, newly_saved) = (job.client, job.job, job.total - job.last_cookie_completed);
+                ctx.send(client, Message::CalcAppComplete { job: id, newly_saved });
                 self.remove_job(i, ctx);
                 self.update_load(ctx);
             }
             ServiceEvent::Cookie => {
+                let newly_saved = job.unsaved();
                 job.last_cookie_at = ctx.now;
                 job.last_cookie_completed = job.completed;
                 let cookie = Cookie { job: job.job, total: job.total, completed: job.completed };
                 let client = job.client;
                 self.reschedule(ctx);
-                ctx.send(client, Message::Cookie(cookie));
+                ctx.send(client, Message::Cookie { cookie, newly_saved });
             }
         }
     }
@@ -414,7 +584,7 @@ impl PoolElement {
 
     /// Accounting step: credit every job its share of the capacity since the last step.
     fn account(&mut self, now: SimTime) {
-        if self.running {
+        if self.state == ServiceState::Running {
             self.stats.uptime_ns += now.since(self.last_uptime_accounting).0;
         }
         self.last_uptime_accounting = now;
@@ -492,6 +662,33 @@ impl PoolElement {
     pub fn reset_statistics(&mut self, now: SimTime) {
         self.account(now);
         self.stats = PoolElementStats::default();
+        self.lifecycle.reset_statistics();
+    }
+
+    /// Runs, stops and restarts in the window.
+    pub fn lifecycle_stats(&self) -> LifeCycleStats {
+        self.lifecycle.stats
+    }
+
+    /// Whether the service runs (started and not stopped).
+    pub fn is_up(&self) -> bool {
+        self.state == ServiceState::Running
+    }
+
+    /// Runs started so far (1 + restarts once started).
+    pub fn incarnations(&self) -> u32 {
+        self.incarnations
+    }
+
+    /// Active jobs.
+    pub fn job_count(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// Calculations done on active jobs since their last cookie: lost if the session
+    /// ends now without completing.
+    pub fn unsaved_calculations(&self) -> f64 {
+        self.jobs.iter().map(Job::unsaved).sum()
     }
 
     /// Final accounting at the statistics write time.
@@ -510,9 +707,8 @@ pub fn uniform_delay(rng: &mut StreamRng, max_s: f64) -> SimDuration {
     if max_s > 0.0 { secs(rng.random_range(0.0..max_s)) } else { SimDuration::ZERO }
 }
 
-/// Pool element configuration from the scenario.
-pub fn config_from(s: &crate::scenario::Scenario, registrars: Vec<NodeId>) -> PoolElementConfig {
-    let pe = &s.pool_elements;
+/// Pool element configuration from the scenario and the PE's section (overrides applied).
+pub fn config_from(s: &Scenario, pe: &PoolElements, registrars: Vec<NodeId>) -> PoolElementConfig {
     PoolElementConfig {
         policy: pe.policy,
         weight: pe.weight.value(),
@@ -533,57 +729,167 @@ pub fn config_from(s: &crate::scenario::Scenario, registrars: Vec<NodeId>) -> Po
         max_registration_attempts: s.asap.max_request_retransmit.max(1),
         hunt_retry_delay_max_s: s.asap.server_hunt_retry_delay_max_s,
         registrars,
+        uptime: pe.uptime,
+        downtime: pe.downtime,
+        clean_shutdown_probability: pe.clean_shutdown_probability,
     }
+}
+
+/// A PE identifier in 1..=0x7FFFFFFF (the tool-chain's `intuniform(1, 0x7FFFFFFF)`).
+pub fn fresh_identifier(rng: &mut StreamRng) -> PeId {
+    PeId(rng.random_range(1..=0x7FFF_FFFF))
 }
 
 #[cfg(test)]
 mod test {
     use super::*;
     use crate::engine::EventQueue;
-    use crate::model::{InFlight, PacketCounters, network::Network};
-    use crate::scenario::Scenario;
+    use crate::model::{InFlight, NetworkCounters, WELL_KNOWN_PORT, network::Network};
+
+    /// One PE on its own: its events run, its messages are collected.
+    struct Bench {
+        pe: PoolElement,
+        queue: EventQueue<Event>,
+        in_flight: InFlight,
+        net: Network,
+        counters: NetworkCounters,
+        now: SimTime,
+        /// Messages the PE sent: (delivery time, message).
+        sent: Vec<(SimTime, Message)>,
+    }
+
+    const PR: NodeId = NodeId(0);
+    const PU: NodeId = NodeId(2);
+
+    impl Bench {
+        fn new(s: &Scenario) -> Bench {
+            let mut queue = EventQueue::default();
+            let config = Rc::new(config_from(s, &s.pool_elements, vec![PR]));
+            let id_rng = rng::stream(1, Component::PoolElement, 0, Purpose::Identifier);
+            let pe = PoolElement::new(0, NodeId(1), PeId(5), id_rng, 1e6, config, 1, &mut queue);
+            let net = Network::new(&s.network, 3, 1);
+            let (in_flight, counters) = (InFlight::default(), NetworkCounters::default());
+            Bench { pe, queue, in_flight, net, counters, now: SimTime::ZERO, sent: Vec::new() }
+        }
+
+        fn with<R>(&mut self, f: impl FnOnce(&mut PoolElement, &mut Ctx) -> R) -> R {
+            let mut ctx = Ctx {
+                now: self.now,
+                me: self.pe.node,
+                queue: &mut self.queue,
+                in_flight: &mut self.in_flight,
+                net: &self.net,
+                counters: &mut self.counters,
+            };
+            f(&mut self.pe, &mut ctx)
+        }
+
+        /// Runs the PE's events up to `until`.
+        fn run_until(&mut self, until: SimTime) {
+            while let Some((now, event)) = self.queue.pop() {
+                if now > until {
+                    // Not ours to run yet: put it back.
+                    self.queue.schedule(now, event);
+                    break;
+                }
+                self.now = now;
+                match event {
+                    Event::PoolElement(_, t) => self.with(|pe, ctx| pe.on_timer(t, ctx)),
+                    Event::Deliver(i) => self.sent.push((now, self.in_flight.take(i).msg)),
+                    _ => {}
+                }
+            }
+            self.now = until;
+        }
+
+        /// Starts the PE and registers it.
+        fn start_registered(&mut self) {
+            self.with(|pe, ctx| pe.on_timer(Timer::Startup, ctx));
+            let id = self.pe.id;
+            let ok = Message::RegistrationResponse { pe: id, reject: false, error: 0 };
+            self.with(|pe, ctx| pe.on_message(PR, WELL_KNOWN_PORT, ok, ctx));
+        }
+
+        fn request(&mut self, job: u64, size: f64) {
+            let port = self.pe.id.0;
+            self.with(|pe, ctx| pe.on_message(PU, port, Message::CalcAppRequest { job, size }, ctx));
+        }
+    }
 
     /// rspsim-model.md §12: two jobs of sizes a <= b admitted at the same instant on one PE
     /// finish at 2a/capacity and (a+b)/capacity (egalitarian processor sharing).
     #[test]
     fn processor_sharing_finishes_two_jobs_at_2a_and_a_plus_b() {
-        let s = Scenario::default();
-        let (pr, pe_node, pu) = (NodeId(0), NodeId(1), NodeId(2));
-        let mut queue = EventQueue::default();
-        let mut pe = PoolElement::new(0, pe_node, PeId(5), 1e6, Rc::new(config_from(&s, vec![pr])), 1, &mut queue);
-        let net = Network::new(&s.network, 3, 1);
-        let mut in_flight = InFlight::default();
-        let mut packets = PacketCounters::default();
-        macro_rules! ctx {
-            ($now:expr) => {
-                &mut Ctx {
-                    now: $now,
-                    me: pe_node,
-                    queue: &mut queue,
-                    in_flight: &mut in_flight,
-                    net: &net,
-                    packets: &mut packets,
-                }
-            };
-        }
-        pe.on_timer(Timer::Startup, ctx!(SimTime::ZERO));
-        let (a, b) = (2e6, 5e6);
-        pe.on_message(pu, Message::CalcAppRequest { job: 1, size: a }, ctx!(SimTime::ZERO));
-        pe.on_message(pu, Message::CalcAppRequest { job: 2, size: b }, ctx!(SimTime::ZERO));
-        let mut completed = Vec::new();
-        while completed.len() < 2 {
-            let (now, event) = queue.pop().expect("events pending");
-            match event {
-                Event::PoolElement(_, t) => pe.on_timer(t, ctx!(now)),
-                Event::Deliver(i) => {
-                    if let Message::CalcAppComplete { job } = in_flight.take(i).msg {
-                        completed.push((job, now));
-                    }
-                }
-                _ => {}
-            }
-        }
+        let mut b = Bench::new(&Scenario::default());
+        b.start_registered();
+        let (a, c) = (2e6, 5e6);
+        b.request(1, a);
+        b.request(2, c);
+        b.run_until(SimTime::from_secs(10));
+        let completed: Vec<(u64, SimTime)> = b
+            .sent
+            .iter()
+            .filter_map(|(t, m)| match m {
+                Message::CalcAppComplete { job, .. } => Some((*job, *t)),
+                _ => None,
+            })
+            .collect();
         assert_eq!(completed, [(1, SimTime::from_secs(4)), (2, SimTime::from_secs(7))]);
-        assert_eq!(pe.stats.used_calculations, a + b);
+        assert_eq!(b.pe.stats.used_calculations, a + c);
+    }
+
+    /// An unclean stop loses the work since the job's last cookie: all of it without
+    /// cookies, less than one cookie interval with them.
+    #[test]
+    fn an_unclean_stop_loses_the_work_since_the_last_cookie() {
+        for (cookie, lost) in [(9.9e99, 3.5e6), (1e6, 0.5e6), (2e6, 1.5e6)] {
+            let mut s = Scenario::default();
+            s.pool_elements.cookie_max_calculations = cookie;
+            s.pool_elements.clean_shutdown_probability = 0.0;
+            let mut b = Bench::new(&s);
+            b.start_registered();
+            b.request(1, 1e7);
+            b.run_until(SimTime::from_secs_f64(3.5));
+            b.with(|pe, ctx| pe.on_timer(Timer::Shutdown, ctx));
+            assert_eq!(b.pe.stats.lost_calculations, lost, "cookie every {cookie}");
+            assert_eq!(b.pe.stats.used_calculations, 3.5e6);
+            b.run_until(SimTime::from_secs(10));
+            let to_pu = b.sent.iter().filter(|(_, m)| !matches!(m, Message::Registration { .. })).count();
+            let cookies = (3.5e6 / cookie).floor() as usize;
+            assert_eq!(to_pu, 1 + cookies, "accept and cookies, then silence");
+        }
+    }
+
+    /// A clean stop hands the session back: a cookie with the progress, then an abort,
+    /// and a deregistration; nothing is lost.
+    #[test]
+    fn a_clean_stop_sends_the_progress_and_deregisters() {
+        // Random: no load updates, so no re-registration is outstanding at the stop.
+        let mut s = Scenario::default();
+        s.pool_elements.policy = PolicyType::Random;
+        let mut b = Bench::new(&s);
+        b.start_registered();
+        b.request(7, 1e7);
+        b.run_until(SimTime::from_secs_f64(2.5));
+        let id = b.pe.id;
+        b.with(|pe, ctx| pe.on_timer(Timer::Shutdown, ctx));
+        b.run_until(SimTime::from_secs(3));
+        let tail: Vec<&Message> = b.sent.iter().rev().take(3).map(|(_, m)| m).collect();
+        let cookie = Cookie { job: 7, total: 1e7, completed: 2.5e6 };
+        assert_eq!(tail[0], &Message::CalcAppAbort { job: 7 });
+        assert_eq!(tail[1], &Message::Cookie { cookie, newly_saved: 2.5e6 });
+        assert_eq!(tail[2], &Message::Deregistration { pe: id });
+        assert_eq!(b.pe.stats.lost_calculations, 0.0);
+        assert!(!b.pe.is_up());
+        // The deregistration answered, it restarts at once (downtime 0) under a new identity.
+        let done = Message::DeregistrationResponse { pe: id };
+        b.with(|pe, ctx| pe.on_message(PR, WELL_KNOWN_PORT, done, ctx));
+        b.run_until(SimTime::from_secs(4));
+        assert!(b.pe.is_up());
+        assert_ne!(b.pe.id, id);
+        // A request for the earlier incarnation finds no service.
+        let old_port = id.0;
+        b.with(|pe, ctx| pe.on_message(PU, old_port, Message::CalcAppRequest { job: 8, size: 1e6 }, ctx));
+        assert_eq!(b.pe.job_count(), 0);
     }
 }

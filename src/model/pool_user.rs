@@ -7,6 +7,7 @@
 //! pool element resuming from the last cookie.
 
 use super::message::{Cookie, Message};
+use super::metrics::Samples;
 use super::registrar::calcapp_pool;
 use super::{Ctx, Event, NodeId, pool_element::uniform_delay, secs};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
@@ -14,6 +15,7 @@ use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
 use crate::handlespace::{
     Handlespace, HandlespaceConfig, PeId, PoolElement, PoolHandle, RegistrarId, Registration, TimerCode,
 };
+use crate::scenario::{PoolUsers, Scenario};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp};
 use std::collections::VecDeque;
@@ -58,33 +60,6 @@ pub enum Timer {
     KeepAliveTimeout,
 }
 
-/// A sample statistic: count, sum and sum of squares.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Samples {
-    pub count: u64,
-    pub sum: f64,
-    pub sum_sq: f64,
-}
-
-impl Samples {
-    pub fn add(&mut self, x: f64) {
-        self.count += 1;
-        self.sum += x;
-        self.sum_sq += x * x;
-    }
-
-    pub fn merge(&mut self, other: &Samples) {
-        self.count += other.count;
-        self.sum += other.sum;
-        self.sum_sq += other.sum_sq;
-    }
-
-    /// Mean, NaN without samples.
-    pub fn mean(&self) -> f64 {
-        if self.count == 0 { f64::NAN } else { self.sum / self.count as f64 }
-    }
-}
-
 /// Per-PU statistics over the measurement window (rspsim-model.md §6.5).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PoolUserStats {
@@ -100,7 +75,12 @@ pub struct PoolUserStats {
     pub processing_time: Samples,
     pub handling_time: Samples,
     pub goodput_time_s: f64,
-    pub failover_time_s: f64,
+    /// Per failover: time from the last goodput (cookie or accept) to the accept at the
+    /// new PE [s] (the reference's failover time, in samples).
+    pub failover_time: Samples,
+    /// Calculations that cookies and completions saved at a PE but this PU did not credit
+    /// (from a session it had left, or a mismatch) [calculations].
+    pub lost_calculations: f64,
     pub server_selections: u64,
     pub unreachables: u64,
     pub failovers: u64,
@@ -163,6 +143,8 @@ pub struct PoolUser {
     hunt_rng: StreamRng,
     policy_rng: StreamRng,
     pub stats: PoolUserStats,
+    /// Failovers since the start (never reset), for timelines.
+    failovers_since_start: u64,
 }
 
 /// MaxIncrement a PU applies to its cache (rspsim-model.md §6.4).
@@ -202,6 +184,7 @@ impl PoolUser {
             hunt_rng: stream(Purpose::Hunt),
             policy_rng: stream(Purpose::PolicySelection),
             stats: PoolUserStats::default(),
+            failovers_since_start: 0,
             config,
         }
     }
@@ -209,6 +192,22 @@ impl PoolUser {
     /// Jobs waiting in the queue (not counting the one in service).
     pub fn queue_length(&self) -> usize {
         self.queue.len()
+    }
+
+    /// Failovers since the start of the run (statistics resets aside).
+    pub fn failovers_since_start(&self) -> u64 {
+        self.failovers_since_start
+    }
+
+    /// Counts a failover.
+    fn failover(&mut self) {
+        self.stats.failovers += 1;
+        self.failovers_since_start += 1;
+    }
+
+    /// Whether a job is in service (selecting a PE, or running at one).
+    pub fn has_job_in_service(&self) -> bool {
+        self.current.is_some()
     }
 
     fn timer(&self, t: Timer) -> Event {
@@ -246,15 +245,15 @@ impl PoolUser {
             }
             Timer::KeepAlive => {
                 if let Some(job) = &self.current
-                    && let Some((node, _)) = job.pe
+                    && let Some((node, pe)) = job.pe
                 {
-                    ctx.send(node, Message::CalcAppKeepAlive { job: job.id });
+                    ctx.send_to_port(node, pe.0, Message::CalcAppKeepAlive { job: job.id });
                     ctx.arm(self.keep_alive_timeout, self.config.keep_alive_timeout);
                 }
             }
             Timer::KeepAliveTimeout => {
                 ctx.cancel(self.keep_alive);
-                self.stats.failovers += 1;
+                self.failover();
                 self.report_unreachable(ctx);
                 self.select_server(ctx);
             }
@@ -384,7 +383,7 @@ impl PoolUser {
                 Message::CalcAppRequest { job: job.id, size: job.size }
             }
         };
-        ctx.send(pe.0, msg);
+        ctx.send_to_port(pe.0, pe.1.0, msg);
         ctx.arm(self.request_timeout, self.config.request_timeout);
     }
 
@@ -395,26 +394,25 @@ impl PoolUser {
             self.on_handle_resolution_response(items, reject, ctx);
             return;
         }
-        let Some(job) = self.current.as_ref() else {
-            return;
-        };
-        let Some((pe_node, pe_id)) = job.pe else {
-            return;
-        };
         let job_id = match &msg {
             Message::CalcAppAccept { job }
             | Message::CalcAppReject { job }
             | Message::CalcAppKeepAlive { job }
             | Message::CalcAppKeepAliveAck { job }
-            | Message::CalcAppComplete { job }
+            | Message::CalcAppComplete { job, .. }
             | Message::CalcAppAbort { job } => *job,
-            Message::Cookie(c) => c.job,
+            Message::Cookie { cookie, .. } => cookie.job,
             _ => return,
         };
-        if from != pe_node || job_id != job.id {
-            return;
-        }
-        let phase = job.phase;
+        let current = self.current.as_ref().and_then(|job| Some((job.id, job.pe?, job.phase)));
+        let (pe_id, phase) = match current {
+            Some((id, (node, pe_id), phase)) if from == node && job_id == id => (pe_id, phase),
+            // From a session this PU has left: what it would have saved is lost.
+            _ => {
+                self.stats.lost_calculations += msg.newly_saved();
+                return;
+            }
+        };
         match (msg, phase) {
             (Message::CalcAppReject { .. }, JobPhase::WaitingForResponse) => {
                 ctx.cancel(self.request_timeout);
@@ -433,23 +431,25 @@ impl PoolUser {
                         job.accepted_at = Some(now);
                         self.stats.startup_delay.add(now.since(job.started_at).as_secs_f64());
                     }
-                    Some(_) => self.stats.failover_time_s += now.since(job.last_goodput_at).as_secs_f64(),
+                    Some(_) => self.stats.failover_time.add(now.since(job.last_goodput_at).as_secs_f64()),
                 }
                 job.last_goodput_at = now;
                 job.phase = JobPhase::Processing;
                 ctx.arm(self.keep_alive, self.config.keep_alive_interval);
             }
-            (Message::Cookie(cookie), JobPhase::Processing) => {
+            (Message::Cookie { cookie, newly_saved }, JobPhase::Processing) => {
                 let now = ctx.now;
                 let job = self.current.as_mut().expect("checked");
+                let credit = cookie.completed - job.last_goodput_calcs;
                 self.stats.goodput_time_s += now.since(job.last_goodput_at).as_secs_f64();
-                self.stats.job_size_completed += cookie.completed - job.last_goodput_calcs;
+                self.stats.job_size_completed += credit;
+                self.stats.lost_calculations += newly_saved - credit;
                 job.last_goodput_at = now;
                 job.last_goodput_calcs = cookie.completed;
                 job.cookie = Some(cookie);
             }
             (Message::CalcAppKeepAlive { job }, JobPhase::Processing) => {
-                ctx.send(from, Message::CalcAppKeepAliveAck { job });
+                ctx.send_to_port(from, pe_id.0, Message::CalcAppKeepAliveAck { job });
             }
             (Message::CalcAppKeepAliveAck { .. }, JobPhase::Processing) if ctx.is_running(self.keep_alive_timeout) => {
                 ctx.cancel(self.keep_alive_timeout);
@@ -458,24 +458,26 @@ impl PoolUser {
             (Message::CalcAppAbort { .. }, JobPhase::Processing) => {
                 ctx.cancel(self.keep_alive);
                 ctx.cancel(self.keep_alive_timeout);
-                self.stats.failovers += 1;
+                self.failover();
                 self.cache.deregister(&self.pool, pe_id);
                 self.select_server(ctx);
             }
-            (Message::CalcAppComplete { .. }, JobPhase::Processing) => {
+            (Message::CalcAppComplete { newly_saved, .. }, JobPhase::Processing) => {
                 ctx.cancel(self.keep_alive);
                 ctx.cancel(self.keep_alive_timeout);
                 let job = self.current.take().expect("checked");
                 let now = ctx.now;
+                let credit = job.size - job.last_goodput_calcs;
                 self.stats.goodput_time_s += now.since(job.last_goodput_at).as_secs_f64();
-                self.stats.job_size_completed += job.size - job.last_goodput_calcs;
+                self.stats.job_size_completed += credit;
+                self.stats.lost_calculations += newly_saved - credit;
                 self.stats.jobs_completed += 1;
                 let accepted = job.accepted_at.expect("processing implies accepted");
                 self.stats.processing_time.add(now.since(accepted).as_secs_f64());
                 self.stats.handling_time.add(now.since(job.queued_at).as_secs_f64());
                 self.start_job(ctx);
             }
-            _ => {}
+            (msg, _) => self.stats.lost_calculations += msg.newly_saved(),
         }
     }
 
@@ -484,9 +486,8 @@ impl PoolUser {
     }
 }
 
-/// Pool user configuration from the scenario.
-pub fn config_from(s: &crate::scenario::Scenario, registrars: Vec<NodeId>) -> PoolUserConfig {
-    let pu = &s.pool_users;
+/// Pool user configuration from the scenario and the PU's section (overrides applied).
+pub fn config_from(s: &Scenario, pu: &PoolUsers, registrars: Vec<NodeId>) -> PoolUserConfig {
     PoolUserConfig {
         job_size: s.workload.job_size,
         job_interval_s: s.job_interval_s(),

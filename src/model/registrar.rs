@@ -3,14 +3,21 @@
 //! keep-alive monitoring and unreachability reports; ENRP presence, handle updates and
 //! handle-table synchronisation with the mentor and on checksum mismatch.
 //!
-//! Not implemented: takeover of a dead peer (§4.8) and takeover suggestion, because
-//! registrars do not fail in the scenarios poolsim supports; a peer that stops answering
-//! is forgotten (`peer_failures`). Rate limiting (§4.4, §4.6) is not implemented either.
+//! Life cycle (§4.2): a registrar runs for an uptime from its startup, then stops
+//! silently (RFC 5353 has no farewell, clean or not): it forgets its handlespace and its
+//! peers and ignores every packet until it restarts after the downtime, with the same
+//! identifier and an empty handlespace, and synchronises from a mentor again.
+//!
+//! Not implemented: takeover of a dead peer (§4.8) and takeover suggestion; a peer that
+//! stops answering is forgotten (`peer_failures`), and the PEs it owned re-register
+//! elsewhere when their registration times out. Rate limiting (§4.4, §4.6) is not
+//! implemented either.
 //!
 //! Per-PE timers (keep-alive transmission/timeout, lifetime of PEs learned over ENRP) live
 //! in the handlespace's timer storage; one engine timer is armed at the earliest of them,
 //! as the RSPLIB registrar does.
 
+use super::lifecycle::{LifeCycle, LifeCycleStats};
 use super::message::{Message, PeRecord};
 use super::{Ctx, Event, NodeId, secs};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
@@ -18,6 +25,7 @@ use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
 use crate::handlespace::{
     Handlespace, HandlespaceConfig, PeId, PoolElement, PoolHandle, RegistrarId, Registration, TimerCode,
 };
+use crate::scenario::{Registrars, Scenario, TimeDistribution};
 use rand::RngExt;
 use std::rc::Rc;
 
@@ -48,11 +56,17 @@ pub struct RegistrarConfig {
     pub max_time_last_heard: SimDuration,
     pub max_time_no_response: SimDuration,
     pub handlespace: HandlespaceConfig,
+    pub uptime: TimeDistribution,
+    pub downtime: TimeDistribution,
+    pub clean_shutdown_probability: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timer {
+    /// Start, and restart after a downtime.
     Startup,
+    /// The end of the uptime.
+    Shutdown,
     MentorDiscovery,
     Heartbeat,
     /// The earliest per-PE timer of the handlespace.
@@ -63,8 +77,8 @@ pub enum Timer {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
-    /// Not started: every packet is ignored.
-    Init,
+    /// Not started, or down between runs: every packet is ignored.
+    Down,
     /// Mentor discovery running.
     Startup,
     Running,
@@ -81,7 +95,9 @@ pub struct RegistrarStats {
     pub endpoint_keep_alive_acks: u64,
     pub endpoint_keep_alive_timeouts: u64,
     pub lifetime_expiries: u64,
+    /// Handle updates received.
     pub handle_updates: u64,
+    pub handle_updates_sent: u64,
     pub requested_presences: u64,
     pub handle_table_requests: u64,
     pub startups_alone: u64,
@@ -106,10 +122,18 @@ pub struct Registrar {
     phase: Phase,
     mentor: Option<usize>,
     mentor_timer: TimerId,
+    heartbeat_timer: TimerId,
+    lifecycle: LifeCycle,
+    /// Owned PEs, integrated over time since the statistics reset: (Σ count·ns, Σ ns, last
+    /// update). Updated after every event handled, as the reference's time-weighted mean.
+    owned_integral: (f64, u64, SimTime),
     pool: PoolHandle,
     handlespace: Handlespace<Transports>,
     /// Armed at the handlespace's earliest per-PE timer.
     handlespace_timer: TimerId,
+    /// Whether it started before (the next start is a restart).
+    started: bool,
+    run_started: SimTime,
     peers: Vec<Peer>,
     policy_rng: StreamRng,
     scratch: Vec<PoolElement<Transports>>,
@@ -150,12 +174,24 @@ impl Registrar {
             index,
             node,
             id,
-            phase: Phase::Init,
+            phase: Phase::Down,
             mentor: None,
             mentor_timer: timer(Timer::MentorDiscovery),
+            heartbeat_timer: timer(Timer::Heartbeat),
+            lifecycle: LifeCycle::new(
+                config.uptime,
+                config.downtime,
+                config.clean_shutdown_probability,
+                seed,
+                Component::Registrar,
+                index,
+            ),
+            owned_integral: (0.0, 0, SimTime::ZERO),
             pool: calcapp_pool(),
             handlespace: Handlespace::new(config.handlespace),
             handlespace_timer: timer(Timer::Handlespace),
+            started: false,
+            run_started: SimTime::ZERO,
             peers: peers
                 .into_iter()
                 .enumerate()
@@ -184,8 +220,10 @@ impl Registrar {
     }
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut Ctx) {
+        self.track_owned(ctx.now);
         match timer {
             Timer::Startup => self.start(ctx),
+            Timer::Shutdown => self.stop(ctx),
             Timer::MentorDiscovery => {
                 if self.phase == Phase::Startup {
                     self.phase = Phase::Running;
@@ -194,7 +232,7 @@ impl Registrar {
             }
             Timer::Heartbeat => {
                 self.send_presence_to_all(false, ctx);
-                ctx.schedule(self.config.peer_heartbeat_cycle, self.timer(Timer::Heartbeat));
+                ctx.arm(self.heartbeat_timer, self.config.peer_heartbeat_cycle);
             }
             Timer::Handlespace => self.run_due_timers(ctx),
             Timer::PeerLastHeard(i) => {
@@ -213,10 +251,39 @@ impl Registrar {
     }
 
     fn start(&mut self, ctx: &mut Ctx) {
+        if self.started {
+            self.lifecycle.restarted();
+        }
+        self.started = true;
+        self.run_started = ctx.now;
         self.phase = Phase::Startup;
         ctx.arm(self.mentor_timer, self.config.mentor_discovery_timeout);
         self.send_presence_to_all(true, ctx);
-        ctx.schedule(self.config.peer_heartbeat_cycle, self.timer(Timer::Heartbeat));
+        ctx.arm(self.heartbeat_timer, self.config.peer_heartbeat_cycle);
+        if let Some(uptime) = self.lifecycle.uptime() {
+            ctx.schedule(uptime, self.timer(Timer::Shutdown));
+        }
+    }
+
+    /// The uptime is over: stop silently (rspsim-model.md §4.2), forget the handlespace
+    /// and the peers' state, restart after the downtime.
+    fn stop(&mut self, ctx: &mut Ctx) {
+        self.lifecycle.stop(ctx.now.since(self.run_started));
+        self.phase = Phase::Down;
+        ctx.cancel(self.heartbeat_timer);
+        ctx.cancel(self.mentor_timer);
+        self.mentor = None;
+        self.handlespace = Handlespace::new(self.config.handlespace);
+        for p in &mut self.peers {
+            p.id = None;
+            p.list_requested = false;
+            p.table_sync_pending = false;
+            ctx.cancel(p.last_heard);
+            ctx.cancel(p.no_response);
+        }
+        if let Some(downtime) = self.lifecycle.downtime() {
+            ctx.schedule(downtime, self.timer(Timer::Startup));
+        }
     }
 
     fn send_presence(&self, to: NodeId, reply_required: bool, ctx: &mut Ctx) {
@@ -230,14 +297,16 @@ impl Registrar {
         }
     }
 
-    fn send_update_to_peers(&self, add: bool, record: PeRecord, ctx: &mut Ctx) {
+    fn send_update_to_peers(&mut self, add: bool, record: PeRecord, ctx: &mut Ctx) {
         for p in self.peers.iter().filter(|p| p.id.is_some()) {
+            self.stats.handle_updates_sent += 1;
             ctx.send(p.node, Message::HandleUpdate { sender: self.id, add, record });
         }
     }
 
     pub fn on_message(&mut self, from: NodeId, sent: SimTime, msg: Message, ctx: &mut Ctx) {
-        if self.phase == Phase::Init {
+        self.track_owned(ctx.now);
+        if self.phase == Phase::Down {
             return;
         }
         match msg {
@@ -494,14 +563,56 @@ impl Registrar {
         }
     }
 
-    pub fn reset_statistics(&mut self) {
+    /// Adds the owned-PE count held since the last event to the time integral.
+    fn track_owned(&mut self, now: SimTime) {
+        let (sum, weight, last) = &mut self.owned_integral;
+        let held = now.since(*last).0;
+        *sum += self.handlespace.owned_count(self.id) as f64 * held as f64;
+        *weight += held;
+        *last = now;
+    }
+
+    /// Time-weighted mean of the PEs this registrar owned in the window (up to its last
+    /// event, as the reference); NaN before any time passed.
+    pub fn owned_pool_elements_mean(&self) -> f64 {
+        let (sum, weight, _) = self.owned_integral;
+        if weight == 0 { f64::NAN } else { sum / weight as f64 }
+    }
+
+    /// PEs in this registrar's handlespace (owned or learned from peers).
+    pub fn pool_size(&self) -> usize {
+        self.handlespace.len()
+    }
+
+    /// Whether its handlespace holds PE `id`.
+    pub fn knows(&self, id: PeId) -> bool {
+        self.handlespace.get(&self.pool, id).is_some()
+    }
+
+    /// PEs this registrar owns now.
+    pub fn owned_pool_elements(&self) -> usize {
+        self.handlespace.owned_count(self.id)
+    }
+
+    /// Whether it runs (started and not stopped).
+    pub fn is_up(&self) -> bool {
+        self.phase != Phase::Down
+    }
+
+    pub fn lifecycle_stats(&self) -> LifeCycleStats {
+        self.lifecycle.stats
+    }
+
+    pub fn reset_statistics(&mut self, now: SimTime) {
         self.stats = RegistrarStats::default();
+        self.lifecycle.reset_statistics();
+        self.owned_integral = (0.0, 0, now);
     }
 }
 
-/// Registrar configuration from the scenario.
-pub fn config_from(s: &crate::scenario::Scenario) -> RegistrarConfig {
-    let r = &s.registrars;
+/// Registrar configuration from the scenario and the registrar's section (overrides
+/// applied).
+pub fn config_from(s: &Scenario, r: &Registrars) -> RegistrarConfig {
     RegistrarConfig {
         max_handle_resolution_items: r.max_handle_resolution_items,
         randomize_max_handle_resolution_items: r.randomize_max_handle_resolution_items,
@@ -518,5 +629,8 @@ pub fn config_from(s: &crate::scenario::Scenario) -> RegistrarConfig {
             double_update: s.handlespace.double_update,
             keep_first_registration_life: s.handlespace.keep_first_registration_life,
         },
+        uptime: r.uptime,
+        downtime: r.downtime,
+        clean_shutdown_probability: r.clean_shutdown_probability,
     }
 }

@@ -1,26 +1,31 @@
 //! Builds the components of a scenario and runs the event loop: registrars start at
 //! `registrars.start_s` (+10 s each), pool elements at `pool_elements.start_s`, pool users
 //! at `pool_users.start_s`; statistics are reset at `warmup_s` and written at
-//! `warmup_s + duration_s`, where the run ends (rspsim-model.md §9.4).
+//! `warmup_s + duration_s`, where the run ends (rspsim-model.md §9.4). Hosts whose
+//! interface fails alternate up and down from time 0 (§1.4).
 
-use super::metrics::{Metrics, MetricsInput};
+use super::lifecycle::UpDown;
+use super::metrics::{Metrics, MetricsInput, PoolElementReport, RegistrarReport};
 use super::network::Network;
-use super::pool_element::{self, PoolElement};
+use super::pool_element::{self, PoolElement, fresh_identifier};
 use super::pool_user::{self, PoolUser};
 use super::registrar::{self, Registrar};
-use super::{Ctx, Event, InFlight, NodeId, PacketCounters, secs};
+use super::{Ctx, Event, InFlight, NetworkCounters, NodeId, secs};
 use crate::engine::rng::{self, Component, Purpose};
-use crate::engine::{EventQueue, Fingerprint, SimTime};
+use crate::engine::{EventQueue, Fingerprint, SimDuration, SimTime};
 use crate::handlespace::PeId;
-use crate::scenario::{CapacityDistribution, Scenario};
+use crate::scenario::{CapacityDistribution, Scenario, TimeDistribution};
 use rand::RngExt;
 use rand_distr::{Distribution, Normal};
+use std::borrow::Cow;
 use std::rc::Rc;
 
 /// What a run produces.
 #[derive(Clone, Debug)]
 pub struct RunOutput {
     pub metrics: Metrics,
+    pub pool_elements: Vec<PoolElementReport>,
+    pub registrars: Vec<RegistrarReport>,
     /// Events executed.
     pub events: u64,
     /// Simulated time at the end [s].
@@ -32,12 +37,15 @@ pub struct Simulation {
     queue: EventQueue<Event>,
     in_flight: InFlight,
     net: Network,
-    packets: PacketCounters,
+    counters: NetworkCounters,
     registrars: Vec<Registrar>,
     pool_elements: Vec<PoolElement>,
     pool_users: Vec<PoolUser>,
+    /// Up/down spans of each host's interface (None: it never fails), by node.
+    interfaces: Vec<Option<UpDown>>,
     nominal_capacity: f64,
     duration_s: f64,
+    end: SimTime,
     now: SimTime,
     events: u64,
     fingerprint: Fingerprint,
@@ -46,6 +54,17 @@ pub struct Simulation {
 /// Runs a scenario to the end of its measurement window.
 pub fn run(scenario: &Scenario) -> RunOutput {
     Simulation::new(scenario).run()
+}
+
+/// A shared configuration for the components without overrides, an own one for the rest.
+fn configs<'s, S: Clone + 's, C>(n: usize, section: impl Fn(u32) -> Cow<'s, S>, make: impl Fn(&S) -> C) -> Vec<Rc<C>> {
+    let mut shared: Option<Rc<C>> = None;
+    (0..n as u32)
+        .map(|i| match section(i) {
+            Cow::Borrowed(s) => shared.get_or_insert_with(|| Rc::new(make(s))).clone(),
+            Cow::Owned(s) => Rc::new(make(&s)),
+        })
+        .collect()
 }
 
 /// Capacities of the pool elements (rspsim-model.md §9.3) [calculations/s].
@@ -86,15 +105,16 @@ pub fn capacities(s: &Scenario) -> Vec<f64> {
     }
 }
 
-/// Unique random PE identifiers in 1..=0x7FFFFFFF, one stream per PE.
-fn pool_element_ids(seed: u64, n: usize) -> Vec<PeId> {
-    let mut ids: Vec<PeId> = Vec::with_capacity(n);
+/// Unique random PE identifiers in 1..=0x7FFFFFFF, one stream per PE; each PE keeps its
+/// stream to draw the identifiers of its restarts.
+fn pool_element_ids(seed: u64, n: usize) -> Vec<(PeId, rng::StreamRng)> {
+    let mut ids: Vec<(PeId, rng::StreamRng)> = Vec::with_capacity(n);
     for i in 0..n {
         let mut rng = rng::stream(seed, Component::PoolElement, i as u64, Purpose::Identifier);
-        let id = std::iter::repeat_with(|| PeId(rng.random_range(1..=0x7FFF_FFFF)))
-            .find(|id| !ids.contains(id))
+        let id = std::iter::repeat_with(|| fresh_identifier(&mut rng))
+            .find(|id| !ids.iter().any(|(other, _)| other == id))
             .expect("infinite draws");
-        ids.push(id);
+        ids.push((id, rng));
     }
     ids
 }
@@ -110,77 +130,141 @@ impl Simulation {
 
         // Components create their timers in the queue.
         let mut queue = EventQueue::default();
-        let pr_config = Rc::new(registrar::config_from(s));
+        let pr_configs = configs(n_pr, |i| s.registrar(i), |r| registrar::config_from(s, r));
         let registrars = (0..n_pr)
             .map(|i| {
                 let peers = pr_nodes.iter().copied().filter(|&p| p != pr_nodes[i]).collect();
-                Registrar::new(i as u32, pr_nodes[i], peers, pr_config.clone(), s.seed, &mut queue)
+                Registrar::new(i as u32, pr_nodes[i], peers, pr_configs[i].clone(), s.seed, &mut queue)
             })
             .collect();
-        let pe_config = Rc::new(pool_element::config_from(s, pr_nodes.clone()));
-        let ids = pool_element_ids(s.seed, n_pe);
-        let pool_elements = capacities(s)
+        let pe_configs = configs(n_pe, |i| s.pool_element(i), |pe| pool_element::config_from(s, pe, pr_nodes.clone()));
+        let mut capacities = capacities(s);
+        for ov in s.pool_elements.overrides.iter().filter(|o| o.set.contains_key("capacity")) {
+            capacities[ov.index as usize] = s.pool_element(ov.index).capacity;
+        }
+        let pool_elements = pool_element_ids(s.seed, n_pe)
             .into_iter()
+            .zip(capacities)
             .enumerate()
-            .map(|(i, cap)| PoolElement::new(i as u32, pe_node(i), ids[i], cap, pe_config.clone(), s.seed, &mut queue))
+            .map(|(i, ((id, id_rng), cap))| {
+                PoolElement::new(i as u32, pe_node(i), id, id_rng, cap, pe_configs[i].clone(), s.seed, &mut queue)
+            })
             .collect();
-        let pu_config = Rc::new(pool_user::config_from(s, pr_nodes.clone()));
+        let pu_configs = configs(n_pu, |i| s.pool_user(i), |pu| pool_user::config_from(s, pu, pr_nodes.clone()));
         let pool_users =
-            (0..n_pu).map(|i| PoolUser::new(i as u32, pu_node(i), pu_config.clone(), s.seed, &mut queue)).collect();
+            (0..n_pu).map(|i| PoolUser::new(i as u32, pu_node(i), pu_configs[i].clone(), s.seed, &mut queue)).collect();
 
-        for i in 0..n_pr {
-            let at = SimTime::from_secs_f64(s.registrars.start_s + 10.0 * i as f64);
-            queue.schedule(at, Event::Registrar(i as u32, registrar::Timer::Startup));
+        for i in 0..n_pr as u32 {
+            let at = SimTime::from_secs_f64(s.registrar(i).start_s + 10.0 * i as f64);
+            queue.schedule(at, Event::Registrar(i, registrar::Timer::Startup));
         }
-        for i in 0..n_pe {
-            queue.schedule(
-                SimTime::from_secs_f64(s.pool_elements.start_s),
-                Event::PoolElement(i as u32, pool_element::Timer::Startup),
-            );
+        for i in 0..n_pe as u32 {
+            let at = SimTime::from_secs_f64(s.pool_element(i).start_s);
+            queue.schedule(at, Event::PoolElement(i, pool_element::Timer::Startup));
         }
-        for i in 0..n_pu {
-            queue.schedule(SimTime::ZERO + pu_config.start, Event::PoolUser(i as u32, pool_user::Timer::Start));
+        for (i, config) in pu_configs.iter().enumerate() {
+            queue.schedule(SimTime::ZERO + config.start, Event::PoolUser(i as u32, pool_user::Timer::Start));
         }
         queue.schedule(SimTime::from_secs_f64(s.warmup_s), Event::StatisticsReset);
-        queue.schedule(SimTime::ZERO + secs(s.end_s()), Event::StatisticsWrite);
+        let end = SimTime::ZERO + secs(s.end_s());
+        queue.schedule(end, Event::StatisticsWrite);
+
+        // Interfaces: every host's, by node (registrars, then PEs, then PUs).
+        let interface = |(up, down): (TimeDistribution, TimeDistribution), component, index: usize| {
+            let cycle = UpDown::new(up, down, s.seed, component, index as u32, true);
+            cycle.fails().then_some(cycle)
+        };
+        let mut interfaces: Vec<Option<UpDown>> = Vec::with_capacity(n_pr + n_pe + n_pu);
+        for i in 0..n_pr {
+            let r = s.registrar(i as u32);
+            interfaces.push(interface((r.interface_uptime, r.interface_downtime), Component::Registrar, i));
+        }
+        for i in 0..n_pe {
+            let pe = s.pool_element(i as u32);
+            interfaces.push(interface((pe.interface_uptime, pe.interface_downtime), Component::PoolElement, i));
+        }
+        for i in 0..n_pu {
+            let pu = s.pool_user(i as u32);
+            interfaces.push(interface((pu.interface_uptime, pu.interface_downtime), Component::PoolUser, i));
+        }
+        for (node, cycle) in interfaces.iter_mut().enumerate() {
+            if let Some(uptime) = cycle.as_mut().and_then(UpDown::uptime) {
+                queue.schedule(SimTime::ZERO + uptime, Event::Interface(node as u32));
+            }
+        }
 
         Simulation {
             queue,
             in_flight: InFlight::default(),
             net: Network::new(&s.network, n_pr + n_pe + n_pu, s.seed),
-            packets: PacketCounters::default(),
+            counters: NetworkCounters::default(),
             registrars,
             pool_elements,
             pool_users,
+            interfaces,
             nominal_capacity: s.pool_elements.capacity,
             duration_s: s.duration_s,
+            end,
             now: SimTime::ZERO,
             events: 0,
             fingerprint: Fingerprint::default(),
         }
     }
 
+    /// The time of the last event executed.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
     pub fn pool_elements(&self) -> &[PoolElement] {
         &self.pool_elements
     }
 
+    pub fn pool_users(&self) -> &[PoolUser] {
+        &self.pool_users
+    }
+
+    pub fn registrars(&self) -> &[Registrar] {
+        &self.registrars
+    }
+
+    /// Whether a host's interface is up (registrars, then PEs, then PUs).
+    pub fn interface_up(&self, node: NodeId) -> bool {
+        self.net.is_up(node)
+    }
+
     /// Runs until the statistics are written; returns the metrics.
-    pub fn run(mut self) -> RunOutput {
+    pub fn run(self) -> RunOutput {
+        self.run_sampled(SimDuration::ZERO, |_, _| {})
+    }
+
+    /// Runs like [`Simulation::run`], and every `interval` of simulated time (from 0 to the
+    /// end) calls `sample` with the state after every event up to that instant. The
+    /// samples schedule nothing, so the run is the same as without them.
+    pub fn run_sampled(mut self, interval: SimDuration, mut sample: impl FnMut(SimTime, &Simulation)) -> RunOutput {
+        let mut next_sample = if interval.0 > 0 { Some(SimTime::ZERO) } else { None };
         loop {
-            if let Some(metrics) = self.step() {
-                return RunOutput {
-                    metrics,
-                    events: self.events,
-                    sim_time_s: self.now.as_secs_f64(),
-                    fingerprint: self.fingerprint,
-                };
+            let (now, event) = self.queue.pop().expect("the statistics write is always pending");
+            while let Some(at) = next_sample.filter(|&at| at < now) {
+                sample(at, &self);
+                next_sample = Some(at + interval).filter(|&t| t <= self.end);
+            }
+            if let Some(output) = self.execute(now, event) {
+                if let Some(at) = next_sample.filter(|&at| at <= now) {
+                    sample(at, &self);
+                }
+                return output;
             }
         }
     }
 
-    /// Executes one event; returns the metrics when it was the statistics write.
-    pub fn step(&mut self) -> Option<Metrics> {
+    /// Executes one event; returns the run's output when it was the statistics write.
+    pub fn step(&mut self) -> Option<RunOutput> {
         let (now, event) = self.queue.pop().expect("the statistics write is always pending");
+        self.execute(now, event)
+    }
+
+    fn execute(&mut self, now: SimTime, event: Event) -> Option<RunOutput> {
         self.now = now;
         self.events += 1;
         let n_pr = self.registrars.len() as u32;
@@ -193,7 +277,7 @@ impl Simulation {
                     queue: &mut self.queue,
                     in_flight: &mut self.in_flight,
                     net: &self.net,
-                    packets: &mut self.packets,
+                    counters: &mut self.counters,
                 }
             };
         }
@@ -202,14 +286,16 @@ impl Simulation {
                 let d = self.in_flight.take(i);
                 let to = d.to.0;
                 self.fingerprint.add(now, (1 << 56) ^ ((to as u64) << 16) ^ d.msg.tag());
-                if to < n_pr {
+                if !self.net.is_up(d.to) {
+                    self.counters.drop(&d.msg);
+                } else if to < n_pr {
                     let r = &mut self.registrars[to as usize];
                     let mut c = ctx!(r.node);
                     r.on_message(d.from, d.sent, d.msg, &mut c);
                 } else if to < n_pr + n_pe {
                     let pe = &mut self.pool_elements[(to - n_pr) as usize];
                     let mut c = ctx!(pe.node);
-                    pe.on_message(d.from, d.msg, &mut c);
+                    pe.on_message(d.from, d.port, d.msg, &mut c);
                 } else {
                     let pu = &mut self.pool_users[(to - n_pr - n_pe) as usize];
                     let mut c = ctx!(pu.node);
@@ -236,9 +322,17 @@ impl Simulation {
                 let mut c = ctx!(pu.node);
                 pu.on_timer(t, &mut c);
             }
+            Event::Interface(node) => {
+                let was_up = self.net.is_up(NodeId(node));
+                self.net.set_up(NodeId(node), !was_up);
+                let cycle = self.interfaces[node as usize].as_mut().expect("only failing interfaces toggle");
+                if let Some(span) = if was_up { cycle.downtime() } else { cycle.uptime() } {
+                    self.queue.schedule(now + span, Event::Interface(node));
+                }
+            }
             Event::StatisticsReset => {
-                self.packets = PacketCounters::default();
-                self.registrars.iter_mut().for_each(Registrar::reset_statistics);
+                self.counters = NetworkCounters::default();
+                self.registrars.iter_mut().for_each(|r| r.reset_statistics(now));
                 self.pool_elements.iter_mut().for_each(|pe| pe.reset_statistics(now));
                 self.pool_users.iter_mut().for_each(PoolUser::reset_statistics);
             }
@@ -247,20 +341,26 @@ impl Simulation {
         None
     }
 
-    fn write_statistics(&mut self) -> Metrics {
+    fn write_statistics(&mut self) -> RunOutput {
         let now = self.now;
         self.pool_elements.iter_mut().for_each(|pe| pe.finish_statistics(now));
-        let pes: Vec<_> = self.pool_elements.iter().map(|pe| (pe.stats, pe.capacity)).collect();
-        let pus: Vec<_> = self.pool_users.iter().map(|pu| (pu.stats, pu.queue_length())).collect();
-        let prs: Vec<_> = self.registrars.iter().map(|r| r.stats).collect();
-        Metrics::compute(MetricsInput {
-            pool_elements: &pes,
-            pool_users: &pus,
-            registrars: &prs,
-            packets: self.packets,
+        let metrics = Metrics::compute(&MetricsInput {
+            pool_elements: &self.pool_elements,
+            pool_users: &self.pool_users,
+            registrars: &self.registrars,
+            network: self.counters,
+            in_flight_calculations: self.in_flight.pending().map(|d| d.msg.newly_saved()).sum(),
             nominal_capacity: self.nominal_capacity,
             duration_s: self.duration_s,
-        })
+        });
+        RunOutput {
+            metrics,
+            pool_elements: (0..).zip(&self.pool_elements).map(|(i, pe)| PoolElementReport::of(i, pe)).collect(),
+            registrars: (0..).zip(&self.registrars).map(|(i, r)| RegistrarReport::of(i, r)).collect(),
+            events: self.events,
+            sim_time_s: now.as_secs_f64(),
+            fingerprint: self.fingerprint,
+        }
     }
 }
 
@@ -273,6 +373,7 @@ fn event_tag(event: &Event) -> u64 {
         Event::PoolUser(i, t) => (4, *i as u64, pool_user_timer_tag(t)),
         Event::StatisticsReset => (5, 0, 0),
         Event::StatisticsWrite => (6, 0, 0),
+        Event::Interface(node) => (7, *node as u64, 0),
     };
     (kind << 56) ^ (node << 16) ^ what
 }
@@ -286,6 +387,7 @@ fn registrar_timer_tag(t: &registrar::Timer) -> u64 {
         Handlespace => 4,
         PeerLastHeard(i) => 5 | ((*i as u64) << 8),
         PeerNoResponse(i) => 6 | ((*i as u64) << 8),
+        Shutdown => 7,
     }
 }
 
@@ -295,7 +397,7 @@ fn pool_element_timer_tag(t: &pool_element::Timer) -> u64 {
         Startup => 1,
         RegistrationTimeout => 2,
         Reregistration => 3,
-        HuntRetry => 4,
+        Shutdown => 4,
         Service => 5,
         JobKeepAlive(k) => 6 | ((*k as u64) << 8),
         JobKeepAliveTimeout(k) => 7 | ((*k as u64) << 8),

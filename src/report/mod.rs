@@ -4,8 +4,10 @@
 pub mod csv;
 pub mod plot;
 pub mod stats;
+pub mod timeline;
 
-use crate::model::{self, Metrics};
+use crate::model::metrics::{PoolElementReport, RegistrarReport};
+use crate::model::{self, Metrics, RunOutput};
 use crate::scenario::Scenario;
 use serde::Serialize;
 use std::fmt::Write;
@@ -30,23 +32,31 @@ pub struct RunInfo {
 pub struct RunReport {
     pub scenario: Scenario,
     pub metrics: Metrics,
+    /// Per-PE figures over the window.
+    pub pool_elements: Vec<PoolElementReport>,
+    /// Per-registrar figures over the window.
+    pub registrars: Vec<RegistrarReport>,
     pub run: RunInfo,
+}
+
+impl RunReport {
+    /// The report of a finished run that took `wall_s`.
+    pub fn new(s: &Scenario, out: RunOutput, wall_s: f64) -> RunReport {
+        RunReport {
+            scenario: s.resolve(),
+            metrics: out.metrics,
+            pool_elements: out.pool_elements,
+            registrars: out.registrars,
+            run: RunInfo { events: out.events, sim_time_s: out.sim_time_s, wall_s, fingerprint: out.fingerprint.hex() },
+        }
+    }
 }
 
 /// Runs a scenario and collects the report.
 pub fn run_report(s: &Scenario) -> RunReport {
     let start = Instant::now();
     let out = model::run(s);
-    RunReport {
-        scenario: s.resolve(),
-        metrics: out.metrics,
-        run: RunInfo {
-            events: out.events,
-            sim_time_s: out.sim_time_s,
-            wall_s: start.elapsed().as_secs_f64(),
-            fingerprint: out.fingerprint.hex(),
-        },
-    }
+    RunReport::new(s, out, start.elapsed().as_secs_f64())
 }
 
 /// A readable two-column table of a report.

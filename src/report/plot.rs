@@ -1,12 +1,19 @@
 //! SVG plots of a sweep's `summary.csv`: a metric against one swept parameter, one curve
 //! per value of a second, optional small multiples per value of a third; mean with
-//! Student-t 95 % confidence error bars. plotters' SVG backend with no font library, so
-//! text is emitted as SVG `<text>` and nothing depends on system fonts.
+//! Student-t 95 % confidence error bars, the legend beside the data area. plotters' SVG
+//! backend with no font library, so text is emitted as SVG `<text>` and nothing depends on
+//! system fonts.
 
 use crate::error::InputError;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// Axis labels by column, for columns whose label a sweep file gives.
+pub type Labels = BTreeMap<String, String>;
+
+/// Width of the legend beside each panel [px].
+const LEGEND_WIDTH: u32 = 150;
 
 /// What to plot.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -70,8 +77,9 @@ pub fn parameter_label(key: &str) -> String {
     }
 }
 
-/// A number as a short label: integers without ".0", large round values as "1e6".
-fn short_number(v: f64) -> String {
+/// A number as a short label: integers without ".0", large round values as "1e6", others
+/// to 6 significant digits (no binary-fraction noise such as 2.4999999999999996).
+pub fn short_number(v: f64) -> String {
     if v != 0.0 && v.fract() == 0.0 && v.abs() >= 1e4 {
         let exp = v.abs().log10().floor() as i32;
         let mantissa = v / 10f64.powi(exp);
@@ -79,7 +87,11 @@ fn short_number(v: f64) -> String {
             return format!("{mantissa}e{exp}");
         }
     }
-    format!("{v}")
+    if !v.is_finite() || v == 0.0 {
+        return format!("{v}");
+    }
+    let rounded: f64 = format!("{v:.5e}").parse().expect("formatted float parses");
+    format!("{rounded}")
 }
 
 /// A parameter value as a label (numbers shortened).
@@ -116,8 +128,10 @@ const COLORS: [RGBColor; 8] = [
     RGBColor(0x7f, 0x7f, 0x7f),
 ];
 
-/// Renders `spec` from the bytes of a summary.csv into an SVG document.
-pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec) -> Result<String, InputError> {
+/// Renders `spec` from the bytes of a summary.csv into an SVG document; `labels` name
+/// columns whose axis label is not derived from the key.
+pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Result<String, InputError> {
+    let label = |key: &str| labels.get(key).cloned().unwrap_or_else(|| parameter_label(key));
     let mut reader = csv::Reader::from_reader(summary_csv);
     let header: Vec<String> =
         reader.headers().map_err(|e| InputError::new("summary.csv", e.to_string()))?.iter().map(String::from).collect();
@@ -173,7 +187,8 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec) -> Result<String, Input
     let x_pad = ((x_max - x_min) * 0.03).max(1e-9);
     let y_pad = ((y_hi - y_lo) * 0.05).max(1e-9);
 
-    let width = 520 * panels.len() as u32;
+    let legend_width = if spec.curves.is_some() { LEGEND_WIDTH } else { 0 };
+    let width = (520 + legend_width) * panels.len() as u32;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, 420)).into_drawing_area();
@@ -181,12 +196,13 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec) -> Result<String, Input
         root.fill(&WHITE).map_err(|e| draw_err(e.to_string()))?;
         let areas = root.split_evenly((1, panels.len()));
         for (area, (panel, curves)) in areas.iter().zip(&panels) {
+            let (area, legend_area) = area.split_horizontally(area.dim_in_pixel().0 - legend_width);
             let title = y_label.split(" [").next().unwrap_or(&y_label);
             let caption = match &spec.panels {
-                Some(k) => format!("{title}: {} = {}", parameter_label(k), short_value(panel)),
+                Some(k) => format!("{title}: {} = {}", label(k), short_value(panel)),
                 None => title.to_string(),
             };
-            let mut chart = ChartBuilder::on(area)
+            let mut chart = ChartBuilder::on(&area)
                 .caption(caption, ("sans-serif", 16))
                 .margin(12)
                 .x_label_area_size(40)
@@ -197,21 +213,17 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec) -> Result<String, Input
                 .configure_mesh()
                 .x_label_formatter(&|v| short_number(*v))
                 .y_label_formatter(&|v| short_number(*v))
-                .x_desc(parameter_label(&spec.x))
+                .x_desc(label(&spec.x))
                 .y_desc(y_label.as_str())
                 .draw()
                 .map_err(|e| draw_err(e.to_string()))?;
-            for (i, (name, points)) in curves.iter().enumerate() {
+            for (i, (_, points)) in curves.iter().enumerate() {
                 let color = COLORS[i % COLORS.len()];
                 let mut pts = points.clone();
                 pts.sort_by(|a, b| a.x.total_cmp(&b.x));
-                let line = chart
+                chart
                     .draw_series(LineSeries::new(pts.iter().map(|p| (p.x, p.mean)), color.stroke_width(2)))
                     .map_err(|e| draw_err(e.to_string()))?;
-                if spec.curves.is_some() {
-                    line.label(short_value(name))
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
-                }
                 chart
                     .draw_series(
                         pts.iter().filter(|p| p.ci.is_finite() && p.ci > 0.0).map(|p| {
@@ -223,19 +235,31 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec) -> Result<String, Input
                     .draw_series(pts.iter().map(|p| Circle::new((p.x, p.mean), 3, color.filled())))
                     .map_err(|e| draw_err(e.to_string()))?;
             }
-            if spec.curves.is_some() {
-                chart
-                    .configure_series_labels()
-                    .border_style(BLACK)
-                    .background_style(WHITE.mix(0.85))
-                    .position(SeriesLabelPosition::LowerRight)
-                    .draw()
-                    .map_err(|e| draw_err(e.to_string()))?;
+            if let Some(key) = &spec.curves {
+                draw_legend(&legend_area, &label(key), curves).map_err(|e| draw_err(e.to_string()))?;
             }
         }
         root.present().map_err(|e| draw_err(e.to_string()))?;
     }
     Ok(svg)
+}
+
+/// The legend beside the data area: the curve parameter, then a line and a label per curve.
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    curves: &[Curve],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let text = ("sans-serif", 13).into_font();
+    area.draw(&Text::new(title.to_string(), (4, 40), text.clone()))?;
+    for (i, (name, _)) in curves.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let y = 62 + 20 * i as i32;
+        area.draw(&PathElement::new(vec![(6, y), (28, y)], color.stroke_width(2)))?;
+        area.draw(&Circle::new((17, y), 3, color.filled()))?;
+        area.draw(&Text::new(short_value(name), (34, y - 7), text.clone()))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -259,6 +283,7 @@ mod test {
         let svg = plot_summary(
             SUMMARY.as_bytes(),
             &spec("handling_speed_pct", "workload.pu_pe_ratio", Some("pool_elements.policy")),
+            &Labels::new(),
         )
         .unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..50]);
@@ -273,17 +298,23 @@ mod test {
         assert_eq!(short_number(2.5e7), "25000000");
         assert_eq!(short_number(20.0), "20");
         assert_eq!(short_number(0.25), "0.25");
+        assert_eq!(short_number(2.4999999999999996), "2.5");
+        assert_eq!(short_number(-0.1 * 3.0), "-0.3");
         assert_eq!(short_value("LeastUsed"), "LeastUsed");
     }
 
     #[test]
     fn unknown_columns_are_input_errors() {
-        let e = plot_summary(SUMMARY.as_bytes(), &spec("handling_speed_pct", "workload.job_size", None)).unwrap_err();
+        let e =
+            plot_summary(SUMMARY.as_bytes(), &spec("handling_speed_pct", "workload.job_size", None), &Labels::new())
+                .unwrap_err();
         assert!(e.to_string().contains("workload.pu_pe_ratio"), "{e}");
-        let e = plot_summary(SUMMARY.as_bytes(), &spec("speed", "workload.pu_pe_ratio", None)).unwrap_err();
+        let e =
+            plot_summary(SUMMARY.as_bytes(), &spec("speed", "workload.pu_pe_ratio", None), &Labels::new()).unwrap_err();
         assert!(e.to_string().contains("handling_speed_pct"), "{e}");
         let e =
-            plot_summary(SUMMARY.as_bytes(), &spec("handling_speed_pct", "pool_elements.policy", None)).unwrap_err();
+            plot_summary(SUMMARY.as_bytes(), &spec("handling_speed_pct", "pool_elements.policy", None), &Labels::new())
+                .unwrap_err();
         assert!(e.to_string().contains("non-numeric"), "{e}");
     }
 }

@@ -4,10 +4,14 @@
 //! the offending key in every error. [`Scenario::resolve`] fills in the auto-parameters.
 
 mod auto;
+mod component;
 mod overrides;
+mod time;
 
 pub use auto::Auto;
+pub use component::ComponentOverride;
 pub use overrides::{apply_override, parse_override};
+pub use time::TimeDistribution;
 
 use crate::handlespace::{PolicyType, U32MAX};
 use serde::{Deserialize, Serialize};
@@ -115,6 +119,18 @@ pub struct PoolElements {
     pub cookie_max_time_s: f64,
     /// Start time [s].
     pub start_s: f64,
+    /// Run length from the first successful registration to the stop [s].
+    pub uptime: TimeDistribution,
+    /// Time down before the restart with a new identifier [s].
+    pub downtime: TimeDistribution,
+    /// Probability that a stop is clean (deregister, last cookie and abort to every PU)
+    /// rather than a silent crash.
+    pub clean_shutdown_probability: f64,
+    /// Network interface up time [s]; while down, every packet to or from the host is lost.
+    pub interface_uptime: TimeDistribution,
+    pub interface_downtime: TimeDistribution,
+    /// Per-PE exceptions: `{"index": i, KEY: VALUE, ...}` overrides keys for PE i.
+    pub overrides: Vec<ComponentOverride>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -130,6 +146,11 @@ pub struct PoolUsers {
     pub handle_resolution_retry_delay_s: f64,
     /// PU cache lifetime [s]; 0 = an answer is used for one selection only.
     pub stale_cache_s: f64,
+    /// Network interface up time [s]; while down, every packet to or from the host is lost.
+    pub interface_uptime: TimeDistribution,
+    pub interface_downtime: TimeDistribution,
+    /// Per-PU exceptions: `{"index": i, KEY: VALUE, ...}` overrides keys for PU i.
+    pub overrides: Vec<ComponentOverride>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -154,6 +175,19 @@ pub struct Registrars {
     pub peer_heartbeat_cycle_s: f64,
     pub max_time_last_heard_s: f64,
     pub max_time_no_response_s: f64,
+    /// Run length from startup to the stop [s].
+    pub uptime: TimeDistribution,
+    /// Time down before the restart (with an empty handlespace) [s].
+    pub downtime: TimeDistribution,
+    /// Probability that a stop is clean; a registrar's stop is silent either way (RFC 5353
+    /// has no farewell message, nor has the reference).
+    pub clean_shutdown_probability: f64,
+    /// Network interface up time [s]; while down, every packet to or from the host is lost.
+    pub interface_uptime: TimeDistribution,
+    pub interface_downtime: TimeDistribution,
+    /// Per-registrar exceptions: `{"index": i, KEY: VALUE, ...}` overrides keys for
+    /// registrar i, e.g. `{"index": 0, "uptime": "never"}`.
+    pub overrides: Vec<ComponentOverride>,
 }
 
 /// ASAP timers of pool elements and pool users.
@@ -251,6 +285,12 @@ impl Default for PoolElements {
             cookie_max_calculations: 1e7,
             cookie_max_time_s: 100.0 * 86400.0,
             start_s: 300.0,
+            uptime: TimeDistribution::Never,
+            downtime: TimeDistribution::ZERO,
+            clean_shutdown_probability: 1.0,
+            interface_uptime: TimeDistribution::Never,
+            interface_downtime: TimeDistribution::ZERO,
+            overrides: Vec::new(),
         }
     }
 }
@@ -263,6 +303,9 @@ impl Default for PoolUsers {
             job_retry_delay_max_s: 0.2,
             handle_resolution_retry_delay_s: 30.0,
             stale_cache_s: 0.0,
+            interface_uptime: TimeDistribution::Never,
+            interface_downtime: TimeDistribution::ZERO,
+            overrides: Vec::new(),
         }
     }
 }
@@ -283,6 +326,12 @@ impl Default for Registrars {
             peer_heartbeat_cycle_s: 30.0,
             max_time_last_heard_s: 61.0,
             max_time_no_response_s: 5.0,
+            uptime: TimeDistribution::Never,
+            downtime: TimeDistribution::ZERO,
+            clean_shutdown_probability: 1.0,
+            interface_uptime: TimeDistribution::Never,
+            interface_downtime: TimeDistribution::ZERO,
+            overrides: Vec::new(),
         }
     }
 }
@@ -371,88 +420,68 @@ fn fraction(v: f64, key: &str) -> Result<(), ScenarioError> {
     check((0.0..=1.0).contains(&v), key, "a number from 0 to 1", v)
 }
 
-impl Scenario {
-    /// Range checks of every key.
-    pub fn validate(&self) -> Result<(), ScenarioError> {
-        non_negative(self.warmup_s, "warmup_s")?;
-        positive(self.duration_s, "duration_s")?;
-        let w = &self.workload;
-        positive(w.target_utilization, "workload.target_utilization")?;
-        positive(w.pu_pe_ratio, "workload.pu_pe_ratio")?;
-        positive(w.job_size, "workload.job_size")?;
-        if let Auto::Value(v) = w.job_interval {
-            positive(v, "workload.job_interval")?;
-        }
-        let pe = &self.pool_elements;
-        check(pe.count >= 1, "pool_elements.count", "an integer >= 1", pe.count)?;
-        check(pe.capacity.is_finite() && pe.capacity >= 1.0, "pool_elements.capacity", "a number >= 1", pe.capacity)?;
-        non_negative(pe.min_capacity_per_job, "pool_elements.min_capacity_per_job")?;
-        if pe.max_jobs == 0 && pe.min_capacity_per_job < 1.0 {
+/// An uptime (`positive`: never 0) or downtime distribution.
+fn time_distribution(d: &TimeDistribution, positive: bool, key: &str) -> Result<(), ScenarioError> {
+    d.check(positive).map_err(|m| ScenarioError::invalid(key, m))
+}
+
+/// Dotted keys below a section prefix (`pool_elements`, `pool_elements.overrides[2]`).
+struct At<'a>(&'a str);
+
+impl At<'_> {
+    fn key(&self, name: &str) -> String {
+        format!("{}.{name}", self.0)
+    }
+}
+
+/// Keys that describe a whole kind and cannot be set for one component.
+const KIND_ONLY_KEYS: &[&str] = &["count", "overrides", "capacity_distribution"];
+
+impl PoolElements {
+    fn validate(&self, at: &At) -> Result<(), ScenarioError> {
+        check(self.count >= 1, &at.key("count"), "an integer >= 1", self.count)?;
+        check(self.capacity.is_finite() && self.capacity >= 1.0, &at.key("capacity"), "a number >= 1", self.capacity)?;
+        non_negative(self.min_capacity_per_job, &at.key("min_capacity_per_job"))?;
+        if self.max_jobs == 0 && self.min_capacity_per_job < 1.0 {
             return Err(ScenarioError::invalid(
-                "pool_elements.min_capacity_per_job",
+                &at.key("min_capacity_per_job"),
                 format!(
                     "{} is out of range; allowed: a number >= 1 when pool_elements.max_jobs is 0",
-                    pe.min_capacity_per_job
+                    self.min_capacity_per_job
                 ),
             ));
         }
-        if let Auto::Value(v) = pe.weight {
-            check((0.0..=U32MAX as f64).contains(&v), "pool_elements.weight", "0 to 4294967295 or \"auto\"", v)?;
+        if let Auto::Value(v) = self.weight {
+            check((0.0..=U32MAX as f64).contains(&v), &at.key("weight"), "0 to 4294967295 or \"auto\"", v)?;
         }
-        if let Auto::Value(v) = pe.load_degradation {
-            fraction(v, "pool_elements.load_degradation")?;
+        if let Auto::Value(v) = self.load_degradation {
+            fraction(v, &at.key("load_degradation"))?;
         }
-        fraction(pe.load_dpf, "pool_elements.load_dpf")?;
-        fraction(pe.weight_dpf, "pool_elements.weight_dpf")?;
-        fraction(pe.update_threshold, "pool_elements.update_threshold")?;
+        fraction(self.load_dpf, &at.key("load_dpf"))?;
+        fraction(self.weight_dpf, &at.key("weight_dpf"))?;
+        fraction(self.update_threshold, &at.key("update_threshold"))?;
         check(
-            pe.registration_life_s.is_finite()
-                && pe.registration_life_s >= 0.001
-                && pe.registration_life_s * 1000.0 <= U32MAX as f64,
-            "pool_elements.registration_life_s",
+            self.registration_life_s.is_finite()
+                && self.registration_life_s >= 0.001
+                && self.registration_life_s * 1000.0 <= U32MAX as f64,
+            &at.key("registration_life_s"),
             "0.001 to 4294967.295",
-            pe.registration_life_s,
+            self.registration_life_s,
         )?;
-        fraction(pe.reject_probability, "pool_elements.reject_probability")?;
-        positive(pe.cookie_max_calculations, "pool_elements.cookie_max_calculations")?;
-        positive(pe.cookie_max_time_s, "pool_elements.cookie_max_time_s")?;
-        non_negative(pe.start_s, "pool_elements.start_s")?;
-        self.validate_capacity_distribution()?;
-        let pu = &self.pool_users;
-        non_negative(pu.start_s, "pool_users.start_s")?;
-        non_negative(pu.job_retry_delay_max_s, "pool_users.job_retry_delay_max_s")?;
-        non_negative(pu.handle_resolution_retry_delay_s, "pool_users.handle_resolution_retry_delay_s")?;
-        non_negative(pu.stale_cache_s, "pool_users.stale_cache_s")?;
-        let pr = &self.registrars;
-        check((1..=1000).contains(&pr.count), "registrars.count", "an integer from 1 to 1000", pr.count)?;
-        non_negative(pr.start_s, "registrars.start_s")?;
-        check(
-            (1..=128).contains(&pr.max_handle_resolution_items),
-            "registrars.max_handle_resolution_items",
-            "an integer from 1 to 128",
-            pr.max_handle_resolution_items,
-        )?;
-        check(pr.max_bad_pe_reports >= 1, "registrars.max_bad_pe_reports", "an integer >= 1", pr.max_bad_pe_reports)?;
-        positive(pr.endpoint_keep_alive_interval_s, "registrars.endpoint_keep_alive_interval_s")?;
-        positive(pr.endpoint_keep_alive_timeout_s, "registrars.endpoint_keep_alive_timeout_s")?;
-        non_negative(pr.mentor_discovery_timeout_s, "registrars.mentor_discovery_timeout_s")?;
-        positive(pr.peer_heartbeat_cycle_s, "registrars.peer_heartbeat_cycle_s")?;
-        positive(pr.max_time_last_heard_s, "registrars.max_time_last_heard_s")?;
-        positive(pr.max_time_no_response_s, "registrars.max_time_no_response_s")?;
-        positive(self.asap.request_timeout_s, "asap.request_timeout_s")?;
-        non_negative(self.asap.server_hunt_retry_delay_max_s, "asap.server_hunt_retry_delay_max_s")?;
-        positive(self.calcapp.keep_alive_interval_s, "calcapp.keep_alive_interval_s")?;
-        positive(self.calcapp.keep_alive_timeout_s, "calcapp.keep_alive_timeout_s")?;
-        if let Auto::Value(v) = self.calcapp.request_timeout_s {
-            positive(v, "calcapp.request_timeout_s")?;
-        }
-        non_negative(self.network.lan_delay_ms, "network.lan_delay_ms")?;
-        Ok(())
+        fraction(self.reject_probability, &at.key("reject_probability"))?;
+        positive(self.cookie_max_calculations, &at.key("cookie_max_calculations"))?;
+        positive(self.cookie_max_time_s, &at.key("cookie_max_time_s"))?;
+        non_negative(self.start_s, &at.key("start_s"))?;
+        time_distribution(&self.uptime, true, &at.key("uptime"))?;
+        time_distribution(&self.downtime, false, &at.key("downtime"))?;
+        fraction(self.clean_shutdown_probability, &at.key("clean_shutdown_probability"))?;
+        time_distribution(&self.interface_uptime, true, &at.key("interface_uptime"))?;
+        time_distribution(&self.interface_downtime, false, &at.key("interface_downtime"))
     }
 
     fn validate_capacity_distribution(&self) -> Result<(), ScenarioError> {
         let key = "pool_elements.capacity_distribution";
-        match &self.pool_elements.capacity_distribution {
+        match &self.capacity_distribution {
             CapacityDistribution::Identity => Ok(()),
             CapacityDistribution::FastServers { gamma, lambda } => {
                 check(*gamma >= 1.0, &format!("{key}.gamma"), "a number >= 1", gamma)?;
@@ -463,7 +492,7 @@ impl Scenario {
             }
             CapacityDistribution::Truncnormal { gamma } => non_negative(*gamma, &format!("{key}.gamma")),
             CapacityDistribution::List { capacities } => {
-                let n = self.pool_elements.count as usize;
+                let n = self.count as usize;
                 if capacities.len() != n {
                     return Err(ScenarioError::invalid(
                         &format!("{key}.capacities"),
@@ -476,6 +505,90 @@ impl Scenario {
                 Ok(())
             }
         }
+    }
+}
+
+impl PoolUsers {
+    fn validate(&self, at: &At) -> Result<(), ScenarioError> {
+        non_negative(self.start_s, &at.key("start_s"))?;
+        non_negative(self.job_retry_delay_max_s, &at.key("job_retry_delay_max_s"))?;
+        non_negative(self.handle_resolution_retry_delay_s, &at.key("handle_resolution_retry_delay_s"))?;
+        non_negative(self.stale_cache_s, &at.key("stale_cache_s"))?;
+        time_distribution(&self.interface_uptime, true, &at.key("interface_uptime"))?;
+        time_distribution(&self.interface_downtime, false, &at.key("interface_downtime"))
+    }
+}
+
+impl Registrars {
+    fn validate(&self, at: &At) -> Result<(), ScenarioError> {
+        check((1..=1000).contains(&self.count), &at.key("count"), "an integer from 1 to 1000", self.count)?;
+        non_negative(self.start_s, &at.key("start_s"))?;
+        check(
+            (1..=128).contains(&self.max_handle_resolution_items),
+            &at.key("max_handle_resolution_items"),
+            "an integer from 1 to 128",
+            self.max_handle_resolution_items,
+        )?;
+        check(self.max_bad_pe_reports >= 1, &at.key("max_bad_pe_reports"), "an integer >= 1", self.max_bad_pe_reports)?;
+        positive(self.endpoint_keep_alive_interval_s, &at.key("endpoint_keep_alive_interval_s"))?;
+        positive(self.endpoint_keep_alive_timeout_s, &at.key("endpoint_keep_alive_timeout_s"))?;
+        non_negative(self.mentor_discovery_timeout_s, &at.key("mentor_discovery_timeout_s"))?;
+        positive(self.peer_heartbeat_cycle_s, &at.key("peer_heartbeat_cycle_s"))?;
+        positive(self.max_time_last_heard_s, &at.key("max_time_last_heard_s"))?;
+        positive(self.max_time_no_response_s, &at.key("max_time_no_response_s"))?;
+        time_distribution(&self.uptime, true, &at.key("uptime"))?;
+        time_distribution(&self.downtime, false, &at.key("downtime"))?;
+        fraction(self.clean_shutdown_probability, &at.key("clean_shutdown_probability"))?;
+        time_distribution(&self.interface_uptime, true, &at.key("interface_uptime"))?;
+        time_distribution(&self.interface_downtime, false, &at.key("interface_downtime"))
+    }
+}
+
+impl Scenario {
+    /// Range checks of every key, the per-component overrides included.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        non_negative(self.warmup_s, "warmup_s")?;
+        positive(self.duration_s, "duration_s")?;
+        let w = &self.workload;
+        positive(w.target_utilization, "workload.target_utilization")?;
+        positive(w.pu_pe_ratio, "workload.pu_pe_ratio")?;
+        positive(w.job_size, "workload.job_size")?;
+        if let Auto::Value(v) = w.job_interval {
+            positive(v, "workload.job_interval")?;
+        }
+        self.pool_elements.validate(&At("pool_elements"))?;
+        self.pool_elements.validate_capacity_distribution()?;
+        self.pool_users.validate(&At("pool_users"))?;
+        self.registrars.validate(&At("registrars"))?;
+        positive(self.asap.request_timeout_s, "asap.request_timeout_s")?;
+        non_negative(self.asap.server_hunt_retry_delay_max_s, "asap.server_hunt_retry_delay_max_s")?;
+        positive(self.calcapp.keep_alive_interval_s, "calcapp.keep_alive_interval_s")?;
+        positive(self.calcapp.keep_alive_timeout_s, "calcapp.keep_alive_timeout_s")?;
+        if let Auto::Value(v) = self.calcapp.request_timeout_s {
+            positive(v, "calcapp.request_timeout_s")?;
+        }
+        non_negative(self.network.lan_delay_ms, "network.lan_delay_ms")?;
+        let pe = &self.pool_elements;
+        component::validate(pe, &pe.overrides, pe.count, "pool_elements", |s, at| s.validate(at))?;
+        let pu = &self.pool_users;
+        component::validate(pu, &pu.overrides, self.pool_user_count(), "pool_users", |s, at| s.validate(at))?;
+        let pr = &self.registrars;
+        component::validate(pr, &pr.overrides, pr.count, "registrars", |s, at| s.validate(at))
+    }
+
+    /// The `pool_elements` section as PE `i` sees it (its overrides applied).
+    pub fn pool_element(&self, i: u32) -> std::borrow::Cow<'_, PoolElements> {
+        component::section(&self.pool_elements, &self.pool_elements.overrides, i)
+    }
+
+    /// The `pool_users` section as PU `i` sees it.
+    pub fn pool_user(&self, i: u32) -> std::borrow::Cow<'_, PoolUsers> {
+        component::section(&self.pool_users, &self.pool_users.overrides, i)
+    }
+
+    /// The `registrars` section as registrar `i` sees it.
+    pub fn registrar(&self, i: u32) -> std::borrow::Cow<'_, Registrars> {
+        component::section(&self.registrars, &self.registrars.overrides, i)
     }
 
     /// Number of pool users: explicit, or round(r · #PEs).

@@ -81,3 +81,98 @@ fn overrides_set_dotted_keys_as_json_or_string() {
     let mut v = json!({"seed": 1});
     assert!(apply_override(&mut v, "seed.x", json!(2)).is_err());
 }
+
+#[test]
+fn life_cycle_keys_default_to_never_failing() {
+    let s = from_value(json!({})).unwrap();
+    assert_eq!(s.pool_elements.uptime, TimeDistribution::Never);
+    assert_eq!(s.pool_elements.downtime, TimeDistribution::ZERO);
+    assert_eq!(s.pool_elements.clean_shutdown_probability, 1.0);
+    assert_eq!(s.registrars.uptime, TimeDistribution::Never);
+    assert_eq!(s.pool_users.interface_uptime, TimeDistribution::Never);
+}
+
+#[test]
+fn bad_life_cycle_values_are_named() {
+    for (value, key, mention) in [
+        (json!({"pool_elements": {"uptime": -5}}), "pool_elements.uptime", "allowed"),
+        (json!({"pool_elements": {"uptime": 0}}), "pool_elements.uptime", "> 0"),
+        (json!({"registrars": {"downtime": {"type": "exponential", "mean_s": -1}}}), "registrars.downtime", "allowed"),
+        (json!({"pool_elements": {"clean_shutdown_probability": 1.5}}), "clean_shutdown_probability", "0 to 1"),
+        (
+            json!({"registrars": {"clean_shutdown_probability": -0.1}}),
+            "registrars.clean_shutdown_probability",
+            "0 to 1",
+        ),
+        (
+            json!({"pool_users": {"interface_downtime": {"type": "uniform", "min_s": 5, "max_s": 1}}}),
+            "interface_downtime",
+            "min_s",
+        ),
+        (json!({"pool_elements": {"uptime": {"type": "weibull", "mean_s": 3}}}), "pool_elements.uptime", "exponential"),
+        (json!({"pool_elements": {"uptime": {"type": "exponential"}}}), "pool_elements.uptime", "mean_s"),
+        (json!({"pool_elements": {"uptime": "soon"}}), "pool_elements.uptime", "never"),
+    ] {
+        let e = err(value.clone());
+        assert!(e.contains(key) && e.contains(mention), "{value}: {e}");
+    }
+}
+
+#[test]
+fn component_overrides_apply_to_one_component() {
+    let s = from_value(json!({"registrars": {"count": 3, "uptime": 100,
+                                              "overrides": [{"index": 0, "uptime": "never", "start_s": 5}]}}))
+    .unwrap();
+    assert_eq!(s.registrar(0).uptime, TimeDistribution::Never);
+    assert_eq!(s.registrar(0).start_s, 5.0);
+    assert_eq!(s.registrar(1).uptime, TimeDistribution::Constant { value_s: 100.0 });
+    assert!(matches!(s.registrar(2), std::borrow::Cow::Borrowed(_)), "no copy without an override");
+    // The overrides survive a round trip through the resolved scenario.
+    let r = s.resolve();
+    assert_eq!(from_value(serde_json::to_value(&r).unwrap()).unwrap(), r);
+}
+
+#[test]
+fn bad_component_overrides_are_named() {
+    for (value, key, mention) in [
+        (json!({"registrars": {"overrides": [{"index": 1, "uptime": 5}]}}), "registrars.overrides[0].index", "0 to 0"),
+        (json!({"pool_elements": {"overrides": [{"index": 10}]}}), "pool_elements.overrides[0].index", "0 to 9"),
+        (json!({"pool_users": {"overrides": [{"index": 100}]}}), "pool_users.overrides[0].index", "0 to 99"),
+        (
+            json!({"pool_elements": {"overrides": [{"index": 2, "uptime": -1}]}}),
+            "pool_elements.overrides[0].uptime",
+            "allowed",
+        ),
+        (
+            json!({"pool_elements": {"overrides": [{"index": 2, "capacty": 5}]}}),
+            "pool_elements.overrides[0].capacty",
+            "capacity",
+        ),
+        (
+            json!({"pool_elements": {"overrides": [{"index": 2, "count": 5}]}}),
+            "pool_elements.overrides[0].count",
+            "whole kind",
+        ),
+        (
+            json!({"pool_elements": {"overrides": [{"index": 2}, {"index": 2}]}}),
+            "pool_elements.overrides[1].index",
+            "twice",
+        ),
+        (json!({"pool_elements": {"overrides": [{"uptime": 5}]}}), "pool_elements.overrides[0]", "index"),
+        (
+            json!({"pool_elements": {"overrides": [{"index": 1, "policy": "Fastest"}]}}),
+            "pool_elements.overrides[0].policy",
+            "LeastUsed",
+        ),
+    ] {
+        let e = err(value.clone());
+        assert!(e.contains(key) && e.contains(mention), "{value}: {e}");
+    }
+}
+
+#[test]
+fn the_shipped_default_spells_out_every_key_with_its_default() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/default.json");
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(file, serde_json::to_value(Scenario::default()).unwrap());
+}

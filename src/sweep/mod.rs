@@ -4,11 +4,16 @@
 //!
 //! A sweep file (JSON):
 //! ```json
-//! { "base": "default.json",               // optional scenario file, relative to the sweep file
+//! { "title": "...", "question": "...",    // optional: what the study is and asks
+//!   "base": "default.json",               // optional scenario file, relative to the sweep file
 //!   "set": {"duration_s": 7200},          // optional overrides of the base, dotted keys
 //!   "parameters": [                       // first = outermost loop
 //!     {"key": "workload.pu_pe_ratio", "values": [1, 3, 10]},
-//!     {"key": "pool_elements.policy", "values": ["LeastUsed", "Random"]}],
+//!     {"key": "pool_elements.policy", "values": ["LeastUsed", "Random"]},
+//!     {"name": "mtbf", "label": "MTBF [s]",  // a value sets several keys, shown by its label
+//!      "values": [{"label": 50, "set": {"pool_elements.uptime": {"type": "exponential", "mean_s": 50}}}]}],
+//!   "derived": [                          // columns computed from each run's scenario
+//!     {"name": "jsToSC", "expr": "workload.job_size / pool_elements.capacity"}],
 //!   "replications": 24,                   // runs per point
 //!   "seeds": "common",                    // "common": replication k has seed first_seed + k at
 //!   "first_seed": 1,                      //   every point; "unique": a seed per run
@@ -16,6 +21,7 @@
 //!              "curves": "pool_elements.policy"}] }
 //! ```
 
+pub mod derived;
 pub mod store;
 
 use crate::engine::rng::mix64;
@@ -25,9 +31,11 @@ use crate::report::csv::{self as csv_out, RunRow};
 use crate::report::plot::{PlotSpec, plot_summary};
 use crate::report::write_atomic;
 use crate::scenario::{self, Scenario};
+use derived::{Derived, Expr};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use store::{Store, StoredRun, hash64, run_key};
@@ -44,13 +52,37 @@ pub enum SeedMode {
     Unique,
 }
 
-/// One swept parameter.
+/// One swept parameter: a scenario key and its values, or a named parameter whose
+/// values each set several keys (`{"label": L, "set": {KEY: VALUE, ...}}`) and appear in
+/// the tables and plots by their label.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Parameter {
     /// Dotted scenario key, as for `--set`.
-    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Column name of a parameter whose values set several keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Axis label in plots (default: derived from the key or name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     pub values: Vec<Value>,
+}
+
+impl Parameter {
+    /// Its column in the tables.
+    pub fn column(&self) -> &str {
+        self.key.as_deref().or(self.name.as_deref()).unwrap_or_default()
+    }
+}
+
+/// One value of a named parameter.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabelledValue {
+    label: Value,
+    set: serde_json::Map<String, Value>,
 }
 
 fn one() -> u32 {
@@ -65,6 +97,12 @@ fn one_u64() -> u64 {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SweepFile {
+    /// What the study is, e.g. its name in the reference tool-chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The question it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
     #[serde(default)]
     pub base: Option<PathBuf>,
     #[serde(default)]
@@ -72,6 +110,9 @@ pub struct SweepFile {
     pub parameters: Vec<Parameter>,
     #[serde(default = "one")]
     pub replications: u32,
+    /// Columns computed from each run's resolved scenario (plot axes such as S/C).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub derived: Vec<Derived>,
     #[serde(default)]
     pub seeds: SeedMode,
     #[serde(default = "one_u64")]
@@ -83,7 +124,8 @@ pub struct SweepFile {
 /// One run of a sweep.
 #[derive(Clone, Debug)]
 pub struct PlannedRun {
-    /// Parameter values as text (CSV cells), in parameter order.
+    /// Parameter values (labels for named parameters), then derived values, as text (CSV
+    /// cells).
     pub point: Vec<String>,
     pub replication: u32,
     pub scenario: Scenario,
@@ -100,6 +142,20 @@ pub struct Sweep {
     pub runs: Vec<PlannedRun>,
 }
 
+impl Sweep {
+    /// Column names of a run's point: parameters, then derived values.
+    pub fn columns(&self) -> Vec<String> {
+        let params = self.file.parameters.iter().map(|p| p.column().to_string());
+        params.chain(self.file.derived.iter().map(|d| d.name.clone())).collect()
+    }
+
+    /// Axis labels the sweep file gives its columns.
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        let params = self.file.parameters.iter().filter_map(|p| Some((p.column().to_string(), p.label.clone()?)));
+        params.chain(self.file.derived.iter().filter_map(|d| Some((d.name.clone(), d.label.clone()?)))).collect()
+    }
+}
+
 /// Text of a parameter value for tables: strings bare, numbers as JSON.
 fn cell(v: &Value) -> String {
     match v {
@@ -111,8 +167,8 @@ fn cell(v: &Value) -> String {
 /// Name of the built-in sweep: the homogeneous policy study of rspsim-model.md §10.1.
 pub const BUILT_IN_NAME: &str = "wp1-hom-puToPERatio-jobSizeI";
 
-/// The built-in sweep file (the same as `scenarios/wp1-hom-puToPERatio-jobSizeI.json`).
-const BUILT_IN: &str = include_str!("../../scenarios/wp1-hom-puToPERatio-jobSizeI.json");
+/// The built-in sweep file (the same as `scenarios/studies/wp1/wp1-hom-puToPERatio-jobSizeI.json`).
+const BUILT_IN: &str = include_str!("../../scenarios/studies/wp1/wp1-hom-puToPERatio-jobSizeI.json");
 
 /// Reads and validates a sweep file (the built-in sweep when `None`): every run's
 /// scenario is built and checked before anything runs.
@@ -132,23 +188,66 @@ fn parse(text: &str, name: &str, base_dir: &Path) -> Result<Sweep, anyhow::Error
     plan(file, base_dir)
 }
 
+/// The (key, value) assignments of value `i` of a parameter, and its cell text.
+fn assignments(p: &Parameter, i: usize) -> (Vec<(String, Value)>, String) {
+    match &p.key {
+        Some(key) => (vec![(key.clone(), p.values[i].clone())], cell(&p.values[i])),
+        None => {
+            let v: LabelledValue = serde_json::from_value(p.values[i].clone()).expect("checked by plan");
+            (v.set.into_iter().collect(), cell(&v.label))
+        }
+    }
+}
+
+/// Checks the parameters: one of key or name, values present and well-formed, no
+/// column twice, seed never swept.
+fn check_parameters(file: &SweepFile) -> Result<(), InputError> {
+    for (i, p) in file.parameters.iter().enumerate() {
+        let at = format!("parameters[{i}]");
+        if p.key.is_some() == p.name.is_some() {
+            return Err(InputError::new(
+                at,
+                "needs exactly one of `key` (a scenario key) or `name` (values that set several keys)",
+            ));
+        }
+        if p.values.is_empty() {
+            return Err(InputError::new(at, format!("`{}` has no values; allowed: a non-empty list", p.column())));
+        }
+        if p.key.as_deref() == Some("seed") {
+            return Err(InputError::new(at, "`seed` cannot be swept; use replications and first_seed"));
+        }
+        if file.parameters[..i].iter().any(|q| q.column() == p.column()) {
+            return Err(InputError::new(at, format!("`{}` is swept twice", p.column())));
+        }
+        if p.name.is_some() {
+            for (j, v) in p.values.iter().enumerate() {
+                let lv: LabelledValue = serde_json::from_value(v.clone()).map_err(|e| {
+                    InputError::new(
+                        format!("{at}.values[{j}]"),
+                        format!("{e}; allowed: {{\"label\": L, \"set\": {{KEY: VALUE, ...}}}}"),
+                    )
+                })?;
+                if lv.set.contains_key("seed") {
+                    return Err(InputError::new(format!("{at}.values[{j}].set"), "`seed` cannot be swept"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Expands a sweep into its runs (parameters: first outermost; replications innermost).
 pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
     if file.replications == 0 {
         return Err(InputError::new("replications", "0 is out of range; allowed: an integer >= 1").into());
     }
-    for (i, p) in file.parameters.iter().enumerate() {
-        let key = format!("parameters[{i}]");
-        if p.values.is_empty() {
-            return Err(InputError::new(key, format!("`{}` has no values; allowed: a non-empty list", p.key)).into());
-        }
-        if p.key == "seed" {
-            return Err(InputError::new(key, "`seed` cannot be swept; use replications and first_seed").into());
-        }
-        if file.parameters[..i].iter().any(|q| q.key == p.key) {
-            return Err(InputError::new(key, format!("`{}` is swept twice", p.key)).into());
-        }
-    }
+    check_parameters(&file)?;
+    let exprs: Vec<Expr> = file
+        .derived
+        .iter()
+        .enumerate()
+        .map(|(i, d)| Expr::parse(&d.expr).map_err(|m| InputError::new(format!("derived[{i}].expr"), m)))
+        .collect::<Result<_, _>>()?;
     let mut base = scenario::read_json(file.base.as_ref().map(|b| base_dir.join(b)).as_deref())?;
     for (k, v) in &file.set {
         scenario::apply_override(&mut base, k, v.clone())?;
@@ -160,9 +259,12 @@ pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
         let mut point = Vec::new();
         let mut assignment = Vec::new();
         for (p, &i) in file.parameters.iter().zip(&index) {
-            scenario::apply_override(&mut value, &p.key, p.values[i].clone())?;
-            point.push(cell(&p.values[i]));
-            assignment.push(format!("{}={}", p.key, p.values[i]));
+            let (sets, text) = assignments(p, i);
+            for (key, v) in sets {
+                assignment.push(format!("{key}={v}"));
+                scenario::apply_override(&mut value, &key, v)?;
+            }
+            point.push(text);
         }
         let point_hash = hash64(&assignment.join(";"));
         for k in 0..file.replications {
@@ -171,11 +273,16 @@ pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
                 SeedMode::Unique => mix64(mix64(file.first_seed.wrapping_add(k as u64)) ^ point_hash),
             };
             value["seed"] = Value::from(seed);
-            let s = scenario::from_value(value.clone())
-                .map_err(|e| anyhow::Error::new(e).context(format!("at parameter point {}", assignment.join(", "))))?;
+            let at_point = || format!("at parameter point {}", assignment.join(", "));
+            let s = scenario::from_value(value.clone()).map_err(|e| anyhow::Error::new(e).context(at_point()))?;
             let resolved = serde_json::to_value(s.resolve()).expect("scenario serialises");
+            let mut cells = point.clone();
+            for (i, e) in exprs.iter().enumerate() {
+                let v = e.eval(&resolved).map_err(|m| InputError::new(format!("derived[{i}].expr"), m))?;
+                cells.push(derived::cell(v));
+            }
             let key = run_key(&resolved);
-            runs.push(PlannedRun { point: point.clone(), replication: k, key, resolved, scenario: s });
+            runs.push(PlannedRun { point: cells, replication: k, key, resolved, scenario: s });
         }
         // Next point: odometer, last parameter fastest.
         let mut d = file.parameters.len();
@@ -283,7 +390,7 @@ pub fn execute(sweep: &Sweep, out_dir: &Path, options: &Options) -> anyhow::Resu
 
 /// Writes the tables and plots, aggregating sequentially in run order.
 fn write_outputs(sweep: &Sweep, results: &[StoredRun], out_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let params: Vec<String> = sweep.file.parameters.iter().map(|p| p.key.clone()).collect();
+    let params = sweep.columns();
     let names = Metrics::names();
     let rows: Vec<RunRow> = sweep
         .runs
@@ -315,8 +422,9 @@ fn write_outputs(sweep: &Sweep, results: &[StoredRun], out_dir: &Path) -> anyhow
     write("runs.csv", &csv_out::runs_csv(&params, &names, &rows))?;
     write("summary.csv", &summary)?;
     write("timing.csv", &csv_out::timing_csv(&params, &timing))?;
+    let labels = sweep.labels();
     for spec in &sweep.file.plots {
-        let svg = plot_summary(&summary, spec)?;
+        let svg = plot_summary(&summary, spec, &labels)?;
         write(&spec.file_name(), svg.as_bytes())?;
     }
     Ok(files)

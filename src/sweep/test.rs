@@ -54,3 +54,50 @@ fn bad_sweeps_are_rejected_before_running() {
     let e = sweep(json!({"parameters": [], "replications": 0})).unwrap_err();
     assert!(format!("{e:#}").contains("replications"), "{e:#}");
 }
+
+#[test]
+fn a_named_parameter_sets_several_keys_under_one_label() {
+    let s = sweep(json!({
+        "parameters": [
+            {"name": "load", "label": "Load", "values": [
+                {"label": "light", "set": {"workload.target_utilization": 0.3, "pool_elements.count": 4}},
+                {"label": 0.9, "set": {"workload.target_utilization": 0.9, "pool_elements.count": 8}}]},
+            {"key": "pool_elements.policy", "values": ["Random"]}],
+        "derived": [{"name": "pus_per_pe", "expr": "pool_users.count / pool_elements.count"}],
+    }))
+    .unwrap();
+    assert_eq!(s.columns(), ["load", "pool_elements.policy", "pus_per_pe"]);
+    assert_eq!(s.labels().get("load").map(String::as_str), Some("Load"));
+    assert_eq!(s.runs[0].point, ["light", "Random", "10"]);
+    assert_eq!(s.runs[1].point, ["0.9", "Random", "10"]);
+    assert_eq!(s.runs[0].scenario.pool_elements.count, 4);
+    assert_eq!(s.runs[1].scenario.workload.target_utilization, 0.9);
+    assert_eq!(s.runs[1].scenario.pool_user_count(), 80);
+}
+
+#[test]
+fn derived_columns_read_the_resolved_scenario() {
+    let s = sweep(json!({
+        "parameters": [{"key": "workload.job_size", "values": [1e6, 2.5e7]}],
+        "derived": [{"name": "jsToSC", "expr": "workload.job_size / pool_elements.capacity"},
+                    {"name": "interval", "expr": "workload.job_interval"}],
+    }))
+    .unwrap();
+    assert_eq!(s.runs[0].point, ["1000000.0", "1", "12.5"]);
+    assert_eq!(s.runs[1].point[1..], ["25", "312.5"]);
+}
+
+#[test]
+fn bad_named_parameters_and_expressions_are_rejected() {
+    let msg = |v| format!("{:#}", sweep(v).unwrap_err());
+    let e = msg(json!({"parameters": [{"key": "seed", "name": "x", "values": [1]}]}));
+    assert!(e.contains("parameters[0]") && e.contains("exactly one"), "{e}");
+    let e = msg(json!({"parameters": [{"name": "x", "values": [5]}]}));
+    assert!(e.contains("parameters[0].values[0]") && e.contains("label"), "{e}");
+    let e = msg(json!({"parameters": [{"name": "x", "values": [{"label": 1, "set": {"pool_elements.count": -1}}]}]}));
+    assert!(e.contains("pool_elements.count"), "{e}");
+    let e = msg(json!({"parameters": [], "derived": [{"name": "d", "expr": "workload.job_size +"}]}));
+    assert!(e.contains("derived[0].expr") && e.contains("allowed"), "{e}");
+    let e = msg(json!({"parameters": [], "derived": [{"name": "d", "expr": "workload.nothing * 2"}]}));
+    assert!(e.contains("derived[0].expr") && e.contains("workload.nothing"), "{e}");
+}
