@@ -128,7 +128,7 @@ fn bad_life_cycle_values_are_reported() {
     );
     assert_bad_input(
         &["run", "--set", r#"registrars.overrides=[{"index": 3, "uptime": 10}]"#],
-        &["registrars.overrides[0].index", "allowed: 0 to 0"],
+        &["registrars.overrides[0].index", "allowed: 0 to 0 (registrars.count is 1)"],
     );
     assert_bad_input(
         &["run", "--set", r#"pool_elements.downtime={"type": "exponential", "mean": 3}"#],

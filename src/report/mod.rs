@@ -77,10 +77,12 @@ pub fn table(r: &RunReport) -> String {
         s.seed
     );
     let _ = writeln!(t, "window:   {} s warm-up, {} s measured\n", s.warmup_s, s.duration_s);
-    for (name, value) in r.metrics.fields() {
+    let fields = r.metrics.fields();
+    let width = fields.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+    for (name, value) in fields {
         let shown =
             if value.fract() == 0.0 && value.abs() < 1e15 { format!("{value:.0}") } else { format!("{value:.6}") };
-        let _ = writeln!(t, "  {name:<24} {shown:>16}");
+        let _ = writeln!(t, "  {name:<width$} {shown:>18}");
     }
     let _ = writeln!(
         t,

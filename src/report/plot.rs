@@ -66,6 +66,9 @@ pub fn parameter_label(key: &str) -> String {
         "network.lan_delay_ms" => "LAN delay [ms]".into(),
         "registrars.count" => "Registrars".into(),
         "registrars.max_increment" => "MaxIncrement".into(),
+        "registrars.max_bad_pe_reports" => "MaxBadPEReports".into(),
+        "registrars.endpoint_keep_alive_interval_s" => "Endpoint keep-alive interval [s]".into(),
+        "calcapp.keep_alive_interval_s" => "Session keep-alive interval [s]".into(),
         k => {
             let last = k.rsplit('.').next().unwrap_or(k);
             match last.rsplit_once('_') {

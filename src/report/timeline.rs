@@ -111,38 +111,37 @@ fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8
 }
 
 impl Timeline {
-    /// `timeline_pool_elements.csv`: time_s, pe, up, interface_up, jobs, load.
-    pub fn pool_elements_csv(&self) -> Vec<u8> {
-        let rows = self.times.iter().zip(&self.pool_elements).flat_map(|(t, pes)| {
-            pes.iter().enumerate().map(move |(i, p)| {
-                vec![
-                    t.as_secs_f64().to_string(),
-                    i.to_string(),
-                    (p.up as u8).to_string(),
-                    (p.interface_up as u8).to_string(),
-                    p.jobs.to_string(),
-                    p.load.to_string(),
-                ]
+    /// One row per sample and component: time_s, the component's index, then `fields`.
+    fn per_component_csv<T>(&self, header: &[&str], samples: &[Vec<T>], fields: impl Fn(&T) -> Vec<String>) -> Vec<u8> {
+        let rows = self.times.iter().zip(samples).flat_map(|(t, components)| {
+            components.iter().enumerate().map(|(i, c)| {
+                let mut row = vec![t.as_secs_f64().to_string(), i.to_string()];
+                row.extend(fields(c));
+                row
             })
         });
-        csv_bytes(&["time_s", "pe", "up", "interface_up", "jobs", "load"], rows)
+        csv_bytes(header, rows)
+    }
+
+    /// `timeline_pool_elements.csv`: time_s, pe, up, interface_up, jobs, load.
+    pub fn pool_elements_csv(&self) -> Vec<u8> {
+        let header = ["time_s", "pe", "up", "interface_up", "jobs", "load"];
+        self.per_component_csv(&header, &self.pool_elements, |p| {
+            vec![(p.up as u8).to_string(), (p.interface_up as u8).to_string(), p.jobs.to_string(), p.load.to_string()]
+        })
     }
 
     /// `timeline_registrars.csv`: time_s, registrar, up, interface_up, pool_elements, owned.
     pub fn registrars_csv(&self) -> Vec<u8> {
-        let rows = self.times.iter().zip(&self.registrars).flat_map(|(t, prs)| {
-            prs.iter().enumerate().map(move |(i, r)| {
-                vec![
-                    t.as_secs_f64().to_string(),
-                    i.to_string(),
-                    (r.up as u8).to_string(),
-                    (r.interface_up as u8).to_string(),
-                    r.pool_elements.to_string(),
-                    r.owned.to_string(),
-                ]
-            })
-        });
-        csv_bytes(&["time_s", "registrar", "up", "interface_up", "pool_elements", "owned"], rows)
+        let header = ["time_s", "registrar", "up", "interface_up", "pool_elements", "owned"];
+        self.per_component_csv(&header, &self.registrars, |r| {
+            vec![
+                (r.up as u8).to_string(),
+                (r.interface_up as u8).to_string(),
+                r.pool_elements.to_string(),
+                r.owned.to_string(),
+            ]
+        })
     }
 
     /// `timeline_pool_users.csv`: time_s, queued_jobs, jobs_in_service, failovers (since the

@@ -59,7 +59,7 @@ where
         let prefix = format!("{kind}.overrides[{k}]");
         let at = At(&prefix);
         if ov.index >= count {
-            let allowed = format!("0 to {} (there are {count} {})", count.saturating_sub(1), kind.replace('_', " "));
+            let allowed = format!("0 to {} ({kind}.count is {count})", count.saturating_sub(1));
             return Err(ScenarioError::invalid(
                 &at.key("index"),
                 format!("{} is out of range; allowed: {allowed}", ov.index),
