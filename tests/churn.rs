@@ -359,3 +359,64 @@ fn never_failing_components_leave_the_run_unchanged() {
     assert_eq!(a.fingerprint, b.fingerprint);
     assert_eq!(a.metrics.pe_stops + b.metrics.pe_stops + b.metrics.dropped_packets, 0);
 }
+
+#[test]
+fn a_registrar_expires_a_learned_pool_element_after_its_registration_life() {
+    // Two registrars; the PE and its home registrar die for good at the same instant, so
+    // nobody deregisters the PE or announces its removal: the other registrar keeps the
+    // entry it learned over ENRP until its registration life ends. A first run finds the
+    // PE's home registrar and the time it dies; a second one stops that registrar then.
+    let scenario_with = |registrars: Value| {
+        scenario(json!({
+            "warmup_s": 0,
+            "pool_users": {"count": 0},
+            "registrars": registrars,
+            "pool_elements": {"count": 1, "registration_life_s": 30, "uptime": 200, "downtime": "never",
+                              "clean_shutdown_probability": 0}
+        }))
+    };
+    let mut sim = Simulation::new(&scenario_with(json!({"count": 2})));
+    let died = step_until(&mut sim, |sim| sim.pool_elements()[0].lifecycle_stats().stops == 1).as_secs_f64();
+    let home = sim.registrars().iter().position(|r| r.owned_pool_elements() == 1).unwrap();
+    let other = 1 - home;
+    let pe = sim.pool_elements()[0].id;
+    // Registrar j starts at 10 s + 10 s·j; its uptime counts from there.
+    let stop = json!([{"index": home, "uptime": died - 10.0 - 10.0 * home as f64, "downtime": "never"}]);
+    let s2 = scenario_with(json!({"count": 2, "overrides": stop}));
+    let mut sim = Simulation::new(&s2);
+    step_until(&mut sim, |sim| sim.pool_elements()[0].lifecycle_stats().stops == 1);
+    assert!(!sim.registrars()[home].is_up() && sim.registrars()[other].knows(pe));
+    let expired = step_until(&mut sim, |sim| !sim.registrars()[other].knows(pe)).as_secs_f64();
+    assert_eq!(sim.registrars()[other].stats.lifetime_expiries, 1);
+    // Refreshed by the PE's last re-registration (every T4 = 10 s) before it died.
+    assert!(
+        expired > died + 30.0 - 10.0 - 1e-9 && expired <= died + 30.0 + 1e-9,
+        "expired at {expired}, died at {died}"
+    );
+}
+
+#[test]
+fn when_a_registrar_dies_pool_elements_and_users_hunt_the_other_one() {
+    let s = scenario(json!({
+        "warmup_s": 0, "duration_s": 3600,
+        "registrars": {"count": 2, "overrides": [{"index": 0, "uptime": 1200, "downtime": "never"}]}
+    }));
+    let mut sim = Simulation::new(&s);
+    step_until(&mut sim, |sim| !sim.registrars()[0].is_up());
+    let completed_at_death: u64 = sim.pool_users().iter().map(|pu| pu.stats.jobs_completed).sum();
+    let out = loop {
+        if let Some(out) = sim.step() {
+            break out;
+        }
+    };
+    assert_eq!(out.registrars[1].owned_pes_end, 10, "every PE re-registered at registrar 1");
+    assert_eq!(out.registrars[0].owned_pes_end, 0);
+    let m = &out.metrics;
+    assert!(
+        m.jobs_completed > completed_at_death + 1000,
+        "jobs still placed: {} of {}",
+        m.jobs_completed,
+        m.jobs_queued
+    );
+    assert!(m.pu_queue_length_end < 20, "no backlog: {}", m.pu_queue_length_end);
+}
