@@ -3,7 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use poolsim::error::InputError;
-use poolsim::report::plot::{Labels, PlotSpec, plot_summary};
+use poolsim::report::plot::{Labels, PlotSpec, Table, plot_summary};
 use poolsim::scenario::{self, ScenarioError};
 use poolsim::{bench, report, sweep};
 use std::io::IsTerminal;
@@ -74,6 +74,9 @@ enum Command {
         /// Output file (default: DIR/<metric>.svg).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Which summary: the runs' metrics or the per-registrar figures.
+        #[arg(long, value_enum, default_value_t = Table::Runs)]
+        table: Table,
     },
     /// Measure speed: whole simulations (median wall time of repeated runs, peak memory)
     /// or the handlespace alone at pool sizes 10^2..10^6.
@@ -192,11 +195,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 outcome.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
             )?;
         }
-        Command::Plot { dir, metric, x, curves, panels, out: file } => {
-            let summary_path = dir.join("summary.csv");
+        Command::Plot { dir, metric, x, curves, panels, out: file, table } => {
+            let summary_path = dir.join(table.summary_file());
             let summary = std::fs::read(&summary_path)
                 .map_err(|e| InputError::new(summary_path.display().to_string(), format!("cannot read: {e}")))?;
-            let spec = PlotSpec { metric, x, curves, panels, file: None };
+            let spec = PlotSpec { metric, x, curves, panels, file: None, filter: Default::default(), table };
             let svg = plot_summary(&summary, &spec, &Labels::new())?;
             let path = file.unwrap_or_else(|| dir.join(spec.file_name()));
             report::write_atomic(&path, svg.as_bytes())?;

@@ -137,6 +137,15 @@ fn bad_life_cycle_values_are_reported() {
 }
 
 #[test]
+fn bad_home_registrars_are_reported() {
+    assert_bad_input(
+        &["run", "--set", "registrars.count=2", "--set", "pool_elements.home_registrars=[0, 2]"],
+        &["pool_elements.home_registrars[1]", "allowed: 0 to 1"],
+    );
+    assert_bad_input(&["run", "--set", "pool_users.home_registrars=[]"], &["pool_users.home_registrars", "non-empty"]);
+}
+
+#[test]
 fn the_timeline_writes_csv_and_svg_and_leaves_the_run_unchanged() {
     let dir = std::env::temp_dir().join(format!("poolsim-cli-timeline-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -128,3 +128,39 @@ fn plot_command_writes_svg_and_rejects_unknown_columns() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("workload.job_size"));
 }
+
+#[test]
+fn per_registrar_tables_have_a_row_per_run_and_registrar() {
+    let dir = temp_dir("registrars");
+    let file = dir.join("sweep.json");
+    std::fs::write(
+        &file,
+        r#"{"set": {"duration_s": 600, "pool_elements.home_registrars": [0], "registrars.takeover_suggestion": true},
+            "parameters": [{"key": "registrars.count", "values": [1, 3]}],
+            "replications": 2, "per_registrar": true,
+            "plots": [{"metric": "owned_pes_mean", "x": "registrars.count", "curves": "registrar",
+                       "table": "registrars", "file": "owned.svg"}]}"#,
+    )
+    .unwrap();
+    let out = dir.join("out");
+    run(&file, &out, 2);
+    let table = read(out.join("registrars.csv"));
+    let mut lines = table.lines();
+    assert!(lines.next().unwrap().starts_with("registrars.count,registrar,replication,seed,registrations,"));
+    // 2 runs with 1 registrar, 2 runs with 3, grouped by point and registrar.
+    let keys: Vec<String> = lines.map(|l| l.split(',').take(3).collect::<Vec<_>>().join("/")).collect();
+    assert_eq!(keys, ["1/0/0", "1/0/1", "3/0/0", "3/0/1", "3/1/0", "3/1/1", "3/2/0", "3/2/1"]);
+    let summary = read(out.join("registrars_summary.csv"));
+    let owned: f64 = summary
+        .lines()
+        .filter(|l| l.starts_with("3,") && l.contains(",owned_pes_end,"))
+        .map(|l| l.split(',').nth(3).unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(owned, 10.0, "the three registrars own the 10 PEs between them");
+    assert!(read(out.join("owned.svg")).contains("Registrar"));
+    // A registrar plot needs the per-registrar table.
+    std::fs::write(&file, read(file.clone()).replace(r#""per_registrar": true"#, r#""per_registrar": false"#)).unwrap();
+    let o = poolsim(&["sweep", file.to_str().unwrap(), "--out", dir.join("bad").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("plots[0].table"));
+}

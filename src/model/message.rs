@@ -89,10 +89,27 @@ pub enum Message {
         sender: RegistrarId,
         records: Vec<PeRecord>,
     },
+    /// `takeover_suggested`: the receiver should invite the PE to make it its home
+    /// (draft-dreibholz-rserpool-enrp-takeover).
     HandleUpdate {
         sender: RegistrarId,
         add: bool,
         record: PeRecord,
+        takeover_suggested: bool,
+    },
+    /// Takeover of the dead peer `target` (RFC 5353).
+    InitTakeover {
+        sender: RegistrarId,
+        target: RegistrarId,
+    },
+    InitTakeoverAck {
+        sender: RegistrarId,
+        target: RegistrarId,
+    },
+    /// `sender` now owns the PEs `target` owned.
+    TakeoverServer {
+        sender: RegistrarId,
+        target: RegistrarId,
     },
     // ---- CalcApp (PU <-> PE) ----
     CalcAppRequest {
@@ -151,7 +168,10 @@ impl Message {
             | ListResponse { .. }
             | HandleTableRequest { .. }
             | HandleTableResponse { .. }
-            | HandleUpdate { .. } => PacketClass::Enrp,
+            | HandleUpdate { .. }
+            | InitTakeover { .. }
+            | InitTakeoverAck { .. }
+            | TakeoverServer { .. } => PacketClass::Enrp,
             _ => PacketClass::Uncounted,
         }
     }
@@ -193,6 +213,9 @@ impl Message {
             CalcAppKeepAliveAck { .. } => 22,
             CalcAppComplete { .. } => 23,
             CalcAppAbort { .. } => 24,
+            InitTakeover { .. } => 25,
+            InitTakeoverAck { .. } => 26,
+            TakeoverServer { .. } => 27,
         }
     }
 }

@@ -108,6 +108,13 @@ pub struct Metrics {
     pub endpoint_keep_alive_timeouts: u64,
     /// Packets lost to down interfaces.
     pub dropped_packets: u64,
+    /// ENRP handle updates received by the registrars.
+    pub handle_updates: u64,
+    /// Takeovers of a dead registrar started, and completed by consent of every peer or
+    /// by the takeover expiry.
+    pub takeovers_started: u64,
+    pub takeovers_by_consent: u64,
+    pub takeovers_by_timeout: u64,
 }
 
 /// Per-PE figures of a run (`--json`'s `pool_elements` array).
@@ -134,7 +141,7 @@ pub struct PoolElementReport {
 }
 
 /// Per-registrar figures of a run (`--json`'s `registrars` array).
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct RegistrarReport {
     pub index: u32,
     pub id: u32,
@@ -147,6 +154,9 @@ pub struct RegistrarReport {
     pub lifetime_expiries: u64,
     pub handle_updates_received: u64,
     pub handle_updates_sent: u64,
+    pub takeovers_started: u64,
+    pub takeovers_by_consent: u64,
+    pub takeovers_by_timeout: u64,
     /// PEs owned at the end of the window.
     pub owned_pes_end: u64,
     /// Time-weighted mean of the PEs owned in the window.
@@ -259,21 +269,39 @@ impl Metrics {
             registrar_stops: input.registrars.iter().map(|r| r.lifecycle_stats().stops).sum(),
             endpoint_keep_alive_timeouts: pr(|s| s.endpoint_keep_alive_timeouts),
             dropped_packets: net.dropped,
+            handle_updates: pr(|s| s.handle_updates),
+            takeovers_started: pr(|s| s.takeovers_started),
+            takeovers_by_consent: pr(|s| s.takeovers_by_consent),
+            takeovers_by_timeout: pr(|s| s.takeovers_by_timeout),
         }
     }
 
     /// (name, value) of every metric, in declaration order (CSV columns).
     pub fn fields(&self) -> Vec<(String, f64)> {
-        let serde_json::Value::Object(map) = serde_json::to_value(self).expect("metrics serialise") else {
-            unreachable!("metrics is a struct")
-        };
-        map.into_iter().map(|(k, v)| (k, v.as_f64().unwrap_or(f64::NAN))).collect()
+        numeric_fields(self)
     }
 
     /// Names of every metric, in declaration order.
     pub fn names() -> Vec<String> {
         Metrics::default().fields().into_iter().map(|(k, _)| k).collect()
     }
+}
+
+/// (name, value) of every field of a flat record, in declaration order; true/false as
+/// 1/0, anything not a number as NaN.
+fn numeric_fields(record: &impl Serialize) -> Vec<(String, f64)> {
+    let serde_json::Value::Object(map) = serde_json::to_value(record).expect("records serialise") else {
+        unreachable!("records are structs")
+    };
+    map.into_iter()
+        .map(|(k, v)| {
+            let x = match v {
+                serde_json::Value::Bool(b) => b as u8 as f64,
+                v => v.as_f64().unwrap_or(f64::NAN),
+            };
+            (k, x)
+        })
+        .collect()
 }
 
 impl PoolElementReport {
@@ -300,6 +328,15 @@ impl PoolElementReport {
 }
 
 impl RegistrarReport {
+    /// The figures of a sweep's per-registrar table (all but index and id).
+    pub fn fields(&self) -> Vec<(String, f64)> {
+        numeric_fields(self).into_iter().filter(|(k, _)| k != "index" && k != "id").collect()
+    }
+
+    pub fn names() -> Vec<String> {
+        RegistrarReport::default().fields().into_iter().map(|(k, _)| k).collect()
+    }
+
     pub fn of(index: u32, r: &Registrar) -> RegistrarReport {
         let s = &r.stats;
         let l = r.lifecycle_stats();
@@ -315,6 +352,9 @@ impl RegistrarReport {
             lifetime_expiries: s.lifetime_expiries,
             handle_updates_received: s.handle_updates,
             handle_updates_sent: s.handle_updates_sent,
+            takeovers_started: s.takeovers_started,
+            takeovers_by_consent: s.takeovers_by_consent,
+            takeovers_by_timeout: s.takeovers_by_timeout,
             owned_pes_end: r.owned_pool_elements() as u64,
             owned_pes_mean: r.owned_pool_elements_mean(),
             stops: l.stops,

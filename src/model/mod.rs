@@ -14,6 +14,7 @@ pub mod network;
 pub mod pool_element;
 pub mod pool_user;
 pub mod registrar;
+pub mod registrar_table;
 pub mod simulation;
 
 pub use message::{Message, PeRecord};

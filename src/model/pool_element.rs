@@ -15,6 +15,7 @@
 
 use super::lifecycle::{LifeCycle, LifeCycleStats};
 use super::message::{Cookie, Message, PeRecord};
+use super::registrar_table::RegistrarTable;
 use super::{Ctx, Event, NodeId, secs};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
@@ -49,8 +50,8 @@ pub struct PoolElementConfig {
     pub max_registration_attempts: u32,
     /// Hunt retry delay after a reject: uniform(0, this) [s].
     pub hunt_retry_delay_max_s: f64,
-    /// Registrars of the PE's LAN (the static registrar list).
-    pub registrars: Vec<NodeId>,
+    /// The registrars it may register at, and how it hunts them.
+    pub registrars: RegistrarTable,
     pub uptime: TimeDistribution,
     pub downtime: TimeDistribution,
     pub clean_shutdown_probability: f64,
@@ -159,6 +160,8 @@ pub struct PoolElement {
     settings: PolicySettings,
     phase: AsapPhase,
     home: Option<NodeId>,
+    /// Position in an ordered home-registrar list.
+    hunt_cursor: usize,
     attempts: u32,
     registration_timeout: TimerId,
     reregistration: TimerId,
@@ -231,6 +234,7 @@ impl PoolElement {
             settings,
             phase: AsapPhase::Idle,
             home: None,
+            hunt_cursor: 0,
             attempts: 0,
             registration_timeout: timer(Timer::RegistrationTimeout),
             reregistration: timer(Timer::Reregistration),
@@ -411,8 +415,7 @@ impl PoolElement {
     fn hunt_if_needed(&mut self) {
         if self.home.is_none() || self.attempts >= self.config.max_registration_attempts {
             self.attempts = 0;
-            let list = &self.config.registrars;
-            self.home = Some(list[self.hunt_rng.random_range(0..list.len())]);
+            self.home = Some(self.config.registrars.hunt(&mut self.hunt_cursor, &mut self.hunt_rng));
         }
     }
 
@@ -708,7 +711,7 @@ pub fn uniform_delay(rng: &mut StreamRng, max_s: f64) -> SimDuration {
 }
 
 /// Pool element configuration from the scenario and the PE's section (overrides applied).
-pub fn config_from(s: &Scenario, pe: &PoolElements, registrars: Vec<NodeId>) -> PoolElementConfig {
+pub fn config_from(s: &Scenario, pe: &PoolElements, registrars: &[NodeId]) -> PoolElementConfig {
     PoolElementConfig {
         policy: pe.policy,
         weight: pe.weight.value(),
@@ -728,7 +731,7 @@ pub fn config_from(s: &Scenario, pe: &PoolElements, registrars: Vec<NodeId>) -> 
         registration_timeout: secs(s.asap.request_timeout_s),
         max_registration_attempts: s.asap.max_request_retransmit.max(1),
         hunt_retry_delay_max_s: s.asap.server_hunt_retry_delay_max_s,
-        registrars,
+        registrars: RegistrarTable::new(registrars, &pe.home_registrars),
         uptime: pe.uptime,
         downtime: pe.downtime,
         clean_shutdown_probability: pe.clean_shutdown_probability,
@@ -764,7 +767,7 @@ mod test {
     impl Bench {
         fn new(s: &Scenario) -> Bench {
             let mut queue = EventQueue::default();
-            let config = Rc::new(config_from(s, &s.pool_elements, vec![PR]));
+            let config = Rc::new(config_from(s, &s.pool_elements, &[PR]));
             let id_rng = rng::stream(1, Component::PoolElement, 0, Purpose::Identifier);
             let pe = PoolElement::new(0, NodeId(1), PeId(5), id_rng, 1e6, config, 1, &mut queue);
             let net = Network::new(&s.network, 3, 1);

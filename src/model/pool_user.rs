@@ -9,6 +9,7 @@
 use super::message::{Cookie, Message};
 use super::metrics::Samples;
 use super::registrar::calcapp_pool;
+use super::registrar_table::RegistrarTable;
 use super::{Ctx, Event, NodeId, pool_element::uniform_delay, secs};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
@@ -16,7 +17,6 @@ use crate::handlespace::{
     Handlespace, HandlespaceConfig, PeId, PoolElement, PoolHandle, RegistrarId, Registration, TimerCode,
 };
 use crate::scenario::{PoolUsers, Scenario};
-use rand::RngExt;
 use rand_distr::{Distribution, Exp};
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -41,7 +41,8 @@ pub struct PoolUserConfig {
     pub max_request_retransmit: u32,
     /// After a registrar's reject: uniform(0, this) [s].
     pub hunt_retry_delay_max_s: f64,
-    pub registrars: Vec<NodeId>,
+    /// The registrars it may resolve at, and how it hunts them.
+    pub registrars: RegistrarTable,
     pub handlespace: HandlespaceConfig,
 }
 
@@ -129,6 +130,8 @@ pub struct PoolUser {
     keep_alive_timeout: TimerId,
     // ASAP layer
     registrar: Option<NodeId>,
+    /// Position in an ordered home-registrar list.
+    hunt_cursor: usize,
     requests_sent: u32,
     handle_resolution_timeout: TimerId,
     waiting_for_resolution: bool,
@@ -170,6 +173,7 @@ impl PoolUser {
             keep_alive: timer(Timer::KeepAlive),
             keep_alive_timeout: timer(Timer::KeepAliveTimeout),
             registrar: None,
+            hunt_cursor: 0,
             requests_sent: 0,
             handle_resolution_timeout: timer(Timer::HandleResolutionTimeout),
             waiting_for_resolution: false,
@@ -312,8 +316,7 @@ impl PoolUser {
     /// 1 + MaxRequestRetransmit unanswered attempts.
     fn send_handle_resolution(&mut self, ctx: &mut Ctx) {
         if self.registrar.is_none() || self.requests_sent > self.config.max_request_retransmit {
-            let list = &self.config.registrars;
-            self.registrar = Some(list[self.hunt_rng.random_range(0..list.len())]);
+            self.registrar = Some(self.config.registrars.hunt(&mut self.hunt_cursor, &mut self.hunt_rng));
             self.requests_sent = 0;
         }
         self.requests_sent += 1;
@@ -487,7 +490,7 @@ impl PoolUser {
 }
 
 /// Pool user configuration from the scenario and the PU's section (overrides applied).
-pub fn config_from(s: &Scenario, pu: &PoolUsers, registrars: Vec<NodeId>) -> PoolUserConfig {
+pub fn config_from(s: &Scenario, pu: &PoolUsers, registrars: &[NodeId]) -> PoolUserConfig {
     PoolUserConfig {
         job_size: s.workload.job_size,
         job_interval_s: s.job_interval_s(),
@@ -501,7 +504,7 @@ pub fn config_from(s: &Scenario, pu: &PoolUsers, registrars: Vec<NodeId>) -> Poo
         asap_request_timeout: secs(s.asap.request_timeout_s),
         max_request_retransmit: s.asap.max_request_retransmit,
         hunt_retry_delay_max_s: s.asap.server_hunt_retry_delay_max_s,
-        registrars,
+        registrars: RegistrarTable::new(registrars, &pu.home_registrars),
         handlespace: HandlespaceConfig {
             double_update: s.handlespace.double_update,
             keep_first_registration_life: s.handlespace.keep_first_registration_life,

@@ -8,10 +8,15 @@
 //! peers and ignores every packet until it restarts after the downtime, with the same
 //! identifier and an empty handlespace, and synchronises from a mentor again.
 //!
-//! Not implemented: takeover of a dead peer (§4.8) and takeover suggestion; a peer that
-//! stops answering is forgotten (`peer_failures`), and the PEs it owned re-register
-//! elsewhere when their registration times out. Rate limiting (§4.4, §4.6) is not
-//! implemented either.
+//! Takeover (§4.8, RFC 5353): a peer that stays silent past `max_time_last_heard` and a
+//! presence probe is taken over: the registrar asks every other peer for consent, and when
+//! all consented (or the takeover expired) it owns the dead peer's PEs, invites them to
+//! make it their home, and tells the peers. Two registrars that take over the same peer
+//! at once leave it to the one with the lower identifier (quirk 11.11). With takeover
+//! suggestion, a registrar's handle updates invite PEs to the peer of the highest
+//! id XOR PE id, which spreads ownership over the registrars.
+//!
+//! Rate limiting (§4.4, §4.6) is not implemented.
 //!
 //! Per-PE timers (keep-alive transmission/timeout, lifetime of PEs learned over ENRP) live
 //! in the handlespace's timer storage; one engine timer is armed at the earliest of them,
@@ -55,6 +60,8 @@ pub struct RegistrarConfig {
     pub peer_heartbeat_cycle: SimDuration,
     pub max_time_last_heard: SimDuration,
     pub max_time_no_response: SimDuration,
+    pub takeover_expiry: SimDuration,
+    pub takeover_suggestion: bool,
     pub handlespace: HandlespaceConfig,
     pub uptime: TimeDistribution,
     pub downtime: TimeDistribution,
@@ -73,6 +80,8 @@ pub enum Timer {
     Handlespace,
     PeerLastHeard(u32),
     PeerNoResponse(u32),
+    /// The takeover of peer i completes without full consent.
+    TakeoverExpiry(u32),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,7 +111,9 @@ pub struct RegistrarStats {
     pub handle_table_requests: u64,
     pub startups_alone: u64,
     pub startups_with_mentor: u64,
-    pub peer_failures: u64,
+    pub takeovers_started: u64,
+    pub takeovers_by_consent: u64,
+    pub takeovers_by_timeout: u64,
 }
 
 struct Peer {
@@ -112,6 +123,11 @@ struct Peer {
     no_response: TimerId,
     list_requested: bool,
     table_sync_pending: bool,
+    /// Our takeover of this peer: the peers (by index) whose consent is outstanding.
+    takeover: Option<Vec<usize>>,
+    takeover_expiry: TimerId,
+    /// Another registrar's takeover of this peer, which we consented to.
+    taker: Option<RegistrarId>,
 }
 
 pub struct Registrar {
@@ -202,6 +218,9 @@ impl Registrar {
                     no_response: timer(Timer::PeerNoResponse(i as u32)),
                     list_requested: false,
                     table_sync_pending: false,
+                    takeover: None,
+                    takeover_expiry: timer(Timer::TakeoverExpiry(i as u32)),
+                    taker: None,
                 })
                 .collect(),
             policy_rng: rng::stream(seed, Component::Registrar, index as u64, Purpose::PolicySelection),
@@ -240,11 +259,12 @@ impl Registrar {
                 self.send_presence(node, true, ctx);
                 ctx.arm(self.peers[i as usize].no_response, self.config.max_time_no_response);
             }
-            Timer::PeerNoResponse(i) => {
-                let peer = &mut self.peers[i as usize];
-                peer.id = None;
-                peer.table_sync_pending = false;
-                self.stats.peer_failures += 1;
+            Timer::PeerNoResponse(i) => self.start_takeover(i as usize, ctx),
+            Timer::TakeoverExpiry(i) => {
+                if self.peers[i as usize].takeover.is_some() {
+                    self.stats.takeovers_by_timeout += 1;
+                    self.finish_takeover(i as usize, ctx);
+                }
             }
         }
         self.sync_handlespace_timer(ctx);
@@ -274,12 +294,9 @@ impl Registrar {
         ctx.cancel(self.mentor_timer);
         self.mentor = None;
         self.handlespace = Handlespace::new(self.config.handlespace);
-        for p in &mut self.peers {
-            p.id = None;
-            p.list_requested = false;
-            p.table_sync_pending = false;
-            ctx.cancel(p.last_heard);
-            ctx.cancel(p.no_response);
+        for i in 0..self.peers.len() {
+            self.forget_peer(i, ctx);
+            self.peers[i].list_requested = false;
         }
         if let Some(downtime) = self.lifecycle.downtime() {
             ctx.schedule(downtime, self.timer(Timer::Startup));
@@ -297,10 +314,129 @@ impl Registrar {
         }
     }
 
+    /// Announces an added or removed PE to every peer with a known identifier; with
+    /// takeover suggestion, the update of an own PE to the peer of the highest id XOR PE id
+    /// (if higher than ours) carries the suggestion.
     fn send_update_to_peers(&mut self, add: bool, record: PeRecord, ctx: &mut Ctx) {
-        for p in self.peers.iter().filter(|p| p.id.is_some()) {
+        let suggest_to = if add && self.config.takeover_suggestion && record.home == self.id {
+            let distance = |id: RegistrarId| id.0 ^ record.id.0;
+            self.peers
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| Some((distance(p.id?), i)))
+                .max_by_key(|&(d, i)| (d, std::cmp::Reverse(i)))
+                .filter(|&(d, _)| d > distance(self.id))
+                .map(|(_, i)| i)
+        } else {
+            None
+        };
+        for (i, p) in self.peers.iter().enumerate().filter(|(_, p)| p.id.is_some()) {
             self.stats.handle_updates_sent += 1;
-            ctx.send(p.node, Message::HandleUpdate { sender: self.id, add, record });
+            let takeover_suggested = suggest_to == Some(i);
+            ctx.send(p.node, Message::HandleUpdate { sender: self.id, add, record, takeover_suggested });
+        }
+    }
+
+    /// Sends an ENRP message to every peer with a known identifier.
+    fn send_to_known_peers(&self, msg: Message, ctx: &mut Ctx) {
+        for p in self.peers.iter().filter(|p| p.id.is_some()) {
+            ctx.send(p.node, msg.clone());
+        }
+    }
+
+    fn peer_with_id(&self, id: RegistrarId) -> Option<usize> {
+        self.peers.iter().position(|p| p.id == Some(id))
+    }
+
+    /// Forgets a peer's identifier and every state about it (a static peer stays listed,
+    /// with identifier 0, as the reference's static peer list).
+    fn forget_peer(&mut self, i: usize, ctx: &mut Ctx) {
+        let p = &mut self.peers[i];
+        p.id = None;
+        p.table_sync_pending = false;
+        p.takeover = None;
+        p.taker = None;
+        ctx.cancel(p.last_heard);
+        ctx.cancel(p.no_response);
+        ctx.cancel(p.takeover_expiry);
+    }
+
+    /// Peer i stopped answering: ask every other peer for consent to take it over.
+    fn start_takeover(&mut self, i: usize, ctx: &mut Ctx) {
+        let Some(target) = self.peers[i].id else { return };
+        if self.peers[i].takeover.is_some() || self.peers[i].taker.is_some() {
+            return;
+        }
+        self.stats.takeovers_started += 1;
+        let outstanding = (0..self.peers.len()).filter(|&j| j != i && self.peers[j].id.is_some()).collect();
+        self.peers[i].takeover = Some(outstanding);
+        ctx.arm(self.peers[i].takeover_expiry, self.config.takeover_expiry);
+        self.send_to_known_peers(Message::InitTakeover { sender: self.id, target }, ctx);
+    }
+
+    fn on_init_takeover(&mut self, from: NodeId, sender: RegistrarId, target: RegistrarId, ctx: &mut Ctx) {
+        let ack = Message::InitTakeoverAck { sender: self.id, target };
+        if target == self.id {
+            // Alive after all: the presence stops the takeover.
+            self.send_presence_to_all(false, ctx);
+            return;
+        }
+        let Some(t) = self.peer_with_id(target) else {
+            ctx.send(from, ack);
+            return;
+        };
+        if self.peers[t].takeover.is_some() {
+            if sender.0 >= self.id.0 {
+                return; // ours wins: the lower identifier takes over
+            }
+            self.peers[t].takeover = None;
+            ctx.cancel(self.peers[t].takeover_expiry);
+        }
+        self.peers[t].taker = Some(sender);
+        ctx.cancel(self.peers[t].last_heard);
+        ctx.cancel(self.peers[t].no_response);
+        ctx.send(from, ack);
+    }
+
+    fn on_init_takeover_ack(&mut self, sender: RegistrarId, target: RegistrarId, ctx: &mut Ctx) {
+        let Some(t) = self.peer_with_id(target) else { return };
+        let Some(acker) = self.peer_with_id(sender) else { return };
+        let Some(outstanding) = self.peers[t].takeover.as_mut() else { return };
+        outstanding.retain(|&j| j != acker);
+        if outstanding.is_empty() {
+            self.stats.takeovers_by_consent += 1;
+            self.finish_takeover(t, ctx);
+        }
+    }
+
+    /// Owns peer t's PEs: each is invited (keep-alive with the home flag) and monitored
+    /// from now on; the peers learn of the takeover, and t is forgotten.
+    fn finish_takeover(&mut self, t: usize, ctx: &mut Ctx) {
+        let target = self.peers[t].id.expect("a takeover targets a known peer");
+        for (handle, pe) in self.handlespace.owned_by(target) {
+            self.handlespace.set_home(&handle, pe, self.id);
+            let Some(e) = self.handlespace.get(&handle, pe) else { continue };
+            let to = e.transport.registrator;
+            self.stats.endpoint_keep_alives_sent += 1;
+            ctx.send(to, Message::EndpointKeepAlive { pe, home: true });
+            let at = ctx.now + self.config.endpoint_keep_alive_timeout;
+            self.handlespace.set_timer(&handle, pe, TimerCode::KeepAliveTimeout, at.0);
+        }
+        self.send_to_known_peers(Message::TakeoverServer { sender: self.id, target }, ctx);
+        self.forget_peer(t, ctx);
+    }
+
+    fn on_takeover_server(&mut self, sender: RegistrarId, target: RegistrarId, ctx: &mut Ctx) {
+        if target == self.id {
+            return;
+        }
+        if let Some(t) = self.peer_with_id(target) {
+            self.forget_peer(t, ctx);
+        }
+        for (handle, pe) in self.handlespace.owned_by(target) {
+            self.handlespace.set_home(&handle, pe, sender);
+            let at = ctx.now + self.lifetime(pe);
+            self.handlespace.set_timer(&handle, pe, TimerCode::Expiry, at.0);
         }
     }
 
@@ -350,7 +486,12 @@ impl Registrar {
                 ctx.send(from, Message::HandleTableResponse { sender: self.id, records });
             }
             Message::HandleTableResponse { records, .. } => self.on_handle_table(from, records, ctx),
-            Message::HandleUpdate { add, record, .. } => self.on_handle_update(sent, add, record, ctx),
+            Message::HandleUpdate { add, record, takeover_suggested, .. } => {
+                self.on_handle_update(sent, add, record, takeover_suggested, ctx)
+            }
+            Message::InitTakeover { sender, target } => self.on_init_takeover(from, sender, target, ctx),
+            Message::InitTakeoverAck { sender, target } => self.on_init_takeover_ack(sender, target, ctx),
+            Message::TakeoverServer { sender, target } => self.on_takeover_server(sender, target, ctx),
             _ => {}
         }
         self.sync_handlespace_timer(ctx);
@@ -441,6 +582,10 @@ impl Registrar {
         };
         let is_new = self.peers[i].id.is_none();
         self.peers[i].id = Some(sender);
+        // Alive: no takeover of it, neither ours nor another's.
+        self.peers[i].takeover = None;
+        self.peers[i].taker = None;
+        ctx.cancel(self.peers[i].takeover_expiry);
         ctx.cancel(self.peers[i].no_response);
         ctx.arm(self.peers[i].last_heard, self.config.max_time_last_heard);
         if reply_required {
@@ -490,7 +635,14 @@ impl Registrar {
         }
     }
 
-    fn on_handle_update(&mut self, sent: SimTime, add: bool, mut record: PeRecord, ctx: &mut Ctx) {
+    fn on_handle_update(
+        &mut self,
+        sent: SimTime,
+        add: bool,
+        mut record: PeRecord,
+        takeover_suggested: bool,
+        ctx: &mut Ctx,
+    ) {
         self.stats.handle_updates += 1;
         if record.home == self.id {
             return; // updates about our own PEs are ignored
@@ -503,6 +655,12 @@ impl Registrar {
         if self.learn(record, ctx.now).is_some() {
             let at = ctx.now + self.lifetime(record.id);
             self.handlespace.set_timer(&self.pool, record.id, TimerCode::Expiry, at.0);
+            if takeover_suggested {
+                // Invite the PE to make this registrar its home; it takes ownership when
+                // the PE re-registers here.
+                self.stats.endpoint_keep_alives_sent += 1;
+                ctx.send(record.registrator, Message::EndpointKeepAlive { pe: record.id, home: true });
+            }
         }
     }
 
@@ -589,6 +747,16 @@ impl Registrar {
         self.handlespace.get(&self.pool, id).is_some()
     }
 
+    /// The home registrar of PE `id` as this registrar's handlespace records it.
+    pub fn owner_of(&self, id: PeId) -> Option<RegistrarId> {
+        self.handlespace.get(&self.pool, id).map(|e| e.home)
+    }
+
+    /// The handlespace checksum (over every PE it holds), for audits between registrars.
+    pub fn checksum(&self) -> u16 {
+        self.handlespace.checksum()
+    }
+
     /// PEs this registrar owns now.
     pub fn owned_pool_elements(&self) -> usize {
         self.handlespace.owned_count(self.id)
@@ -625,6 +793,8 @@ pub fn config_from(s: &Scenario, r: &Registrars) -> RegistrarConfig {
         peer_heartbeat_cycle: secs(r.peer_heartbeat_cycle_s),
         max_time_last_heard: secs(r.max_time_last_heard_s),
         max_time_no_response: secs(r.max_time_no_response_s),
+        takeover_expiry: secs(r.takeover_expiry_s),
+        takeover_suggestion: r.takeover_suggestion,
         handlespace: HandlespaceConfig {
             double_update: s.handlespace.double_update,
             keep_first_registration_life: s.handlespace.keep_first_registration_life,

@@ -137,7 +137,7 @@ impl Simulation {
                 Registrar::new(i as u32, pr_nodes[i], peers, pr_configs[i].clone(), s.seed, &mut queue)
             })
             .collect();
-        let pe_configs = configs(n_pe, |i| s.pool_element(i), |pe| pool_element::config_from(s, pe, pr_nodes.clone()));
+        let pe_configs = configs(n_pe, |i| s.pool_element(i), |pe| pool_element::config_from(s, pe, &pr_nodes));
         let mut capacities = capacities(s);
         for ov in s.pool_elements.overrides.iter().filter(|o| o.set.contains_key("capacity")) {
             capacities[ov.index as usize] = s.pool_element(ov.index).capacity;
@@ -150,7 +150,7 @@ impl Simulation {
                 PoolElement::new(i as u32, pe_node(i), id, id_rng, cap, pe_configs[i].clone(), s.seed, &mut queue)
             })
             .collect();
-        let pu_configs = configs(n_pu, |i| s.pool_user(i), |pu| pool_user::config_from(s, pu, pr_nodes.clone()));
+        let pu_configs = configs(n_pu, |i| s.pool_user(i), |pu| pool_user::config_from(s, pu, &pr_nodes));
         let pool_users =
             (0..n_pu).map(|i| PoolUser::new(i as u32, pu_node(i), pu_configs[i].clone(), s.seed, &mut queue)).collect();
 
@@ -390,6 +390,7 @@ fn registrar_timer_tag(t: &registrar::Timer) -> u64 {
         PeerLastHeard(i) => 5 | ((*i as u64) << 8),
         PeerNoResponse(i) => 6 | ((*i as u64) << 8),
         Shutdown => 7,
+        TakeoverExpiry(i) => 8 | ((*i as u64) << 8),
     }
 }
 

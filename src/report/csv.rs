@@ -33,17 +33,31 @@ fn to_bytes(header: Vec<String>, rows: impl IntoIterator<Item = Vec<String>>) ->
 
 /// `runs.csv`: parameters, replication, seed, every metric, events, fingerprint.
 pub fn runs_csv(params: &[String], metric_names: &[String], rows: &[RunRow]) -> Vec<u8> {
+    table_csv(params, metric_names, rows, true)
+}
+
+/// A per-component table (`registrars.csv`): the point (parameters and the component's
+/// index), replication, seed, every figure.
+pub fn components_csv(params: &[String], names: &[String], rows: &[RunRow]) -> Vec<u8> {
+    table_csv(params, names, rows, false)
+}
+
+fn table_csv(params: &[String], metric_names: &[String], rows: &[RunRow], run_columns: bool) -> Vec<u8> {
     let mut header: Vec<String> = params.to_vec();
     header.extend(["replication".into(), "seed".into()]);
     header.extend(metric_names.iter().cloned());
-    header.extend(["events".into(), "fingerprint".into()]);
+    if run_columns {
+        header.extend(["events".into(), "fingerprint".into()]);
+    }
     to_bytes(
         header,
         rows.iter().map(|r| {
             let mut row = r.point.clone();
             row.extend([r.replication.to_string(), r.seed.to_string()]);
             row.extend(r.metrics.iter().map(|&v| num(v)));
-            row.extend([r.events.to_string(), r.fingerprint.clone()]);
+            if run_columns {
+                row.extend([r.events.to_string(), r.fingerprint.clone()]);
+            }
             row
         }),
     )

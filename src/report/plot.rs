@@ -32,6 +32,39 @@ pub struct PlotSpec {
     /// Output file name (default: `<metric>.svg`).
     #[serde(default)]
     pub file: Option<String>,
+    /// Only the rows whose columns have these values (e.g. one plot per takeover
+    /// suggestion setting when the sweep varies more factors than a plot shows).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub filter: serde_json::Map<String, serde_json::Value>,
+    /// Which summary: the runs' metrics, or the per-registrar figures (whose `registrar`
+    /// column can be an axis, the curves or the panels).
+    #[serde(default, skip_serializing_if = "Table::is_runs")]
+    pub table: Table,
+}
+
+/// The summary a plot reads.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Table {
+    /// `summary.csv`
+    #[default]
+    Runs,
+    /// `registrars_summary.csv`
+    Registrars,
+}
+
+impl Table {
+    fn is_runs(&self) -> bool {
+        *self == Table::Runs
+    }
+
+    /// The summary file of this table in a sweep's results folder.
+    pub fn summary_file(self) -> &'static str {
+        match self {
+            Table::Runs => "summary.csv",
+            Table::Registrars => "registrars_summary.csv",
+        }
+    }
 }
 
 impl PlotSpec {
@@ -67,6 +100,8 @@ pub fn parameter_label(key: &str) -> String {
         "registrars.count" => "Registrars".into(),
         "registrars.max_increment" => "MaxIncrement".into(),
         "registrars.max_bad_pe_reports" => "MaxBadPEReports".into(),
+        "registrars.takeover_suggestion" => "Takeover suggestion".into(),
+        "registrar" => "Registrar".into(),
         "registrars.endpoint_keep_alive_interval_s" => "Endpoint keep-alive interval [s]".into(),
         "calcapp.keep_alive_interval_s" => "Session keep-alive interval [s]".into(),
         k => {
@@ -95,6 +130,18 @@ pub fn short_number(v: f64) -> String {
     }
     let rounded: f64 = format!("{v:.5e}").parse().expect("formatted float parses");
     format!("{rounded}")
+}
+
+/// Whether a table cell holds a filter's value: numbers compared as numbers (1e7 matches
+/// 10000000.0), anything else as text (true matches "true").
+fn cell_matches(cell: &str, value: &serde_json::Value) -> bool {
+    match (cell.parse::<f64>(), value.as_f64()) {
+        (Ok(a), Some(b)) => a == b,
+        _ => match value {
+            serde_json::Value::String(text) => cell == text,
+            other => cell == other.to_string(),
+        },
+    }
 }
 
 /// A parameter value as a label (numbers shortened).
@@ -148,6 +195,8 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
     let x_col = col(&spec.x, "x")?;
     let curve_col = spec.curves.as_deref().map(|k| col(k, "curves")).transpose()?;
     let panel_col = spec.panels.as_deref().map(|k| col(k, "panels")).transpose()?;
+    let filters: Vec<(usize, &serde_json::Value)> =
+        spec.filter.iter().map(|(k, v)| Ok((col(k, "filter")?, v))).collect::<Result<_, InputError>>()?;
     let m = params.len();
     let (y_label, scale) = metric_axis(&spec.metric);
 
@@ -157,7 +206,7 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
     for record in reader.records() {
         let r = record.map_err(|e| InputError::new("summary.csv", e.to_string()))?;
         metrics_seen.insert(r[m].to_string(), ());
-        if r[m] != *spec.metric {
+        if r[m] != *spec.metric || !filters.iter().all(|&(c, v)| cell_matches(&r[c], v)) {
             continue;
         }
         let x: f64 = r[x_col]
@@ -278,7 +327,15 @@ mod test {
 ";
 
     fn spec(metric: &str, x: &str, curves: Option<&str>) -> PlotSpec {
-        PlotSpec { metric: metric.into(), x: x.into(), curves: curves.map(String::from), panels: None, file: None }
+        PlotSpec {
+            metric: metric.into(),
+            x: x.into(),
+            curves: curves.map(String::from),
+            panels: None,
+            file: None,
+            filter: Default::default(),
+            table: Table::Runs,
+        }
     }
 
     #[test]
@@ -293,6 +350,21 @@ mod test {
         for text in ["LeastUsed", "Random", "PU:PE ratio r", "Handling speed [% of PE capacity]"] {
             assert!(svg.contains(text), "missing {text}");
         }
+    }
+
+    #[test]
+    fn filters_keep_the_matching_rows_only() {
+        let mut s = spec("handling_speed_pct", "workload.pu_pe_ratio", None);
+        s.filter.insert("pool_elements.policy".into(), serde_json::json!("Random"));
+        let points = |svg: &str| svg.matches("<circle").count();
+        let all =
+            plot_summary(SUMMARY.as_bytes(), &spec("handling_speed_pct", "workload.pu_pe_ratio", None), &Labels::new());
+        let svg = plot_summary(SUMMARY.as_bytes(), &s, &Labels::new()).unwrap();
+        assert_eq!(points(&all.unwrap()), 2 * points(&svg), "Random's two points of four");
+        s.filter.insert("nothing".into(), serde_json::json!(1));
+        let e = plot_summary(SUMMARY.as_bytes(), &s, &Labels::new()).unwrap_err();
+        assert!(e.to_string().contains("filter") && e.to_string().contains("nothing"), "{e}");
+        assert!(cell_matches("10000000.0", &serde_json::json!(1e7)) && cell_matches("true", &serde_json::json!(true)));
     }
 
     #[test]

@@ -5,11 +5,13 @@
 
 mod auto;
 mod component;
+mod home;
 mod overrides;
 mod time;
 
 pub use auto::Auto;
 pub use component::ComponentOverride;
+pub use home::HomeRegistrars;
 pub use overrides::{apply_override, parse_override};
 pub use time::TimeDistribution;
 
@@ -119,6 +121,8 @@ pub struct PoolElements {
     pub cookie_max_time_s: f64,
     /// Start time [s].
     pub start_s: f64,
+    /// Registrars the PE registers at: "auto" (all, hunted at random) or indices in order.
+    pub home_registrars: HomeRegistrars,
     /// Run length from the first successful registration to the stop [s].
     pub uptime: TimeDistribution,
     /// Time down before the restart with a new identifier [s].
@@ -146,6 +150,8 @@ pub struct PoolUsers {
     pub handle_resolution_retry_delay_s: f64,
     /// PU cache lifetime [s]; 0 = an answer is used for one selection only.
     pub stale_cache_s: f64,
+    /// Registrars the PU resolves at: "auto" (all, hunted at random) or indices in order.
+    pub home_registrars: HomeRegistrars,
     /// Network interface up time [s]; while down, every packet to or from the host is lost.
     pub interface_uptime: TimeDistribution,
     pub interface_downtime: TimeDistribution,
@@ -175,6 +181,11 @@ pub struct Registrars {
     pub peer_heartbeat_cycle_s: f64,
     pub max_time_last_heard_s: f64,
     pub max_time_no_response_s: f64,
+    /// A takeover completes at the latest this long after it started [s].
+    pub takeover_expiry_s: f64,
+    /// Suggest PEs to re-register at the peer of the highest id XOR PE id
+    /// (draft-dreibholz-rserpool-enrp-takeover), spreading ownership.
+    pub takeover_suggestion: bool,
     /// Run length from startup to the stop [s].
     pub uptime: TimeDistribution,
     /// Time down before the restart (with an empty handlespace) [s].
@@ -285,6 +296,7 @@ impl Default for PoolElements {
             cookie_max_calculations: 1e7,
             cookie_max_time_s: 100.0 * 86400.0,
             start_s: 300.0,
+            home_registrars: HomeRegistrars::Auto,
             uptime: TimeDistribution::Never,
             downtime: TimeDistribution::ZERO,
             clean_shutdown_probability: 1.0,
@@ -303,6 +315,7 @@ impl Default for PoolUsers {
             job_retry_delay_max_s: 0.2,
             handle_resolution_retry_delay_s: 30.0,
             stale_cache_s: 0.0,
+            home_registrars: HomeRegistrars::Auto,
             interface_uptime: TimeDistribution::Never,
             interface_downtime: TimeDistribution::ZERO,
             overrides: Vec::new(),
@@ -326,6 +339,8 @@ impl Default for Registrars {
             peer_heartbeat_cycle_s: 30.0,
             max_time_last_heard_s: 61.0,
             max_time_no_response_s: 5.0,
+            takeover_expiry_s: 30.0,
+            takeover_suggestion: false,
             uptime: TimeDistribution::Never,
             downtime: TimeDistribution::ZERO,
             clean_shutdown_probability: 1.0,
@@ -423,6 +438,23 @@ fn fraction(v: f64, key: &str) -> Result<(), ScenarioError> {
 /// An uptime (`positive`: never 0) or downtime distribution.
 fn time_distribution(d: &TimeDistribution, positive: bool, key: &str) -> Result<(), ScenarioError> {
     d.check(positive).map_err(|m| ScenarioError::invalid(key, m))
+}
+
+/// A home-registrar list: non-empty, every index a registrar.
+fn home_registrars(list: &HomeRegistrars, count: u32, at: &At) -> Result<(), ScenarioError> {
+    let HomeRegistrars::List(list) = list else { return Ok(()) };
+    let key = at.key("home_registrars");
+    if list.is_empty() {
+        return Err(ScenarioError::invalid(
+            &key,
+            "is empty; allowed: \"auto\" or a non-empty list of registrar indices",
+        ));
+    }
+    for (i, &r) in list.iter().enumerate() {
+        let allowed = format!("0 to {} (registrars.count is {count})", count - 1);
+        check(r < count, &format!("{key}[{i}]"), &allowed, r)?;
+    }
+    Ok(())
 }
 
 /// Dotted keys below a section prefix (`pool_elements`, `pool_elements.overrides[2]`).
@@ -536,6 +568,7 @@ impl Registrars {
         positive(self.peer_heartbeat_cycle_s, &at.key("peer_heartbeat_cycle_s"))?;
         positive(self.max_time_last_heard_s, &at.key("max_time_last_heard_s"))?;
         positive(self.max_time_no_response_s, &at.key("max_time_no_response_s"))?;
+        positive(self.takeover_expiry_s, &at.key("takeover_expiry_s"))?;
         time_distribution(&self.uptime, true, &at.key("uptime"))?;
         time_distribution(&self.downtime, false, &at.key("downtime"))?;
         fraction(self.clean_shutdown_probability, &at.key("clean_shutdown_probability"))?;
@@ -568,10 +601,19 @@ impl Scenario {
             positive(v, "calcapp.request_timeout_s")?;
         }
         non_negative(self.network.lan_delay_ms, "network.lan_delay_ms")?;
+        let registrars = self.registrars.count;
         let pe = &self.pool_elements;
-        component::validate(pe, &pe.overrides, pe.count, "pool_elements", |s, at| s.validate(at))?;
+        home_registrars(&pe.home_registrars, registrars, &At("pool_elements"))?;
+        component::validate(pe, &pe.overrides, pe.count, "pool_elements", |s, at| {
+            s.validate(at)?;
+            home_registrars(&s.home_registrars, registrars, at)
+        })?;
         let pu = &self.pool_users;
-        component::validate(pu, &pu.overrides, self.pool_user_count(), "pool_users", |s, at| s.validate(at))?;
+        home_registrars(&pu.home_registrars, registrars, &At("pool_users"))?;
+        component::validate(pu, &pu.overrides, self.pool_user_count(), "pool_users", |s, at| {
+            s.validate(at)?;
+            home_registrars(&s.home_registrars, registrars, at)
+        })?;
         let pr = &self.registrars;
         component::validate(pr, &pr.overrides, pr.count, "registrars", |s, at| s.validate(at))
     }

@@ -176,3 +176,30 @@ fn the_shipped_default_spells_out_every_key_with_its_default() {
     let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert_eq!(file, serde_json::to_value(Scenario::default()).unwrap());
 }
+
+#[test]
+fn home_registrar_lists_are_checked() {
+    let s = from_value(json!({"registrars": {"count": 3}, "pool_elements": {"home_registrars": [2, 0]}})).unwrap();
+    assert_eq!(s.pool_elements.home_registrars, HomeRegistrars::List(vec![2, 0]));
+    assert_eq!(s.pool_users.home_registrars, HomeRegistrars::Auto);
+    for (value, key, mention) in [
+        (json!({"pool_elements": {"home_registrars": [1]}}), "pool_elements.home_registrars[0]", "0 to 0"),
+        (
+            json!({"registrars": {"count": 2}, "pool_users": {"home_registrars": [0, 2]}}),
+            "pool_users.home_registrars[1]",
+            "0 to 1",
+        ),
+        (json!({"pool_users": {"home_registrars": []}}), "pool_users.home_registrars", "non-empty"),
+        (json!({"pool_users": {"home_registrars": "all"}}), "pool_users.home_registrars", "auto"),
+        (json!({"pool_users": {"home_registrars": [-1]}}), "pool_users.home_registrars", "integer"),
+        (
+            json!({"pool_elements": {"overrides": [{"index": 0, "home_registrars": [5]}]}}),
+            "pool_elements.overrides[0].home_registrars[0]",
+            "allowed",
+        ),
+        (json!({"registrars": {"takeover_expiry_s": 0}}), "registrars.takeover_expiry_s", "> 0"),
+    ] {
+        let e = err(value.clone());
+        assert!(e.contains(key) && e.contains(mention), "{value}: {e}");
+    }
+}

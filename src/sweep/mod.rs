@@ -26,9 +26,10 @@ pub mod store;
 
 use crate::engine::rng::mix64;
 use crate::error::InputError;
+use crate::model::metrics::RegistrarReport;
 use crate::model::{self, Metrics};
 use crate::report::csv::{self as csv_out, RunRow};
-use crate::report::plot::{PlotSpec, plot_summary};
+use crate::report::plot::{PlotSpec, Table, plot_summary};
 use crate::report::write_atomic;
 use crate::scenario::{self, Scenario};
 use derived::{Derived, Expr};
@@ -113,6 +114,10 @@ pub struct SweepFile {
     /// Columns computed from each run's resolved scenario (plot axes such as S/C).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub derived: Vec<Derived>,
+    /// Also write `registrars.csv` and `registrars_summary.csv`: the per-registrar figures
+    /// of every run, and their statistics per point and registrar.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_registrar: bool,
     #[serde(default)]
     pub seeds: SeedMode,
     #[serde(default = "one_u64")]
@@ -242,6 +247,10 @@ pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
         return Err(InputError::new("replications", "0 is out of range; allowed: an integer >= 1").into());
     }
     check_parameters(&file)?;
+    if let Some(i) = file.plots.iter().position(|p| p.table == Table::Registrars && !file.per_registrar) {
+        let message = "plots the per-registrar table; allowed with \"per_registrar\": true";
+        return Err(InputError::new(format!("plots[{i}].table"), message).into());
+    }
     let exprs: Vec<Expr> = file
         .derived
         .iter()
@@ -324,15 +333,16 @@ fn simulate(run: &PlannedRun) -> StoredRun {
     let start = Instant::now();
     let out = model::run(&run.scenario);
     let wall_s = start.elapsed().as_secs_f64();
-    let metrics = out
-        .metrics
-        .fields()
-        .into_iter()
-        .map(|(k, v)| (k, serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)))
-        .collect();
+    let to_map = |fields: Vec<(String, f64)>| {
+        fields
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)))
+            .collect()
+    };
     StoredRun {
         scenario: run.resolved.clone(),
-        metrics,
+        metrics: to_map(out.metrics.fields()),
+        registrars: out.registrars.iter().map(|r| to_map(r.fields())).collect(),
         events: out.events,
         fingerprint: out.fingerprint.hex(),
         wall_s,
@@ -392,6 +402,9 @@ pub fn execute(sweep: &Sweep, out_dir: &Path, options: &Options) -> anyhow::Resu
 fn write_outputs(sweep: &Sweep, results: &[StoredRun], out_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let params = sweep.columns();
     let names = Metrics::names();
+    let values = |names: &[String], map: &serde_json::Map<String, Value>| -> Vec<f64> {
+        names.iter().map(|n| map.get(n).and_then(Value::as_f64).unwrap_or(f64::NAN)).collect()
+    };
     let rows: Vec<RunRow> = sweep
         .runs
         .iter()
@@ -400,7 +413,7 @@ fn write_outputs(sweep: &Sweep, results: &[StoredRun], out_dir: &Path) -> anyhow
             point: run.point.clone(),
             replication: run.replication,
             seed: run.scenario.seed,
-            metrics: names.iter().map(|n| r.metrics.get(n).and_then(Value::as_f64).unwrap_or(f64::NAN)).collect(),
+            metrics: values(&names, &r.metrics),
             events: r.events,
             fingerprint: r.fingerprint.clone(),
         })
@@ -422,9 +435,34 @@ fn write_outputs(sweep: &Sweep, results: &[StoredRun], out_dir: &Path) -> anyhow
     write("runs.csv", &csv_out::runs_csv(&params, &names, &rows))?;
     write("summary.csv", &summary)?;
     write("timing.csv", &csv_out::timing_csv(&params, &timing))?;
+    let mut registrar_summary = Vec::new();
+    if sweep.file.per_registrar {
+        let mut columns = params.clone();
+        columns.push("registrar".into());
+        let names = RegistrarReport::names();
+        // Grouped by point and registrar (replications together), as the summary needs.
+        let mut per_registrar: Vec<(usize, usize, RunRow)> = Vec::new();
+        for (k, (run, r)) in sweep.runs.iter().zip(results).enumerate() {
+            let point_index = k / sweep.file.replications as usize;
+            for (i, registrar) in r.registrars.iter().enumerate() {
+                let mut point = run.point.clone();
+                point.push(i.to_string());
+                let row = RunRow { point, metrics: values(&names, registrar), ..rows[k].clone() };
+                per_registrar.push((point_index, i, row));
+            }
+        }
+        per_registrar.sort_by_key(|&(point, registrar, _)| (point, registrar));
+        let table: Vec<RunRow> = per_registrar.into_iter().map(|(_, _, row)| row).collect();
+        registrar_summary = csv_out::summary_csv(&columns, &names, &table);
+        write("registrars.csv", &csv_out::components_csv(&columns, &names, &table))?;
+        write("registrars_summary.csv", &registrar_summary)?;
+    }
     let labels = sweep.labels();
     for spec in &sweep.file.plots {
-        let svg = plot_summary(&summary, spec, &labels)?;
+        let svg = match spec.table {
+            Table::Runs => plot_summary(&summary, spec, &labels)?,
+            Table::Registrars => plot_summary(&registrar_summary, spec, &labels)?,
+        };
         write(&spec.file_name(), svg.as_bytes())?;
     }
     Ok(files)

@@ -14,6 +14,8 @@ pub struct StoredRun {
     pub scenario: serde_json::Value,
     /// Metric values by name (null = undefined).
     pub metrics: serde_json::Map<String, serde_json::Value>,
+    /// Per-registrar figures by name, one map per registrar.
+    pub registrars: Vec<serde_json::Map<String, serde_json::Value>>,
     pub events: u64,
     pub fingerprint: String,
     pub wall_s: f64,
