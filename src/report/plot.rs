@@ -139,7 +139,8 @@ fn cell_matches(cell: &str, value: &serde_json::Value) -> bool {
         (Ok(a), Some(b)) => a == b,
         _ => match value {
             serde_json::Value::String(text) => cell == text,
-            other => cell == other.to_string(),
+            serde_json::Value::Bool(b) => cell == if *b { "true" } else { "false" },
+            _ => false,
         },
     }
 }
