@@ -164,3 +164,19 @@ fn per_registrar_tables_have_a_row_per_run_and_registrar() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("plots[0].table"));
 }
+
+#[test]
+fn every_shipped_study_plans() {
+    let studies = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/studies"));
+    let mut planned = 0;
+    for family in std::fs::read_dir(studies).unwrap() {
+        for file in std::fs::read_dir(family.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            let s = sweep::load(Some(&path)).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+            assert!(s.file.title.is_some() && s.file.question.is_some(), "{}: title and question", path.display());
+            assert!(!s.runs.is_empty() && !s.file.plots.is_empty());
+            planned += 1;
+        }
+    }
+    assert!(planned >= 18, "{planned} studies");
+}

@@ -241,16 +241,36 @@ fn check_parameters(file: &SweepFile) -> Result<(), InputError> {
     Ok(())
 }
 
+/// Checks that every plot names columns the sweep has (before anything runs).
+fn check_plots(file: &SweepFile) -> Result<(), InputError> {
+    let mut columns: Vec<&str> = file.parameters.iter().map(Parameter::column).collect();
+    columns.extend(file.derived.iter().map(|d| d.name.as_str()));
+    for (i, p) in file.plots.iter().enumerate() {
+        if p.table == Table::Registrars && !file.per_registrar {
+            let message = "plots the per-registrar table; allowed with \"per_registrar\": true";
+            return Err(InputError::new(format!("plots[{i}].table"), message));
+        }
+        let registrar = (p.table == Table::Registrars).then_some("registrar");
+        let known = |c: &str| columns.contains(&c) || registrar == Some(c);
+        let named = [("x", Some(p.x.as_str())), ("curves", p.curves.as_deref()), ("panels", p.panels.as_deref())];
+        let filters = p.filter.keys().map(|k| ("filter", Some(k.as_str())));
+        for (what, column) in named.into_iter().chain(filters) {
+            if let Some(c) = column.filter(|c| !known(c)) {
+                let allowed = columns.iter().copied().chain(registrar).collect::<Vec<_>>().join(", ");
+                return Err(InputError::new(format!("plots[{i}].{what}"), format!("`{c}` is not a column; allowed: {allowed}")));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Expands a sweep into its runs (parameters: first outermost; replications innermost).
 pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
     if file.replications == 0 {
         return Err(InputError::new("replications", "0 is out of range; allowed: an integer >= 1").into());
     }
     check_parameters(&file)?;
-    if let Some(i) = file.plots.iter().position(|p| p.table == Table::Registrars && !file.per_registrar) {
-        let message = "plots the per-registrar table; allowed with \"per_registrar\": true";
-        return Err(InputError::new(format!("plots[{i}].table"), message).into());
-    }
+    check_plots(&file)?;
     let exprs: Vec<Expr> = file
         .derived
         .iter()

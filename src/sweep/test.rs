@@ -101,3 +101,21 @@ fn bad_named_parameters_and_expressions_are_rejected() {
     let e = msg(json!({"parameters": [], "derived": [{"name": "d", "expr": "workload.nothing * 2"}]}));
     assert!(e.contains("derived[0].expr") && e.contains("workload.nothing"), "{e}");
 }
+
+#[test]
+fn plots_must_name_columns_of_the_sweep() {
+    let e = format!(
+        "{:#}",
+        sweep(json!({"parameters": [{"key": "workload.pu_pe_ratio", "values": [1]}],
+                     "plots": [{"metric": "handling_speed_pct", "x": "workload.job_size"}]}))
+        .unwrap_err()
+    );
+    assert!(e.contains("plots[0].x") && e.contains("workload.pu_pe_ratio"), "{e}");
+    let e = format!(
+        "{:#}",
+        sweep(json!({"parameters": [{"key": "workload.pu_pe_ratio", "values": [1]}],
+                     "plots": [{"metric": "m", "x": "workload.pu_pe_ratio", "filter": {"policy": "Random"}}]}))
+        .unwrap_err()
+    );
+    assert!(e.contains("plots[0].filter") && e.contains("policy"), "{e}");
+}
