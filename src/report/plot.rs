@@ -79,6 +79,8 @@ pub fn metric_axis(metric: &str) -> (String, f64) {
         "system_utilization" => ("System utilization [%]".into(), 100.0),
         "handling_speed_pct" => ("Handling speed [% of PE capacity]".into(), 1.0),
         "processing_speed_pct" => ("Processing speed [% of PE capacity]".into(), 1.0),
+        "owned_pes_mean" => ("Owned PEs (time-averaged)".into(), 1.0),
+        "owned_pes_end" => ("Owned PEs at the end".into(), 1.0),
         "handling_speed" | "processing_speed" => (format!("{} [calculations/s]", humanize(metric)), 1.0),
         m if m.ends_with("_per_s") => (format!("{} [1/s]", humanize(m.trim_end_matches("_per_s"))), 1.0),
         m if m.ends_with("_s") => (format!("{} [s]", humanize(m.trim_end_matches("_s"))), 1.0),
