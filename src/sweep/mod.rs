@@ -257,7 +257,10 @@ fn check_plots(file: &SweepFile) -> Result<(), InputError> {
         for (what, column) in named.into_iter().chain(filters) {
             if let Some(c) = column.filter(|c| !known(c)) {
                 let allowed = columns.iter().copied().chain(registrar).collect::<Vec<_>>().join(", ");
-                return Err(InputError::new(format!("plots[{i}].{what}"), format!("`{c}` is not a column; allowed: {allowed}")));
+                return Err(InputError::new(
+                    format!("plots[{i}].{what}"),
+                    format!("`{c}` is not a column; allowed: {allowed}"),
+                ));
             }
         }
     }
