@@ -77,6 +77,9 @@ enum Command {
         /// Which summary: the runs' metrics or the per-registrar figures.
         #[arg(long, value_enum, default_value_t = Table::Runs)]
         table: Table,
+        /// A logarithmic x axis.
+        #[arg(long)]
+        x_log: bool,
     },
     /// Measure speed: whole simulations (median wall time of repeated runs, peak memory)
     /// or the handlespace alone at pool sizes 10^2..10^6.
@@ -195,11 +198,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 outcome.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
             )?;
         }
-        Command::Plot { dir, metric, x, curves, panels, out: file, table } => {
+        Command::Plot { dir, metric, x, curves, panels, out: file, table, x_log } => {
             let summary_path = dir.join(table.summary_file());
             let summary = std::fs::read(&summary_path)
                 .map_err(|e| InputError::new(summary_path.display().to_string(), format!("cannot read: {e}")))?;
-            let spec = PlotSpec { metric, x, curves, panels, file: None, filter: Default::default(), table };
+            let spec = PlotSpec { metric, x, curves, panels, file: None, x_log, filter: Default::default(), table };
             let svg = plot_summary(&summary, &spec, &Labels::new())?;
             let path = file.unwrap_or_else(|| dir.join(spec.file_name()));
             report::write_atomic(&path, svg.as_bytes())?;

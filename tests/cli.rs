@@ -137,6 +137,15 @@ fn bad_life_cycle_values_are_reported() {
 }
 
 #[test]
+fn bad_pieces_and_choices_are_reported() {
+    assert_bad_input(&["run", "--set", "workload.pieces=0"], &["workload.pieces", "allowed"]);
+    assert_bad_input(
+        &["run", "--set", "pool_elements.policy=PowerOfDChoices", "--set", "pool_elements.choices=0"],
+        &["pool_elements.choices", ">= 1"],
+    );
+}
+
+#[test]
 fn bad_home_registrars_are_reported() {
     assert_bad_input(
         &["run", "--set", "registrars.count=2", "--set", "pool_elements.home_registrars=[0, 2]"],

@@ -1,6 +1,8 @@
 //! Selection frequencies of the randomised and weighted policies against their weights:
-//! chi-square goodness of fit for WeightedRandom and RandomizedLeastUsed, exact
-//! proportional shares for WeightedRoundRobin (with and without the double update, Q1).
+//! chi-square goodness of fit for WeightedRandom, RandomizedLeastUsed and PowerOfDChoices
+//! (d = 1 is Random, d = 2 the closed form of the power of two choices), exact
+//! proportional shares for WeightedRoundRobin (with and without the double update, Q1),
+//! and PowerOfDChoices with d >= the pool size selecting exactly as LeastUsed.
 
 use poolsim::handlespace::{
     Handlespace, HandlespaceConfig, PeId, PolicySettings, PolicyType, PoolHandle, RegistrarId, Registration, U32MAX,
@@ -13,12 +15,18 @@ fn ph() -> PoolHandle {
 
 /// A pool of PEs 1..=n with the given (weight, load), resolved `draws` times (1 item).
 fn frequencies(policy: PolicyType, pes: &[(u32, u32)], draws: usize, double: bool) -> Vec<u64> {
+    frequencies_with(policy, pes, draws, double, 2)
+}
+
+/// As [`frequencies`], with `choices` for PowerOfDChoices.
+fn frequencies_with(policy: PolicyType, pes: &[(u32, u32)], draws: usize, double: bool, choices: u32) -> Vec<u64> {
     let config = HandlespaceConfig { double_update: double, keep_first_registration_life: true };
     let mut hs: Handlespace<()> = Handlespace::new(config);
     for (i, &(weight, load)) in pes.iter().enumerate() {
         let mut s = PolicySettings::new(policy);
         s.weight = weight;
         s.load = load;
+        s.choices = choices;
         let reg = Registration {
             id: PeId(i as u32 + 1),
             home: RegistrarId(1),
@@ -87,4 +95,63 @@ fn weighted_round_robin_shares_are_proportional_to_weight() {
             assert!((*c as f64 - expected).abs() <= 2.0 * w as f64, "double={double}: {counts:?}");
         }
     }
+}
+
+#[test]
+fn power_of_one_choice_is_random() {
+    let counts =
+        frequencies_with(PolicyType::PowerOfDChoices, &[(0, 9), (0, 1), (0, 5), (0, 0), (0, 7)], 100_000, true, 1);
+    let x2 = chi_square(&counts, &[0.2; 5]);
+    assert!(x2 < CHI2_999[3], "chi-square {x2} for counts {counts:?}");
+}
+
+#[test]
+fn power_of_two_choices_follows_the_closed_form() {
+    // Two of six distinct loads drawn without replacement; the lower wins. The i-th
+    // smallest (1-based) wins when it is drawn with one of the n - i larger ones:
+    // C(n - i, d - 1) / C(n, d) = (6 - i) / 15.
+    let loads = [30u32, 10, 50, 0, 20, 40];
+    let counts = frequencies_with(PolicyType::PowerOfDChoices, &loads.map(|l| (0, l)), 150_000, true, 2);
+    let p: Vec<f64> = loads
+        .iter()
+        .map(|l| {
+            let rank = loads.iter().filter(|&&m| m < *l).count() + 1;
+            (6 - rank) as f64 / 15.0
+        })
+        .collect();
+    assert_eq!(counts[2], 0, "the most loaded PE never wins");
+    let (c, q): (Vec<u64>, Vec<f64>) = counts.iter().zip(&p).filter(|(_, p)| **p > 0.0).map(|(&c, &p)| (c, p)).unzip();
+    let x2 = chi_square(&c, &q);
+    assert!(x2 < CHI2_999[3], "chi-square {x2} for counts {counts:?}");
+}
+
+#[test]
+fn power_of_d_choices_with_d_of_the_pool_size_selects_as_least_used() {
+    let resolve_all = |policy: PolicyType| {
+        let mut hs: Handlespace<()> = Handlespace::new(HandlespaceConfig::default());
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut selections = Vec::new();
+        let mut out = Vec::new();
+        for step in 0..400u32 {
+            // Loads change between resolutions (with ties), as PEs re-register.
+            let id = step % 8 + 1;
+            let mut s = PolicySettings::new(policy);
+            s.load = (step * 7919 % 5) * 1000;
+            s.choices = 8;
+            let reg = Registration {
+                id: PeId(id),
+                home: RegistrarId(1),
+                registration_life_ms: 1,
+                settings: s,
+                transport: (),
+            };
+            hs.register(&ph(), reg, 0).unwrap();
+            out.clear();
+            let items = (step % 3 + 1) as usize;
+            hs.handle_resolution(&ph(), items, 0, &mut rng, &mut out).unwrap();
+            selections.push(out.iter().map(|e| e.id.0).collect::<Vec<_>>());
+        }
+        selections
+    };
+    assert_eq!(resolve_all(PolicyType::PowerOfDChoices), resolve_all(PolicyType::LeastUsed));
 }

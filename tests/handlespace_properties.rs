@@ -27,6 +27,8 @@ struct Entry {
 /// The reference: one pool, slots in a Vec, everything by linear scan.
 struct Naive {
     policy: Option<PolicyType>,
+    /// PowerOfDChoices' d, from the pool's first PE.
+    choices: u32,
     slots: Vec<Option<Entry>>,
     free: Vec<usize>,
     global_seq: u64,
@@ -57,6 +59,7 @@ fn key(e: &Entry) -> (u64, u64, u64) {
         LeastUsedDegradationDpf => dpf(l + d),
         PriorityLeastUsedDpf => dpf(l + ld),
         PriorityLeastUsedDegradationDpf => dpf(l + ld + d),
+        PowerOfDChoices => l,
         p => unreachable!("{p} is not ordered"),
     };
     (k, 0, e.seq)
@@ -145,6 +148,9 @@ impl Naive {
             }
             return Ok(());
         }
+        if self.policy.is_none() {
+            self.choices = s.choices;
+        }
         self.policy = Some(s.policy);
         let wrr = s.policy == PolicyType::WeightedRoundRobin;
         let head_round = if wrr { self.entries().min_by_key(|e| key(e)).map_or(0, |e| e.round) } else { 0 };
@@ -172,7 +178,14 @@ impl Naive {
         self.free.push(i);
         if self.entries().next().is_none() {
             // The pool is removed with its last PE; a new one starts afresh.
-            *self = Naive { policy: None, slots: Vec::new(), free: Vec::new(), global_seq: 0, double: self.double };
+            *self = Naive {
+                policy: None,
+                choices: 0,
+                slots: Vec::new(),
+                free: Vec::new(),
+                global_seq: 0,
+                double: self.double,
+            };
         }
         true
     }
@@ -246,6 +259,32 @@ impl Naive {
                     return Err(HandlespaceError::NoSelectablePoolElement);
                 }
             }
+            Family::Sampled => {
+                // max(d, n) distinct candidates, each draw uniform over those left (slot order).
+                let mut candidates: Vec<u32> = Vec::new();
+                let len = self.entries().count();
+                for _ in 0..(self.choices as usize).max(n).min(len) {
+                    let left: Vec<u32> = self.entries().map(|e| e.id).filter(|id| !candidates.contains(id)).collect();
+                    let r = rng.next_u64() % left.len() as u64;
+                    candidates.push(left[r as usize]);
+                }
+                let mut ranked: Vec<(u64, u64, u32)> = candidates
+                    .iter()
+                    .map(|&id| {
+                        let e = self.entries().find(|e| e.id == id).unwrap();
+                        (key(e).0, e.seq, id)
+                    })
+                    .collect();
+                ranked.sort();
+                answer.extend(ranked.iter().take(n).map(|r| r.2));
+                for &id in answer.iter().take(max_inc) {
+                    let seq = self.global_seq;
+                    self.global_seq += 1;
+                    let e = self.find(id).unwrap();
+                    e.seq = seq;
+                    e.selected += 1;
+                }
+            }
         }
         Ok(answer)
     }
@@ -253,7 +292,7 @@ impl Naive {
 
 #[derive(Clone, Debug)]
 enum Op {
-    Register { id: u32, weight: u32, load: u32, ld: u32, load_dpf: u32, weight_dpf: u32, distance: u32 },
+    Register { id: u32, weight: u32, load: u32, ld: u32, load_dpf: u32, weight_dpf: u32, distance: u32, choices: u32 },
     Deregister { id: u32 },
     Resolve { items: usize, max_increment: u32 },
 }
@@ -265,9 +304,10 @@ fn field() -> impl Strategy<Value = u32> {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (1u32..12, 0u32..6, field(), field(), prop_oneof![Just(0u32), Just(4_294_967), any::<u32>()],
-              prop_oneof![Just(0u32), Just(4_294_967), Just(U32MAX as u32 / 2)], prop_oneof![Just(0u32), 0u32..400])
-            .prop_map(|(id, weight, load, ld, load_dpf, weight_dpf, distance)|
-                Op::Register { id, weight, load, ld, load_dpf, weight_dpf, distance }),
+              prop_oneof![Just(0u32), Just(4_294_967), Just(U32MAX as u32 / 2)], prop_oneof![Just(0u32), 0u32..400],
+              1u32..8)
+            .prop_map(|(id, weight, load, ld, load_dpf, weight_dpf, distance, choices)|
+                Op::Register { id, weight, load, ld, load_dpf, weight_dpf, distance, choices }),
         1 => (1u32..12).prop_map(|id| Op::Deregister { id }),
         4 => (1usize..5, 0u32..5).prop_map(|(items, max_increment)| Op::Resolve { items, max_increment }),
     ]
@@ -280,12 +320,21 @@ fn ph() -> PoolHandle {
 fn check(policy: PolicyType, double: bool, ops: &[Op], seed: u64) -> Result<(), TestCaseError> {
     let config = HandlespaceConfig { double_update: double, keep_first_registration_life: true };
     let mut hs: Handlespace<()> = Handlespace::new(config);
-    let mut naive = Naive { policy: None, slots: Vec::new(), free: Vec::new(), global_seq: 0, double };
+    let mut naive = Naive { policy: None, choices: 0, slots: Vec::new(), free: Vec::new(), global_seq: 0, double };
     let (mut rng_a, mut rng_b) = (Rng64::seed_from_u64(seed), Rng64::seed_from_u64(seed));
     for (step, op) in ops.iter().enumerate() {
         match *op {
-            Op::Register { id, weight, load, ld, load_dpf, weight_dpf, distance } => {
-                let s = PolicySettings { policy, weight, load, load_degradation: ld, load_dpf, weight_dpf, distance };
+            Op::Register { id, weight, load, ld, load_dpf, weight_dpf, distance, choices } => {
+                let s = PolicySettings {
+                    policy,
+                    weight,
+                    load,
+                    load_degradation: ld,
+                    load_dpf,
+                    weight_dpf,
+                    distance,
+                    choices,
+                };
                 let reg = Registration {
                     id: PeId(id),
                     home: RegistrarId(1),

@@ -53,6 +53,8 @@ pub enum Purpose {
     InterfaceUptime = 13,
     /// Network interface down spans.
     InterfaceDowntime = 14,
+    /// Pieces per job, when drawn.
+    Pieces = 15,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mix with good avalanche.

@@ -289,10 +289,10 @@ impl<T: Clone> Handlespace<T> {
         if reg.id.0 == 0 {
             return Err(HandlespaceError::InvalidId);
         }
-        let (policy, double) = (reg.settings.policy, self.config.double_update);
+        let (policy, double, choices) = (reg.settings.policy, self.config.double_update, reg.settings.choices);
         if self.emptied == Some(*handle) {
             self.emptied = None;
-            self.pools.get_mut(handle).expect("kept pool").reset(policy, double);
+            self.pools.get_mut(handle).expect("kept pool").reset(policy, double, choices);
         }
         let pool = match self.pools.get_mut(handle) {
             Some(pool) if pool.policy() != reg.settings.policy => {
@@ -306,7 +306,7 @@ impl<T: Clone> Handlespace<T> {
                 let id = self.next_pool_id;
                 self.next_pool_id = self.next_pool_id.wrapping_add(1);
                 self.pool_handles.insert(id, *handle);
-                self.pools.entry(*handle).or_insert(Pool::new(id, policy, double))
+                self.pools.entry(*handle).or_insert(Pool::new(id, policy, double, choices))
             }
         };
         let acc = checksum::pool_element_accumulator(handle, reg.id);

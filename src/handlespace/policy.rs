@@ -1,5 +1,19 @@
-//! The 18 pool member selection policies of RSPLIB (rsplib-handlespace.md §1-3): names,
-//! type ids, which selection engine each uses, and the exact sort key or selection weight.
+//! The pool member selection policies: the 18 of RSPLIB (rsplib-handlespace.md §1-3) and
+//! PowerOfDChoices. Names, type ids, selection engine, adaptivity and default MaxIncrement
+//! come from one table, and the sort key or selection weight from [`PolicySettings`].
+//!
+//! Adding a policy:
+//! 1. a row in the `policies!` table below (name, type id, engine, whether PEs report load
+//!    changes, default MaxIncrement);
+//! 2. its sort key in [`PolicySettings::ordered_key`] (ordered and sampled engines) or its
+//!    weight in [`PolicySettings::random_weight`] (random engine), and its update hook in
+//!    [`PolicySettings::degraded`] if selections change its state;
+//! 3. the same formula in the naive reference of `tests/handlespace_properties.rs`, which
+//!    then checks it against the handlespace like every other policy.
+//!
+//! Nothing else names policies: scenario files, the registrar and the PU cache take them
+//! from the table. A new selection engine (as PowerOfDChoices needed) is a [`Family`] with
+//! its branch in the pool's `select`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,9 +22,9 @@ use std::str::FromStr;
 pub const U32MAX: u64 = 0xFFFF_FFFF;
 const U32MAX_F: f64 = U32MAX as f64;
 
-/// Declares the policy catalogue from one table: the enum, `ALL`, names and type ids.
+/// Declares the policy catalogue from one table.
 macro_rules! policies {
-    ($($variant:ident = $name:literal, $id:literal;)*) => {
+    ($($variant:ident = $name:literal, $id:literal, $family:ident, $adaptive:literal, $max_increment:literal;)*) => {
         /// A pool member selection policy.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum PolicyType {
@@ -18,20 +32,42 @@ macro_rules! policies {
         }
 
         impl PolicyType {
-            /// Every policy, in RSPLIB's table order.
+            /// Every policy, in table order (RSPLIB's, then the extensions).
             pub const ALL: [PolicyType; [$($id as u32),*].len()] = [$(PolicyType::$variant),*];
 
-            /// The RSPLIB name, as used in scenario files.
+            /// The name used in scenario files (RSPLIB's for its policies).
             pub fn name(self) -> &'static str {
                 match self {
                     $(PolicyType::$variant => $name),*
                 }
             }
 
-            /// The wire type id (RFC 5356 numbering; 0xB... are RSPLIB/RSPSIM extensions).
+            /// The wire type id (RFC 5356 numbering; 0xB... are RSPLIB/RSPSIM extensions,
+            /// 0xC... poolsim's).
             pub fn type_id(self) -> u32 {
                 match self {
                     $(PolicyType::$variant => $id),*
+                }
+            }
+
+            /// Which selection engine the policy uses.
+            pub fn family(self) -> Family {
+                match self {
+                    $(PolicyType::$variant => Family::$family),*
+                }
+            }
+
+            /// Whether a pool element re-registers when its load changes (`PPT_IS_ADAPTIVE`).
+            pub fn is_adaptive(self) -> bool {
+                match self {
+                    $(PolicyType::$variant => $adaptive),*
+                }
+            }
+
+            /// MaxIncrement used when the registrar's MaxIncrement is 0.
+            pub fn default_max_increment(self) -> u32 {
+                match self {
+                    $(PolicyType::$variant => $max_increment),*
                 }
             }
         }
@@ -39,33 +75,38 @@ macro_rules! policies {
 }
 
 policies! {
-    RoundRobin = "RoundRobin", 0x0000_0001;
-    WeightedRoundRobin = "WeightedRoundRobin", 0x0000_0002;
-    Random = "Random", 0x0000_0003;
-    WeightedRandom = "WeightedRandom", 0x0000_0004;
-    Priority = "Priority", 0x0000_0005;
-    LeastUsed = "LeastUsed", 0x4000_0001;
-    LeastUsedDegradation = "LeastUsedDegradation", 0x4000_0002;
-    PriorityLeastUsed = "PriorityLeastUsed", 0x4000_0003;
-    RandomizedLeastUsed = "RandomizedLeastUsed", 0x4000_0004;
-    RandomizedPriorityLeastUsed = "RandomizedPriorityLeastUsed", 0xB000_1001;
-    RandomizedLeastUsedDegradation = "RandomizedLeastUsedDegradation", 0xB000_1002;
-    PriorityLeastUsedDegradation = "PriorityLeastUsedDegradation", 0xB000_1003;
-    RandomizedPriorityLeastUsedDegradation = "RandomizedPriorityLeastUsedDegradation", 0xB000_1004;
-    WeightedRandomDpf = "WeightedRandomDPF", 0xB000_2001;
-    LeastUsedDpf = "LeastUsedDPF", 0xB000_2002;
-    LeastUsedDegradationDpf = "LeastUsedDegradationDPF", 0xB000_2003;
-    PriorityLeastUsedDpf = "PriorityLeastUsedDPF", 0xB000_2004;
-    PriorityLeastUsedDegradationDpf = "PriorityLeastUsedDegradationDPF", 0xB000_2005;
+    // variant = name, type id, engine, adaptive, default MaxIncrement;
+    RoundRobin = "RoundRobin", 0x0000_0001, Ordered, false, 1;
+    WeightedRoundRobin = "WeightedRoundRobin", 0x0000_0002, Ordered, false, 1;
+    Random = "Random", 0x0000_0003, Random, false, 0;
+    WeightedRandom = "WeightedRandom", 0x0000_0004, Random, false, 0;
+    Priority = "Priority", 0x0000_0005, Ordered, false, 1;
+    LeastUsed = "LeastUsed", 0x4000_0001, Ordered, true, 1;
+    LeastUsedDegradation = "LeastUsedDegradation", 0x4000_0002, Ordered, true, 1;
+    PriorityLeastUsed = "PriorityLeastUsed", 0x4000_0003, Ordered, true, 1;
+    RandomizedLeastUsed = "RandomizedLeastUsed", 0x4000_0004, Random, true, 1;
+    RandomizedPriorityLeastUsed = "RandomizedPriorityLeastUsed", 0xB000_1001, Random, true, 1;
+    RandomizedLeastUsedDegradation = "RandomizedLeastUsedDegradation", 0xB000_1002, Random, true, 1;
+    PriorityLeastUsedDegradation = "PriorityLeastUsedDegradation", 0xB000_1003, Ordered, true, 1;
+    RandomizedPriorityLeastUsedDegradation = "RandomizedPriorityLeastUsedDegradation", 0xB000_1004, Random, true, 1;
+    WeightedRandomDpf = "WeightedRandomDPF", 0xB000_2001, Random, false, 0;
+    LeastUsedDpf = "LeastUsedDPF", 0xB000_2002, Ordered, true, 1;
+    LeastUsedDegradationDpf = "LeastUsedDegradationDPF", 0xB000_2003, Ordered, true, 1;
+    PriorityLeastUsedDpf = "PriorityLeastUsedDPF", 0xB000_2004, Ordered, true, 1;
+    PriorityLeastUsedDegradationDpf = "PriorityLeastUsedDegradationDPF", 0xB000_2005, Ordered, true, 1;
+    PowerOfDChoices = "PowerOfDChoices", 0xC000_0001, Sampled, true, 1;
 }
 
-/// Which selection engine a policy uses (rsplib-handlespace.md §2).
+/// Which selection engine a policy uses (rsplib-handlespace.md §2, and the sampled one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
     /// Walk a sorted order, ties by sequence number (round robin among equals).
     Ordered,
     /// Weighted random selection without replacement.
     Random,
+    /// Draw `choices` pool elements uniformly at random (without replacement), then take
+    /// the best of them by the sort key, ties by sequence number (power of d choices).
+    Sampled,
 }
 
 use PolicyType::*;
@@ -73,32 +114,6 @@ use PolicyType::*;
 impl PolicyType {
     pub fn from_type_id(id: u32) -> Option<PolicyType> {
         Self::ALL.into_iter().find(|p| p.type_id() == id)
-    }
-
-    pub fn family(self) -> Family {
-        match self {
-            Random
-            | WeightedRandom
-            | WeightedRandomDpf
-            | RandomizedLeastUsed
-            | RandomizedPriorityLeastUsed
-            | RandomizedLeastUsedDegradation
-            | RandomizedPriorityLeastUsedDegradation => Family::Random,
-            _ => Family::Ordered,
-        }
-    }
-
-    /// MaxIncrement used when the registrar's MaxIncrement is 0.
-    pub fn default_max_increment(self) -> u32 {
-        match self {
-            Random | WeightedRandom | WeightedRandomDpf => 0,
-            _ => 1,
-        }
-    }
-
-    /// Whether a pool element re-registers when its load changes (`PPT_IS_ADAPTIVE`).
-    pub fn is_adaptive(self) -> bool {
-        !matches!(self, RoundRobin | WeightedRoundRobin | Random | WeightedRandom | Priority | WeightedRandomDpf)
     }
 
     /// Policies whose update hook grows the runtime degradation (LUD, PLUD and their DPF forms).
@@ -164,11 +179,23 @@ pub struct PolicySettings {
     pub weight_dpf: u32,
     /// Distance PE -> registrar(s) [ms]; set by registrars, never by the PE.
     pub distance: u32,
+    /// PowerOfDChoices: how many pool elements each selection samples (d >= 1). A pool
+    /// takes it from its first pool element, as it takes its policy.
+    pub choices: u32,
 }
 
 impl PolicySettings {
     pub fn new(policy: PolicyType) -> PolicySettings {
-        PolicySettings { policy, weight: 0, load: 0, load_degradation: 0, load_dpf: 0, weight_dpf: 0, distance: 0 }
+        PolicySettings {
+            policy,
+            weight: 0,
+            load: 0,
+            load_degradation: 0,
+            load_dpf: 0,
+            weight_dpf: 0,
+            distance: 0,
+            choices: 2,
+        }
     }
 
     /// "Settings changed" compares every field except the type (rsplib-handlespace.md §0).
@@ -202,6 +229,7 @@ impl PolicySettings {
             LeastUsedDegradationDpf => dpf(load + deg),
             PriorityLeastUsedDpf => dpf(load + ld),
             PriorityLeastUsedDegradationDpf => dpf(load + ld + deg),
+            PowerOfDChoices => load,
             _ => 0,
         };
         (primary, 0)
@@ -265,6 +293,8 @@ mod test {
     fn catalogue_families_and_increments() {
         let random: Vec<_> = PolicyType::ALL.into_iter().filter(|p| p.family() == Family::Random).collect();
         assert_eq!(random.len(), 7);
+        assert_eq!(PowerOfDChoices.family(), Family::Sampled);
+        assert!(PowerOfDChoices.is_adaptive() && PowerOfDChoices.default_max_increment() == 1);
         assert_eq!(LeastUsed.default_max_increment(), 1);
         assert_eq!(RandomizedLeastUsed.default_max_increment(), 1);
         assert_eq!(WeightedRandom.default_max_increment(), 0);

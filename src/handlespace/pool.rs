@@ -1,6 +1,7 @@
 //! One pool: its pool elements in a slab, an index by PE id, and the selection storage of
 //! its policy family: an ordered map for ordered policies, a Fenwick tree of weights for
-//! random ones. Implements both selection engines of rsplib-handlespace.md §2 exactly.
+//! random ones (weight 1 each for sampled ones). Implements both selection engines of
+//! rsplib-handlespace.md §2 exactly, and the sampled engine of PowerOfDChoices.
 
 use super::fenwick::Fenwick;
 use super::policy::{Family, PolicySettings, PolicyType};
@@ -47,11 +48,14 @@ pub(crate) struct Pool<T> {
     weights: Fenwick,
     /// Run the update hook on every link as RSPLIB does (quirk Q1).
     double_update: bool,
+    /// Sampled policies: pool elements drawn per selection, from the pool's first PE.
+    choices: u32,
 }
 
 impl<T> Pool<T> {
-    pub fn new(id: u32, policy: PolicyType, double_update: bool) -> Pool<T> {
+    pub fn new(id: u32, policy: PolicyType, double_update: bool, choices: u32) -> Pool<T> {
         Pool {
+            choices,
             id,
             policy,
             global_seq: 0,
@@ -65,9 +69,10 @@ impl<T> Pool<T> {
     }
 
     /// Makes an empty pool a new one of `policy`, keeping its id and allocated storage.
-    pub fn reset(&mut self, policy: PolicyType, double_update: bool) {
+    pub fn reset(&mut self, policy: PolicyType, double_update: bool, choices: u32) {
         debug_assert!(self.is_empty());
         self.policy = policy;
+        self.choices = choices;
         self.double_update = double_update;
         self.global_seq = 0;
         self.slots.clear();
@@ -119,11 +124,11 @@ impl<T> Pool<T> {
         slots.into_iter().map(|(_, s)| &self.slot(s).element)
     }
 
-    /// Pool elements in selection order (ordered policies) or slot order (random ones).
+    /// Pool elements in selection order (ordered policies) or slot order (the others).
     pub fn selection_order(&self) -> Vec<PeId> {
         match self.policy.family() {
             Family::Ordered => self.ordered.values().map(|&s| self.slot(s).element.id).collect(),
-            Family::Random => self.slots.iter().flatten().map(|s| s.element.id).collect(),
+            Family::Random | Family::Sampled => self.slots.iter().flatten().map(|s| s.element.id).collect(),
         }
     }
 
@@ -163,6 +168,7 @@ impl<T> Pool<T> {
                 let w = slot.element.settings.random_weight(slot.state.degradation);
                 self.weights.set(s as usize, w);
             }
+            Family::Sampled => self.weights.set(s as usize, 1),
         }
     }
 
@@ -178,7 +184,7 @@ impl<T> Pool<T> {
                     self.ordered.remove(&key);
                 }
             }
-            Family::Random => self.weights.set(s as usize, 0),
+            Family::Random | Family::Sampled => self.weights.set(s as usize, 0),
         }
     }
 
@@ -266,25 +272,21 @@ impl<T> Pool<T> {
                 }
             }
             Family::Random => self.select_random(max_items, max_increment, rng, &mut picked),
+            Family::Sampled => self.select_sampled(max_items, max_increment, rng, &mut picked),
         }
         out.extend(picked.as_slice().iter().map(|&s| self.slot(s).element.clone()));
     }
 
-    /// Weighted random selection without replacement. RSPLIB unlinks each pick from its
-    /// value tree; here the tree is left alone: draw i takes `r mod (total - picked
-    /// weights)` and maps it past the picked intervals, which is the same slot the
-    /// unlinked tree would give, with no tree writes.
-    fn select_random(
-        &mut self,
-        max_items: usize,
-        max_increment: usize,
-        rng: &mut impl Rng,
-        picked: &mut smallvec_like::Picks,
-    ) {
+    /// Draws up to `count` distinct slots, each with probability proportional to its
+    /// weight among those not drawn yet. RSPLIB unlinks each pick from its value tree;
+    /// here the tree is left alone: draw i takes `r mod (total - picked weights)` and maps
+    /// it past the picked intervals, which is the same slot the unlinked tree would give,
+    /// with no tree writes.
+    fn draw(&self, count: usize, rng: &mut impl Rng, picked: &mut smallvec_like::Picks) {
         // (start of interval, weight) of the picks, ascending by start.
-        let mut intervals: Vec<(u64, u64)> = Vec::with_capacity(max_items.min(8));
+        let mut intervals: Vec<(u64, u64)> = Vec::with_capacity(count.min(8));
         let mut removed = 0;
-        for i in 0..max_items.min(self.len()) {
+        for _ in 0..count.min(self.len()) {
             let total = self.weights.total() - removed;
             if total < 1 {
                 break; // quirk Q6: fewer (or no) elements come back
@@ -301,7 +303,20 @@ impl<T> Pool<T> {
             let at = intervals.partition_point(|&(st, _)| st < start);
             intervals.insert(at, (start, weight));
             removed += weight;
-            let s = s as u32;
+            picked.push(s as u32);
+        }
+    }
+
+    /// Weighted random selection without replacement (rsplib-handlespace.md §2.2).
+    fn select_random(
+        &mut self,
+        max_items: usize,
+        max_increment: usize,
+        rng: &mut impl Rng,
+        picked: &mut smallvec_like::Picks,
+    ) {
+        self.draw(max_items, rng, picked);
+        for (i, &s) in picked.as_slice().iter().enumerate() {
             let seq = self.next_seq();
             let policy = self.policy;
             let slot = self.slot_mut(s);
@@ -310,7 +325,6 @@ impl<T> Pool<T> {
             if i < max_increment {
                 Self::update_hook(policy, &mut slot.state, &slot.element.settings);
             }
-            picked.push(s);
         }
         // Re-linking runs the hook again (Q1) and recomputes each weight; for the random
         // policies neither changes it, so the tree is written only if a weight did change.
@@ -324,6 +338,42 @@ impl<T> Pool<T> {
             if weight != self.weights.value(s as usize) {
                 self.weights.set(s as usize, weight);
             }
+        }
+    }
+
+    /// Power of d choices: draw max(d, items) pool elements uniformly at random, answer the
+    /// best `max_items` of them by sort key (ties: the one selected longest ago), and
+    /// advance the selection state of the first `max_increment` as an ordered policy does.
+    /// With d >= the pool size this selects exactly as the ordered policy of the same key.
+    fn select_sampled(
+        &mut self,
+        max_items: usize,
+        max_increment: usize,
+        rng: &mut impl Rng,
+        picked: &mut smallvec_like::Picks,
+    ) {
+        let mut candidates = smallvec_like::Picks::default();
+        self.draw((self.choices as usize).max(max_items), rng, &mut candidates);
+        let mut ranked: Vec<(u64, u64, u32)> = candidates
+            .as_slice()
+            .iter()
+            .map(|&s| {
+                let slot = self.slot(s);
+                let st = slot.state;
+                (slot.element.settings.ordered_key(st.degradation, st.round, st.virtual_counter).0, st.seq, s)
+            })
+            .collect();
+        ranked.sort_unstable();
+        for &(_, _, s) in ranked.iter().take(max_items) {
+            picked.push(s);
+        }
+        for &s in picked.as_slice().iter().take(max_increment) {
+            let seq = self.next_seq();
+            let policy = self.policy;
+            let slot = self.slot_mut(s);
+            slot.state.seq = seq;
+            slot.element.selection_counter += 1;
+            Self::update_hook(policy, &mut slot.state, &slot.element.settings);
         }
     }
 }

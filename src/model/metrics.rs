@@ -115,6 +115,14 @@ pub struct Metrics {
     pub takeovers_started: u64,
     pub takeovers_by_consent: u64,
     pub takeovers_by_timeout: u64,
+    /// Mean pieces per completed job (1 unless jobs are partitioned).
+    pub pieces_per_job: f64,
+    /// Mean time from a piece's first accept to its completion [s].
+    pub piece_processing_time_mean_s: f64,
+    /// Mean over completed jobs of slowest piece time / mean piece time (1 = no straggler).
+    pub straggler_ratio_mean: f64,
+    /// Pieces of jobs in service not completed at the end of the window.
+    pub pieces_open_end: u64,
 }
 
 /// Per-PE figures of a run (`--json`'s `pool_elements` array).
@@ -200,7 +208,7 @@ impl Metrics {
         }
 
         let mut pu = PoolUserStats::default();
-        let (mut queued_end, mut in_service_end) = (0, 0);
+        let (mut queued_end, mut in_service_end, mut pieces_open_end) = (0, 0, 0);
         for user in input.pool_users {
             let s = &user.stats;
             pu.jobs_queued += s.jobs_queued;
@@ -218,6 +226,10 @@ impl Metrics {
             pu.server_selections += s.server_selections;
             pu.unreachables += s.unreachables;
             pu.failovers += s.failovers;
+            pu.pieces_per_job.merge(&s.pieces_per_job);
+            pu.piece_processing_time.merge(&s.piece_processing_time);
+            pu.straggler_ratio.merge(&s.straggler_ratio);
+            pieces_open_end += user.open_pieces() as u64;
             queued_end += user.queue_length() as u64;
             in_service_end += user.has_job_in_service() as u64;
         }
@@ -273,6 +285,10 @@ impl Metrics {
             takeovers_started: pr(|s| s.takeovers_started),
             takeovers_by_consent: pr(|s| s.takeovers_by_consent),
             takeovers_by_timeout: pr(|s| s.takeovers_by_timeout),
+            pieces_per_job: pu.pieces_per_job.mean(),
+            piece_processing_time_mean_s: pu.piece_processing_time.mean(),
+            straggler_ratio_mean: pu.straggler_ratio.mean(),
+            pieces_open_end,
         }
     }
 

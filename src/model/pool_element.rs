@@ -28,6 +28,8 @@ use std::rc::Rc;
 #[derive(Clone, Debug)]
 pub struct PoolElementConfig {
     pub policy: PolicyType,
+    /// PowerOfDChoices' d.
+    pub choices: u32,
     /// Explicit weight, or None for auto (capacity).
     pub weight: Option<f64>,
     /// Explicit load degradation fraction, or None for auto (1 / MaxJobs).
@@ -202,6 +204,7 @@ impl PoolElement {
             if t < 1.0 { (config.min_capacity_per_job, 1) } else { (capacity, t.round_ties_even() as u32) }
         };
         let mut settings = PolicySettings::new(config.policy);
+        settings.choices = config.choices;
         let weight = config.weight.unwrap_or(if config.policy == PolicyType::WeightedRoundRobin {
             (capacity / 1e5).max(1.0)
         } else {
@@ -714,6 +717,7 @@ pub fn uniform_delay(rng: &mut StreamRng, max_s: f64) -> SimDuration {
 pub fn config_from(s: &Scenario, pe: &PoolElements, registrars: &[NodeId]) -> PoolElementConfig {
     PoolElementConfig {
         policy: pe.policy,
+        choices: pe.choices,
         weight: pe.weight.value(),
         load_degradation: pe.load_degradation.value(),
         load_dpf: pe.load_dpf,

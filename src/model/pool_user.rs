@@ -5,6 +5,12 @@
 //! registrar (handle resolution, RFC 5352). Rejected jobs are retried after a short random
 //! delay, timeouts are reported as endpoint-unreachable, and sessions fail over to a new
 //! pool element resuming from the last cookie.
+//!
+//! Partitionable jobs (`workload.pieces`): a job is split into pieces of equal size, each
+//! placed by a server selection of its own (one handle resolution serves as many waiting
+//! pieces as it returns PEs) and run as an independent CalcApp session with its own
+//! cookies and failover; the job completes with its last piece. One piece is the model
+//! of the reference, event for event.
 
 use super::message::{Cookie, Message};
 use super::metrics::Samples;
@@ -16,7 +22,8 @@ use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
 use crate::handlespace::{
     Handlespace, HandlespaceConfig, PeId, PoolElement, PoolHandle, RegistrarId, Registration, TimerCode,
 };
-use crate::scenario::{PoolUsers, Scenario};
+use crate::scenario::{MAX_PIECES, Pieces, PoolUsers, Scenario};
+use rand::RngExt;
 use rand_distr::{Distribution, Exp};
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -28,6 +35,8 @@ pub struct PoolUserConfig {
     pub job_size: f64,
     /// Mean job inter-arrival time [s] (exponential).
     pub job_interval_s: f64,
+    /// Pieces per job.
+    pub pieces: Pieces,
     pub start: SimDuration,
     pub request_timeout: SimDuration,
     pub keep_alive_interval: SimDuration,
@@ -46,6 +55,7 @@ pub struct PoolUserConfig {
     pub handlespace: HandlespaceConfig,
 }
 
+/// Timers of a pool user. Those of a piece carry the piece's index (0 for an unsplit job).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timer {
     Start,
@@ -54,11 +64,11 @@ pub enum Timer {
     HandleResolutionTimeout,
     /// After a registrar's reject: hunt and retry.
     HuntRetry,
-    /// Back to server selection (after a reject or "no pool element").
-    SelectionRetry,
-    RequestTimeout,
-    KeepAlive,
-    KeepAliveTimeout,
+    /// The piece goes back to server selection (after a reject or "no pool element").
+    SelectionRetry(u16),
+    RequestTimeout(u16),
+    KeepAlive(u16),
+    KeepAliveTimeout(u16),
 }
 
 /// Per-PU statistics over the measurement window (rspsim-model.md §6.5).
@@ -89,6 +99,15 @@ pub struct PoolUserStats {
     pub cookie_echoes: u64,
     pub accepts: u64,
     pub rejects: u64,
+    /// Pieces of the jobs started, and of those completed.
+    pub pieces_started: u64,
+    pub pieces_completed: u64,
+    /// Pieces per completed job.
+    pub pieces_per_job: Samples,
+    /// Per completed piece: completion - the piece's first accept [s].
+    pub piece_processing_time: Samples,
+    /// Per completed job: slowest piece's processing time / mean piece processing time.
+    pub straggler_ratio: Samples,
 }
 
 struct QueuedJob {
@@ -98,24 +117,51 @@ struct QueuedJob {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum JobPhase {
+enum PiecePhase {
+    /// Waiting for a pool element (server selection).
     Selecting,
     WaitingForResponse,
     Processing,
+    Completed,
+}
+
+/// One piece of the job in service: a CalcApp session of its own, with its own PE,
+/// cookie and failover.
+struct Piece {
+    size: f64,
+    /// The selected pool element: (user transport, identifier).
+    pe: Option<(NodeId, PeId)>,
+    phase: PiecePhase,
+    cookie: Option<Cookie>,
+    accepted_at: Option<SimTime>,
+    last_goodput_at: SimTime,
+    last_goodput_calcs: f64,
+    /// Completion - first accept [s], once completed.
+    processing_time_s: f64,
 }
 
 struct CurrentJob {
     id: u64,
-    size: f64,
     queued_at: SimTime,
     started_at: SimTime,
+    /// The first accept of any of its pieces.
     accepted_at: Option<SimTime>,
-    cookie: Option<Cookie>,
-    /// The selected pool element: (user transport, identifier).
-    pe: Option<(NodeId, PeId)>,
-    phase: JobPhase,
-    last_goodput_at: SimTime,
-    last_goodput_calcs: f64,
+    pieces: Vec<Piece>,
+    /// Pieces not completed yet.
+    open: usize,
+}
+
+/// The timers of one piece slot (slot 0 exists from the start, more as jobs need them).
+#[derive(Clone, Copy)]
+struct PieceTimers {
+    request_timeout: TimerId,
+    keep_alive: TimerId,
+    keep_alive_timeout: TimerId,
+}
+
+/// A piece's session id on the wire: the job's id and the piece's index.
+fn session_id(job: u64, piece: usize) -> u64 {
+    job * MAX_PIECES as u64 + piece as u64
 }
 
 pub struct PoolUser {
@@ -125,9 +171,7 @@ pub struct PoolUser {
     queue: VecDeque<QueuedJob>,
     current: Option<CurrentJob>,
     next_job_id: u64,
-    request_timeout: TimerId,
-    keep_alive: TimerId,
-    keep_alive_timeout: TimerId,
+    timers: Vec<PieceTimers>,
     // ASAP layer
     registrar: Option<NodeId>,
     /// Position in an ordered home-registrar list.
@@ -135,6 +179,8 @@ pub struct PoolUser {
     requests_sent: u32,
     handle_resolution_timeout: TimerId,
     waiting_for_resolution: bool,
+    /// Pieces waiting for a pool element, in the order they asked.
+    selecting: VecDeque<usize>,
     pool: PoolHandle,
     cache: Handlespace<NodeId>,
     scratch: Vec<PoolElement<NodeId>>,
@@ -145,6 +191,7 @@ pub struct PoolUser {
     retry_rng: StreamRng,
     hunt_rng: StreamRng,
     policy_rng: StreamRng,
+    pieces_rng: StreamRng,
     pub stats: PoolUserStats,
     /// Failovers since the start (never reset), for timelines.
     failovers_since_start: u64,
@@ -163,20 +210,24 @@ impl PoolUser {
     ) -> PoolUser {
         let stream = |p| rng::stream(seed, Component::PoolUser, index as u64, p);
         let mut timer = |t| queue.add_timer(Event::PoolUser(index, t));
+        let piece_0 = PieceTimers {
+            request_timeout: timer(Timer::RequestTimeout(0)),
+            keep_alive: timer(Timer::KeepAlive(0)),
+            keep_alive_timeout: timer(Timer::KeepAliveTimeout(0)),
+        };
         PoolUser {
             index,
             node,
             queue: VecDeque::new(),
             current: None,
             next_job_id: 0,
-            request_timeout: timer(Timer::RequestTimeout),
-            keep_alive: timer(Timer::KeepAlive),
-            keep_alive_timeout: timer(Timer::KeepAliveTimeout),
+            timers: vec![piece_0],
             registrar: None,
             hunt_cursor: 0,
             requests_sent: 0,
             handle_resolution_timeout: timer(Timer::HandleResolutionTimeout),
             waiting_for_resolution: false,
+            selecting: VecDeque::new(),
             pool: calcapp_pool(),
             cache: Handlespace::new(config.handlespace),
             scratch: Vec::new(),
@@ -187,6 +238,7 @@ impl PoolUser {
             retry_rng: stream(Purpose::RetryDelay),
             hunt_rng: stream(Purpose::Hunt),
             policy_rng: stream(Purpose::PolicySelection),
+            pieces_rng: stream(Purpose::Pieces),
             stats: PoolUserStats::default(),
             failovers_since_start: 0,
             config,
@@ -212,6 +264,16 @@ impl PoolUser {
     /// Whether a job is in service (selecting a PE, or running at one).
     pub fn has_job_in_service(&self) -> bool {
         self.current.is_some()
+    }
+
+    /// Pieces of the job in service not completed yet.
+    pub fn open_pieces(&self) -> usize {
+        self.current.as_ref().map_or(0, |j| j.open)
+    }
+
+    /// Pieces of the job in service.
+    pub fn pieces_in_service(&self) -> usize {
+        self.current.as_ref().map_or(0, |j| j.pieces.len())
     }
 
     fn timer(&self, t: Timer) -> Event {
@@ -242,25 +304,34 @@ impl PoolUser {
                 self.registrar = None;
                 self.send_handle_resolution(ctx);
             }
-            Timer::SelectionRetry => self.select_server(ctx),
-            Timer::RequestTimeout => {
-                self.report_unreachable(ctx);
-                self.select_server(ctx);
+            Timer::SelectionRetry(p) => self.select_server(p as usize, ctx),
+            Timer::RequestTimeout(p) => {
+                self.report_unreachable(p as usize, ctx);
+                self.select_server(p as usize, ctx);
             }
-            Timer::KeepAlive => {
+            Timer::KeepAlive(p) => {
+                let p = p as usize;
                 if let Some(job) = &self.current
-                    && let Some((node, pe)) = job.pe
+                    && let Some((node, pe)) = job.pieces.get(p).and_then(|piece| piece.pe)
                 {
-                    ctx.send_to_port(node, pe.0, Message::CalcAppKeepAlive { job: job.id });
-                    ctx.arm(self.keep_alive_timeout, self.config.keep_alive_timeout);
+                    ctx.send_to_port(node, pe.0, Message::CalcAppKeepAlive { job: session_id(job.id, p) });
+                    ctx.arm(self.timers[p].keep_alive_timeout, self.config.keep_alive_timeout);
                 }
             }
-            Timer::KeepAliveTimeout => {
-                ctx.cancel(self.keep_alive);
+            Timer::KeepAliveTimeout(p) => {
+                ctx.cancel(self.timers[p as usize].keep_alive);
                 self.failover();
-                self.report_unreachable(ctx);
-                self.select_server(ctx);
+                self.report_unreachable(p as usize, ctx);
+                self.select_server(p as usize, ctx);
             }
+        }
+    }
+
+    /// How many pieces the next job has.
+    fn draw_pieces(&mut self) -> usize {
+        match self.config.pieces {
+            Pieces::Fixed(n) => n as usize,
+            Pieces::Uniform { min, max } => self.pieces_rng.random_range(min..=max) as usize,
         }
     }
 
@@ -271,45 +342,81 @@ impl PoolUser {
         self.stats.jobs_started += 1;
         self.stats.job_size_started += job.size;
         self.stats.queuing_delay.add(ctx.now.since(job.queued_at).as_secs_f64());
+        let n = self.draw_pieces();
+        while self.timers.len() < n {
+            let p = self.timers.len() as u16;
+            let event = |t| Event::PoolUser(self.index, t);
+            self.timers.push(PieceTimers {
+                request_timeout: ctx.add_timer(event(Timer::RequestTimeout(p))),
+                keep_alive: ctx.add_timer(event(Timer::KeepAlive(p))),
+                keep_alive_timeout: ctx.add_timer(event(Timer::KeepAliveTimeout(p))),
+            });
+        }
+        self.stats.pieces_started += n as u64;
+        let piece = |size| Piece {
+            size,
+            pe: None,
+            phase: PiecePhase::Selecting,
+            cookie: None,
+            accepted_at: None,
+            last_goodput_at: ctx.now,
+            last_goodput_calcs: 0.0,
+            processing_time_s: 0.0,
+        };
+        let piece_size = if n == 1 { job.size } else { job.size / n as f64 };
         self.current = Some(CurrentJob {
             id: job.id,
-            size: job.size,
             queued_at: job.queued_at,
             started_at: ctx.now,
             accepted_at: None,
-            cookie: None,
-            pe: None,
-            phase: JobPhase::Selecting,
-            last_goodput_at: ctx.now,
-            last_goodput_calcs: 0.0,
+            pieces: (0..n).map(|_| piece(piece_size)).collect(),
+            open: n,
         });
-        self.select_server(ctx);
+        for p in 0..n {
+            self.select_server(p, ctx);
+        }
     }
 
     // ---- Server selection (ASAP) ------------------------------------------------------
 
-    fn select_server(&mut self, ctx: &mut Ctx) {
-        let Some(job) = self.current.as_mut() else {
+    /// Piece `p` needs a pool element: from the cache if it has one, else by a handle
+    /// resolution (one at a time; pieces asking meanwhile wait for its answer).
+    fn select_server(&mut self, p: usize, ctx: &mut Ctx) {
+        let Some(piece) = self.current.as_mut().and_then(|job| job.pieces.get_mut(p)) else {
             return;
         };
-        job.phase = JobPhase::Selecting;
-        job.pe = None;
+        piece.phase = PiecePhase::Selecting;
+        piece.pe = None;
         self.stats.server_selections += 1;
+        self.selecting.push_back(p);
+        if self.waiting_for_resolution {
+            return;
+        }
         self.cache.purge_expired(ctx.now.0);
-        if let Some(pe) = self.select_from_cache() {
-            self.use_pool_element(pe, ctx);
-        } else {
+        if !self.serve_from_cache(ctx) {
             self.requests_sent = 0;
             self.send_handle_resolution(ctx);
         }
     }
 
-    fn select_from_cache(&mut self) -> Option<(NodeId, PeId)> {
+    /// Gives the waiting pieces pool elements from the cache (one selection of as many
+    /// items as pieces wait); returns whether every waiting piece got one.
+    fn serve_from_cache(&mut self, ctx: &mut Ctx) -> bool {
         self.scratch.clear();
-        self.cache
-            .handle_resolution(&self.pool, 1, CACHE_MAX_INCREMENT, &mut self.policy_rng, &mut self.scratch)
-            .ok()?;
-        self.scratch.first().map(|e| (e.transport, e.id))
+        let wanted = self.selecting.len();
+        let _ = self.cache.handle_resolution(
+            &self.pool,
+            wanted,
+            CACHE_MAX_INCREMENT,
+            &mut self.policy_rng,
+            &mut self.scratch,
+        );
+        let found: Vec<(NodeId, PeId)> = self.scratch.iter().map(|e| (e.transport, e.id)).collect();
+        for pe in found {
+            let p = self.selecting.pop_front().expect("no more PEs than pieces waiting");
+            self.use_pool_element(p, pe, ctx);
+        }
+        self.selecting.is_empty()
     }
 
     /// Sends a handle resolution, hunting a registrar when none is known or after
@@ -351,18 +458,26 @@ impl PoolUser {
                 self.cache.set_timer(&self.pool, r.id, TimerCode::Expiry, expiry);
             }
         }
-        match self.select_from_cache() {
-            Some(pe) => self.use_pool_element(pe, ctx),
-            None => {
-                let t = self.timer(Timer::SelectionRetry);
+        let waiting = self.selecting.len();
+        if self.serve_from_cache(ctx) {
+            return;
+        }
+        if self.selecting.len() < waiting {
+            // Some pieces got a PE: resolve again for the others.
+            self.requests_sent = 0;
+            self.send_handle_resolution(ctx);
+        } else {
+            // No pool element: every waiting piece tries again later.
+            for p in std::mem::take(&mut self.selecting) {
+                let t = self.timer(Timer::SelectionRetry(p as u16));
                 ctx.schedule(self.config.handle_resolution_retry_delay, t);
             }
         }
     }
 
-    /// Reports the current PE unreachable: drop it from the cache, tell the registrar.
-    fn report_unreachable(&mut self, ctx: &mut Ctx) {
-        let Some((_, pe)) = self.current.as_ref().and_then(|j| j.pe) else {
+    /// Reports piece `p`'s PE unreachable: drop it from the cache, tell the registrar.
+    fn report_unreachable(&mut self, p: usize, ctx: &mut Ctx) {
+        let Some((_, pe)) = self.current.as_ref().and_then(|j| j.pieces.get(p)?.pe) else {
             return;
         };
         self.cache.deregister(&self.pool, pe);
@@ -372,32 +487,34 @@ impl PoolUser {
         }
     }
 
-    fn use_pool_element(&mut self, pe: (NodeId, PeId), ctx: &mut Ctx) {
+    fn use_pool_element(&mut self, p: usize, pe: (NodeId, PeId), ctx: &mut Ctx) {
         let job = self.current.as_mut().expect("a job is in service");
-        job.pe = Some(pe);
-        job.phase = JobPhase::WaitingForResponse;
-        let msg = match job.cookie {
+        let session = session_id(job.id, p);
+        let piece = &mut job.pieces[p];
+        piece.pe = Some(pe);
+        piece.phase = PiecePhase::WaitingForResponse;
+        let msg = match piece.cookie {
             Some(cookie) => {
                 self.stats.cookie_echoes += 1;
                 Message::CookieEcho(cookie)
             }
             None => {
                 self.stats.requests += 1;
-                Message::CalcAppRequest { job: job.id, size: job.size }
+                Message::CalcAppRequest { job: session, size: piece.size }
             }
         };
         ctx.send_to_port(pe.0, pe.1.0, msg);
-        ctx.arm(self.request_timeout, self.config.request_timeout);
+        ctx.arm(self.timers[p].request_timeout, self.config.request_timeout);
     }
 
-    // ---- CalcApp session ----------------------------------------------------------------
+    // ---- CalcApp sessions ---------------------------------------------------------------
 
     pub fn on_message(&mut self, from: NodeId, msg: Message, ctx: &mut Ctx) {
         if let Message::HandleResolutionResponse { items, reject } = msg {
             self.on_handle_resolution_response(items, reject, ctx);
             return;
         }
-        let job_id = match &msg {
+        let session = match &msg {
             Message::CalcAppAccept { job }
             | Message::CalcAppReject { job }
             | Message::CalcAppKeepAlive { job }
@@ -407,81 +524,113 @@ impl PoolUser {
             Message::Cookie { cookie, .. } => cookie.job,
             _ => return,
         };
-        let current = self.current.as_ref().and_then(|job| Some((job.id, job.pe?, job.phase)));
+        let (job_id, p) = (session / MAX_PIECES as u64, (session % MAX_PIECES as u64) as usize);
+        let current = self.current.as_ref().filter(|job| job.id == job_id).and_then(|job| {
+            let piece = job.pieces.get(p)?;
+            Some((piece.pe?, piece.phase))
+        });
         let (pe_id, phase) = match current {
-            Some((id, (node, pe_id), phase)) if from == node && job_id == id => (pe_id, phase),
+            Some(((node, pe_id), phase)) if from == node => (pe_id, phase),
             // From a session this PU has left: what it would have saved is lost.
             _ => {
                 self.stats.lost_calculations += msg.newly_saved();
                 return;
             }
         };
+        let timers = self.timers[p];
         match (msg, phase) {
-            (Message::CalcAppReject { .. }, JobPhase::WaitingForResponse) => {
-                ctx.cancel(self.request_timeout);
+            (Message::CalcAppReject { .. }, PiecePhase::WaitingForResponse) => {
+                ctx.cancel(timers.request_timeout);
                 self.stats.rejects += 1;
                 self.cache.deregister(&self.pool, pe_id);
                 let delay = uniform_delay(&mut self.retry_rng, self.config.job_retry_delay_max_s);
-                ctx.schedule(delay, self.timer(Timer::SelectionRetry));
+                ctx.schedule(delay, self.timer(Timer::SelectionRetry(p as u16)));
             }
-            (Message::CalcAppAccept { .. }, JobPhase::WaitingForResponse) => {
-                ctx.cancel(self.request_timeout);
+            (Message::CalcAppAccept { .. }, PiecePhase::WaitingForResponse) => {
+                ctx.cancel(timers.request_timeout);
                 self.stats.accepts += 1;
                 let now = ctx.now;
                 let job = self.current.as_mut().expect("checked");
-                match job.accepted_at {
-                    None => {
-                        job.accepted_at = Some(now);
-                        self.stats.startup_delay.add(now.since(job.started_at).as_secs_f64());
-                    }
-                    Some(_) => self.stats.failover_time.add(now.since(job.last_goodput_at).as_secs_f64()),
+                if job.accepted_at.is_none() {
+                    job.accepted_at = Some(now);
+                    self.stats.startup_delay.add(now.since(job.started_at).as_secs_f64());
                 }
-                job.last_goodput_at = now;
-                job.phase = JobPhase::Processing;
-                ctx.arm(self.keep_alive, self.config.keep_alive_interval);
+                let piece = &mut job.pieces[p];
+                if piece.accepted_at.is_none() {
+                    piece.accepted_at = Some(now);
+                } else {
+                    self.stats.failover_time.add(now.since(piece.last_goodput_at).as_secs_f64());
+                }
+                piece.last_goodput_at = now;
+                piece.phase = PiecePhase::Processing;
+                ctx.arm(timers.keep_alive, self.config.keep_alive_interval);
             }
-            (Message::Cookie { cookie, newly_saved }, JobPhase::Processing) => {
+            (Message::Cookie { cookie, newly_saved }, PiecePhase::Processing) => {
                 let now = ctx.now;
-                let job = self.current.as_mut().expect("checked");
-                let credit = cookie.completed - job.last_goodput_calcs;
-                self.stats.goodput_time_s += now.since(job.last_goodput_at).as_secs_f64();
+                let piece = &mut self.current.as_mut().expect("checked").pieces[p];
+                let credit = cookie.completed - piece.last_goodput_calcs;
+                self.stats.goodput_time_s += now.since(piece.last_goodput_at).as_secs_f64();
                 self.stats.job_size_completed += credit;
                 self.stats.lost_calculations += newly_saved - credit;
-                job.last_goodput_at = now;
-                job.last_goodput_calcs = cookie.completed;
-                job.cookie = Some(cookie);
+                piece.last_goodput_at = now;
+                piece.last_goodput_calcs = cookie.completed;
+                piece.cookie = Some(cookie);
             }
-            (Message::CalcAppKeepAlive { job }, JobPhase::Processing) => {
+            (Message::CalcAppKeepAlive { job }, PiecePhase::Processing) => {
                 ctx.send_to_port(from, pe_id.0, Message::CalcAppKeepAliveAck { job });
             }
-            (Message::CalcAppKeepAliveAck { .. }, JobPhase::Processing) if ctx.is_running(self.keep_alive_timeout) => {
-                ctx.cancel(self.keep_alive_timeout);
-                ctx.arm(self.keep_alive, self.config.keep_alive_interval);
+            (Message::CalcAppKeepAliveAck { .. }, PiecePhase::Processing)
+                if ctx.is_running(timers.keep_alive_timeout) =>
+            {
+                ctx.cancel(timers.keep_alive_timeout);
+                ctx.arm(timers.keep_alive, self.config.keep_alive_interval);
             }
-            (Message::CalcAppAbort { .. }, JobPhase::Processing) => {
-                ctx.cancel(self.keep_alive);
-                ctx.cancel(self.keep_alive_timeout);
+            (Message::CalcAppAbort { .. }, PiecePhase::Processing) => {
+                ctx.cancel(timers.keep_alive);
+                ctx.cancel(timers.keep_alive_timeout);
                 self.failover();
                 self.cache.deregister(&self.pool, pe_id);
-                self.select_server(ctx);
+                self.select_server(p, ctx);
             }
-            (Message::CalcAppComplete { newly_saved, .. }, JobPhase::Processing) => {
-                ctx.cancel(self.keep_alive);
-                ctx.cancel(self.keep_alive_timeout);
-                let job = self.current.take().expect("checked");
+            (Message::CalcAppComplete { newly_saved, .. }, PiecePhase::Processing) => {
+                ctx.cancel(timers.keep_alive);
+                ctx.cancel(timers.keep_alive_timeout);
                 let now = ctx.now;
-                let credit = job.size - job.last_goodput_calcs;
-                self.stats.goodput_time_s += now.since(job.last_goodput_at).as_secs_f64();
+                let job = self.current.as_mut().expect("checked");
+                let piece = &mut job.pieces[p];
+                let credit = piece.size - piece.last_goodput_calcs;
+                self.stats.goodput_time_s += now.since(piece.last_goodput_at).as_secs_f64();
                 self.stats.job_size_completed += credit;
                 self.stats.lost_calculations += newly_saved - credit;
-                self.stats.jobs_completed += 1;
-                let accepted = job.accepted_at.expect("processing implies accepted");
-                self.stats.processing_time.add(now.since(accepted).as_secs_f64());
-                self.stats.handling_time.add(now.since(job.queued_at).as_secs_f64());
-                self.start_job(ctx);
+                let accepted = piece.accepted_at.expect("processing implies accepted");
+                piece.processing_time_s = now.since(accepted).as_secs_f64();
+                piece.phase = PiecePhase::Completed;
+                self.stats.pieces_completed += 1;
+                self.stats.piece_processing_time.add(piece.processing_time_s);
+                job.open -= 1;
+                if job.open == 0 {
+                    self.complete_job(ctx);
+                }
             }
             (msg, _) => self.stats.lost_calculations += msg.newly_saved(),
         }
+    }
+
+    /// The last piece completed: the job is done.
+    fn complete_job(&mut self, ctx: &mut Ctx) {
+        let job = self.current.take().expect("a job is in service");
+        let now = ctx.now;
+        self.stats.jobs_completed += 1;
+        let accepted = job.accepted_at.expect("completion implies an accept");
+        self.stats.processing_time.add(now.since(accepted).as_secs_f64());
+        self.stats.handling_time.add(now.since(job.queued_at).as_secs_f64());
+        let n = job.pieces.len();
+        self.stats.pieces_per_job.add(n as f64);
+        let times = job.pieces.iter().map(|piece| piece.processing_time_s);
+        let mean = times.clone().sum::<f64>() / n as f64;
+        let slowest = times.fold(0.0, f64::max);
+        self.stats.straggler_ratio.add(if mean > 0.0 { slowest / mean } else { 1.0 });
+        self.start_job(ctx);
     }
 
     pub fn reset_statistics(&mut self) {
@@ -494,6 +643,7 @@ pub fn config_from(s: &Scenario, pu: &PoolUsers, registrars: &[NodeId]) -> PoolU
     PoolUserConfig {
         job_size: s.workload.job_size,
         job_interval_s: s.job_interval_s(),
+        pieces: s.workload.pieces,
         start: secs(pu.start_s),
         request_timeout: secs(s.request_timeout_s()),
         keep_alive_interval: secs(s.calcapp.keep_alive_interval_s),

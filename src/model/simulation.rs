@@ -414,9 +414,9 @@ fn pool_user_timer_tag(t: &pool_user::Timer) -> u64 {
         JobArrival => 2,
         HandleResolutionTimeout => 3,
         HuntRetry => 4,
-        SelectionRetry => 5,
-        RequestTimeout => 6,
-        KeepAlive => 7,
-        KeepAliveTimeout => 8,
+        SelectionRetry(p) => 5 | ((*p as u64) << 8),
+        RequestTimeout(p) => 6 | ((*p as u64) << 8),
+        KeepAlive(p) => 7 | ((*p as u64) << 8),
+        KeepAliveTimeout(p) => 8 | ((*p as u64) << 8),
     }
 }

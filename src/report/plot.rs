@@ -32,6 +32,9 @@ pub struct PlotSpec {
     /// Output file name (default: `<metric>.svg`).
     #[serde(default)]
     pub file: Option<String>,
+    /// A logarithmic x axis (for parameters that span orders of magnitude).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub x_log: bool,
     /// Only the rows whose columns have these values (e.g. one plot per takeover
     /// suggestion setting when the sweep varies more factors than a plot shows).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
@@ -215,6 +218,14 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
         let x: f64 = r[x_col]
             .parse()
             .map_err(|_| InputError::new("x", format!("`{}` has non-numeric value `{}`", spec.x, &r[x_col])))?;
+        if spec.x_log && x <= 0.0 {
+            return Err(InputError::new(
+                "x_log",
+                format!("`{}` has the value {x}; allowed on a log axis: > 0", spec.x),
+            ));
+        }
+        // A log axis plots log10(x) and labels it 10^v.
+        let x = if spec.x_log { x.log10() } else { x };
         let parse = |s: &str| if s.is_empty() { f64::NAN } else { s.parse().unwrap_or(f64::NAN) };
         let point = Point { x, mean: parse(&r[m + 1]) * scale, ci: parse(&r[m + 4]) * scale };
         let panel = panel_col.map_or(String::new(), |c| r[c].to_string());
@@ -266,7 +277,7 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
                 .map_err(|e| draw_err(e.to_string()))?;
             chart
                 .configure_mesh()
-                .x_label_formatter(&|v| short_number(*v))
+                .x_label_formatter(&|v| short_number(if spec.x_log { 10f64.powf(*v) } else { *v }))
                 .y_label_formatter(&|v| short_number(*v))
                 .x_desc(label(&spec.x))
                 .y_desc(y_label.as_str())
@@ -336,6 +347,7 @@ mod test {
             curves: curves.map(String::from),
             panels: None,
             file: None,
+            x_log: false,
             filter: Default::default(),
             table: Table::Runs,
         }
@@ -368,6 +380,17 @@ mod test {
         let e = plot_summary(SUMMARY.as_bytes(), &s, &Labels::new()).unwrap_err();
         assert!(e.to_string().contains("filter") && e.to_string().contains("nothing"), "{e}");
         assert!(cell_matches("10000000.0", &serde_json::json!(1e7)) && cell_matches("true", &serde_json::json!(true)));
+    }
+
+    #[test]
+    fn log_axes_take_positive_values_only() {
+        let mut s = spec("handling_speed_pct", "workload.pu_pe_ratio", Some("pool_elements.policy"));
+        s.x_log = true;
+        let svg = plot_summary(SUMMARY.as_bytes(), &s, &Labels::new()).unwrap();
+        assert!(svg.contains("<svg"));
+        let bad = SUMMARY.replace("\n1,LeastUsed,handling_speed_pct", "\n0,LeastUsed,handling_speed_pct");
+        let e = plot_summary(bad.as_bytes(), &s, &Labels::new()).unwrap_err();
+        assert!(e.to_string().contains("x_log") && e.to_string().contains("> 0"), "{e}");
     }
 
     #[test]

@@ -7,12 +7,14 @@ mod auto;
 mod component;
 mod home;
 mod overrides;
+mod pieces;
 mod time;
 
 pub use auto::Auto;
 pub use component::ComponentOverride;
 pub use home::HomeRegistrars;
 pub use overrides::{apply_override, parse_override};
+pub use pieces::{MAX_PIECES, Pieces};
 pub use time::TimeDistribution;
 
 use crate::handlespace::{PolicyType, U32MAX};
@@ -68,6 +70,8 @@ pub struct Workload {
     pub job_size: f64,
     /// Mean job inter-arrival time per pool user [s], exponential; auto = max(1, r)·S / (θ·C).
     pub job_interval: Auto<f64>,
+    /// Pieces each job is split into (equal sizes), run in parallel on PEs of their own.
+    pub pieces: Pieces,
 }
 
 /// Heterogeneous capacities (rspsim-model.md §9.3); the mean stays `pool_elements.capacity`.
@@ -101,6 +105,8 @@ pub struct PoolElements {
     /// Maximum concurrent jobs; 0 = derive from `min_capacity_per_job`.
     pub max_jobs: u32,
     pub policy: PolicyType,
+    /// PowerOfDChoices: pool elements sampled per selection (d).
+    pub choices: u32,
     /// Policy weight; auto = capacity (WeightedRoundRobin: capacity / 1e5, at least 1).
     pub weight: Auto<f64>,
     /// Load degradation as a fraction 0..1; auto = 1 / MaxJobs.
@@ -272,7 +278,13 @@ impl Default for Scenario {
 
 impl Default for Workload {
     fn default() -> Self {
-        Workload { target_utilization: 0.8, pu_pe_ratio: 10.0, job_size: 1e7, job_interval: Auto::Auto }
+        Workload {
+            target_utilization: 0.8,
+            pu_pe_ratio: 10.0,
+            job_size: 1e7,
+            job_interval: Auto::Auto,
+            pieces: Pieces::Fixed(1),
+        }
     }
 }
 
@@ -285,6 +297,7 @@ impl Default for PoolElements {
             min_capacity_per_job: 1e4,
             max_jobs: 0,
             policy: PolicyType::LeastUsed,
+            choices: 2,
             weight: Auto::Auto,
             load_degradation: Auto::Auto,
             load_dpf: 0.0,
@@ -473,6 +486,7 @@ impl PoolElements {
     fn validate(&self, at: &At) -> Result<(), ScenarioError> {
         check(self.count >= 1, &at.key("count"), "an integer >= 1", self.count)?;
         check(self.capacity.is_finite() && self.capacity >= 1.0, &at.key("capacity"), "a number >= 1", self.capacity)?;
+        check(self.choices >= 1, &at.key("choices"), "an integer >= 1", self.choices)?;
         non_negative(self.min_capacity_per_job, &at.key("min_capacity_per_job"))?;
         if self.max_jobs == 0 && self.min_capacity_per_job < 1.0 {
             return Err(ScenarioError::invalid(
@@ -589,6 +603,7 @@ impl Scenario {
         if let Auto::Value(v) = w.job_interval {
             positive(v, "workload.job_interval")?;
         }
+        w.pieces.check().map_err(|m| ScenarioError::invalid("workload.pieces", m))?;
         self.pool_elements.validate(&At("pool_elements"))?;
         self.pool_elements.validate_capacity_distribution()?;
         self.pool_users.validate(&At("pool_users"))?;

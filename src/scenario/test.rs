@@ -203,3 +203,21 @@ fn home_registrar_lists_are_checked() {
         assert!(e.contains(key) && e.contains(mention), "{value}: {e}");
     }
 }
+
+#[test]
+fn pieces_and_choices_are_checked() {
+    let s = from_value(json!({"workload": {"pieces": {"type": "uniform", "min": 2, "max": 8}}})).unwrap();
+    assert_eq!(s.workload.pieces, Pieces::Uniform { min: 2, max: 8 });
+    assert_eq!(from_value(json!({})).unwrap().workload.pieces, Pieces::Fixed(1));
+    for (value, key, mention) in [
+        (json!({"workload": {"pieces": 0}}), "workload.pieces", "1 to 1024"),
+        (json!({"workload": {"pieces": 2000}}), "workload.pieces", "1 to 1024"),
+        (json!({"workload": {"pieces": 2.5}}), "workload.pieces", "whole number"),
+        (json!({"workload": {"pieces": {"type": "uniform", "min": 5, "max": 2}}}), "workload.pieces", "A <= B"),
+        (json!({"workload": {"pieces": {"type": "normal"}}}), "workload.pieces", "uniform"),
+        (json!({"pool_elements": {"choices": 0}}), "pool_elements.choices", ">= 1"),
+    ] {
+        let e = err(value.clone());
+        assert!(e.contains(key) && e.contains(mention), "{value}: {e}");
+    }
+}
