@@ -411,8 +411,8 @@ impl PoolUser {
             &mut self.policy_rng,
             &mut self.scratch,
         );
-        let found: Vec<(NodeId, PeId)> = self.scratch.iter().map(|e| (e.transport, e.id)).collect();
-        for pe in found {
+        for i in 0..self.scratch.len() {
+            let pe = (self.scratch[i].transport, self.scratch[i].id);
             let p = self.selecting.pop_front().expect("no more PEs than pieces waiting");
             self.use_pool_element(p, pe, ctx);
         }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 /// Axis labels by column, for columns whose label a sweep file gives.
 pub type Labels = BTreeMap<String, String>;
 
-/// Width of the legend beside each panel [px].
+/// Least width of the legend beside each panel [px]; longer labels widen it.
 const LEGEND_WIDTH: u32 = 150;
 
 /// What to plot.
@@ -253,7 +253,12 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
     let x_pad = ((x_max - x_min) * 0.03).max(1e-9);
     let y_pad = ((y_hi - y_lo) * 0.05).max(1e-9);
 
-    let legend_width = if spec.curves.is_some() { LEGEND_WIDTH } else { 0 };
+    // About 7 px per character of a 13 px sans-serif label, after the 34 px line sample.
+    let longest = panels.iter().flat_map(|p| p.1.iter().map(|c| short_value(&c.0).chars().count())).max();
+    let legend_width = match (&spec.curves, longest) {
+        (Some(_), Some(n)) => LEGEND_WIDTH.max(40 + 7 * n as u32),
+        _ => 0,
+    };
     let width = (520 + legend_width) * panels.len() as u32;
     let mut svg = String::new();
     {
@@ -277,7 +282,12 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
                 .map_err(|e| draw_err(e.to_string()))?;
             chart
                 .configure_mesh()
-                .x_label_formatter(&|v| short_number(if spec.x_log { 10f64.powf(*v) } else { *v }))
+                .x_label_formatter(&|v| match spec.x_log {
+                    // Decades only: 10, 100, 1000, ...
+                    true if (v - v.round()).abs() > 1e-9 => String::new(),
+                    true => short_number(10f64.powf(v.round())),
+                    false => short_number(*v),
+                })
                 .y_label_formatter(&|v| short_number(*v))
                 .x_desc(label(&spec.x))
                 .y_desc(y_label.as_str())
