@@ -262,12 +262,7 @@ impl<T> Pool<T> {
                 }
                 for &s in picked.as_slice().iter().take(max_increment) {
                     self.unlink(s);
-                    let seq = self.next_seq();
-                    let policy = self.policy;
-                    let slot = self.slot_mut(s);
-                    slot.state.seq = seq;
-                    slot.element.selection_counter += 1;
-                    Self::update_hook(policy, &mut slot.state, &slot.element.settings);
+                    self.count_selection(s, true);
                     self.link(s);
                 }
             }
@@ -317,14 +312,7 @@ impl<T> Pool<T> {
     ) {
         self.draw(max_items, rng, picked);
         for (i, &s) in picked.as_slice().iter().enumerate() {
-            let seq = self.next_seq();
-            let policy = self.policy;
-            let slot = self.slot_mut(s);
-            slot.state.seq = seq;
-            slot.element.selection_counter += 1;
-            if i < max_increment {
-                Self::update_hook(policy, &mut slot.state, &slot.element.settings);
-            }
+            self.count_selection(s, i < max_increment);
         }
         // Re-linking runs the hook again (Q1) and recomputes each weight; for the random
         // policies neither changes it, so the tree is written only if a weight did change.
@@ -368,11 +356,19 @@ impl<T> Pool<T> {
             picked.push(s);
         }
         for &s in picked.as_slice().iter().take(max_increment) {
-            let seq = self.next_seq();
-            let policy = self.policy;
-            let slot = self.slot_mut(s);
-            slot.state.seq = seq;
-            slot.element.selection_counter += 1;
+            self.count_selection(s, true);
+        }
+    }
+
+    /// A selection of slot `s`: a new sequence number (it goes behind its equals), the
+    /// counter, and the update hook if it is one of the first MaxIncrement.
+    fn count_selection(&mut self, s: u32, hook: bool) {
+        let seq = self.next_seq();
+        let policy = self.policy;
+        let slot = self.slot_mut(s);
+        slot.state.seq = seq;
+        slot.element.selection_counter += 1;
+        if hook {
             Self::update_hook(policy, &mut slot.state, &slot.element.settings);
         }
     }

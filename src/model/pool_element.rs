@@ -413,8 +413,8 @@ impl PoolElement {
         }
     }
 
-    /// Registrar hunt: a random registrar of the list, if none is known or the attempts at
-    /// the current one are exhausted.
+    /// Registrar hunt: the next registrar of its table (at random, or in list order), if
+    /// none is known or the attempts at the current one are exhausted.
     fn hunt_if_needed(&mut self) {
         if self.home.is_none() || self.attempts >= self.config.max_registration_attempts {
             self.attempts = 0;
