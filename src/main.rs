@@ -5,6 +5,8 @@ use clap::{Args, Parser, Subcommand};
 use poolsim::error::InputError;
 use poolsim::report::plot::{Labels, PlotSpec, Table, plot_summary};
 use poolsim::scenario::{self, ScenarioError};
+use poolsim::sweep::catalogue;
+use poolsim::sweep::shard::Shard;
 use poolsim::{bench, report, sweep};
 use std::io::IsTerminal;
 use std::io::Write;
@@ -54,6 +56,25 @@ enum Command {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Run only slice I of N (1-based) into the results store, balanced by estimated
+        /// cost, and leave aggregation to `--merge`. Inside a Slurm array job the task's
+        /// slice is taken from SLURM_ARRAY_TASK_ID (and _MIN, _COUNT or _MAX).
+        #[arg(long, value_name = "I/N", conflicts_with = "merge")]
+        shard: Option<String>,
+        /// Only aggregate the results store into the tables and plots; exit code 1 and the
+        /// missing runs named while any are missing.
+        #[arg(long)]
+        merge: bool,
+        /// Print the sbatch commands that run the sweep as a Slurm array of `--tasks`
+        /// tasks (only those with missing runs) and a dependent merge job; run nothing.
+        #[arg(long, conflicts_with_all = ["merge", "shard"])]
+        slurm: bool,
+        /// Array tasks for `--slurm`.
+        #[arg(long, value_name = "N", default_value_t = 16, requires = "slurm")]
+        tasks: usize,
+        /// At most K array tasks at a time for `--slurm` (sbatch's %K); 0 = no limit.
+        #[arg(long, value_name = "K", default_value_t = 0, requires = "slurm")]
+        throttle: usize,
     },
     /// Plot a metric from a sweep's results folder (its summary.csv) as SVG.
     Plot {
@@ -92,6 +113,27 @@ enum Command {
         /// Largest pool size of the handlespace benchmark.
         #[arg(long, default_value_t = 1_000_000)]
         max_size: usize,
+    },
+    /// The catalogue of studies (scenarios/studies/<family>/*.json): list them, or run
+    /// some or all of them, each into results/<name> (resumable, as sweeps are).
+    Reproduce {
+        /// Studies to run, by name (see --list).
+        names: Vec<String>,
+        /// Print every study with its question, number of runs and estimated time.
+        #[arg(long, conflicts_with_all = ["names", "all"])]
+        list: bool,
+        /// Run the whole catalogue, in order.
+        #[arg(long, conflicts_with = "names")]
+        all: bool,
+        /// Worker threads (default: all cores).
+        #[arg(long, default_value_t = 0)]
+        jobs: usize,
+        /// Rerun runs that are already in the results stores.
+        #[arg(long)]
+        force: bool,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Scenario utilities.
     Scenario {
@@ -134,6 +176,94 @@ impl ScenarioArgs {
 /// nodes, and it scales across the sweep's threads.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Runs a sweep (or its slice) and says what it did.
+fn run_sweep(
+    out: &mut impl Write,
+    sweep: &sweep::Sweep,
+    file: &str,
+    out_dir: &std::path::Path,
+    options: &sweep::Options,
+) -> anyhow::Result<()> {
+    let outcome = sweep::execute(sweep, file, out_dir, options)?;
+    let done = format!(
+        "{} runs ({} executed, {} from the store) in {:.1} s",
+        outcome.total,
+        outcome.executed,
+        outcome.total - outcome.executed,
+        outcome.wall_s
+    );
+    match options.mode {
+        sweep::Mode::Shard(shard) => writeln!(
+            out,
+            "slice {shard}: {done} into {}; aggregate with `poolsim sweep {file} --out {} --merge`",
+            out_dir.join("store").display(),
+            out_dir.display()
+        )?,
+        _ => writeln!(
+            out,
+            "{done}; wrote {}",
+            outcome.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+        )?,
+    }
+    Ok(())
+}
+
+/// The sbatch commands that run a sweep as an array of `tasks` tasks, of which only those
+/// with missing runs, then merge (scripts/slurm/sweep.sbatch).
+fn slurm_commands(
+    sweep: &sweep::Sweep,
+    file: &str,
+    out_dir: &std::path::Path,
+    tasks: usize,
+    throttle: usize,
+) -> anyhow::Result<String> {
+    if file.is_empty() {
+        return Err(InputError::new("--slurm", "needs a sweep FILE that the cluster's nodes can read").into());
+    }
+    if tasks == 0 || tasks > 1_000_000 {
+        return Err(InputError::new("--tasks", format!("{tasks} is out of range; allowed: 1 to 1000000")).into());
+    }
+    let todo = sweep::tasks_with_missing_runs(sweep, out_dir, tasks)?;
+    let out = out_dir.display();
+    let logs = out_dir.join("slurm-logs");
+    let logs = logs.display();
+    let mut text = format!(
+        "# {} runs in {tasks} array tasks of about {} runs each; {} task(s) have runs missing from {out}/store\n",
+        sweep.runs.len(),
+        sweep.runs.len().div_ceil(tasks),
+        todo.len()
+    );
+    text += &format!("mkdir -p {logs}\n");
+    let merge =
+        format!("--job-name=poolsim-merge --output={logs}/merge-%j.out scripts/slurm/sweep.sbatch {file} {out}");
+    if todo.is_empty() {
+        text += &format!("sbatch {merge}\n");
+        return Ok(text);
+    }
+    let ranges = compress(&todo);
+    let limit = if throttle > 0 { format!("%{throttle}") } else { String::new() };
+    text += &format!(
+        "jid=$(sbatch --parsable --array={ranges}{limit} --job-name=poolsim-sweep --output={logs}/task-%A_%a.out scripts/slurm/sweep.sbatch {file} {out})\n"
+    );
+    text += &format!("sbatch --dependency=afterany:$jid {merge}\n");
+    Ok(text)
+}
+
+/// Task numbers as sbatch ranges: 1,2,3,5 -> "1-3,5".
+fn compress(tasks: &[usize]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < tasks.len() {
+        let mut j = i;
+        while j + 1 < tasks.len() && tasks[j + 1] == tasks[j] + 1 {
+            j += 1;
+        }
+        parts.push(if i == j { tasks[i].to_string() } else { format!("{}-{}", tasks[i], tasks[j]) });
+        i = j + 1;
+    }
+    parts.join(",")
+}
 
 /// Exit codes: 0 success, 1 failure, 2 bad input (scenario, sweep or arguments).
 fn main() -> ExitCode {
@@ -181,22 +311,73 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 write!(out, "{}", report::table(&result))?;
             }
         }
-        Command::Sweep { file, out: out_arg, jobs, force, quiet } => {
+        Command::Sweep { file, out: out_arg, jobs, force, quiet, shard, merge, slurm, tasks, throttle } => {
             let sweep = sweep::load(file.as_deref())?;
             let name =
                 file.as_deref().and_then(|f| f.file_stem()).and_then(|s| s.to_str()).unwrap_or(sweep::BUILT_IN_NAME);
             let out_dir = out_arg.unwrap_or_else(|| PathBuf::from("results").join(name));
+            let file_text = file.as_deref().map_or_else(String::new, |f| f.display().to_string());
+            if slurm {
+                write!(out, "{}", slurm_commands(&sweep, &file_text, &out_dir, tasks, throttle)?)?;
+                return Ok(());
+            }
+            let mode = match (merge, shard) {
+                (true, _) => sweep::Mode::Merge,
+                (false, Some(text)) => sweep::Mode::Shard(Shard::parse(&text)?),
+                (false, None) => {
+                    Shard::from_env(|k| std::env::var(k).ok())?.map_or(sweep::Mode::All, sweep::Mode::Shard)
+                }
+            };
             let quiet = quiet || !std::io::stderr().is_terminal();
-            let outcome = sweep::execute(&sweep, &out_dir, &sweep::Options { jobs, force, quiet })?;
-            writeln!(
-                out,
-                "{} runs ({} executed, {} from the store) in {:.1} s; wrote {}",
-                outcome.total,
-                outcome.executed,
-                outcome.total - outcome.executed,
-                outcome.wall_s,
-                outcome.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
-            )?;
+            let options = sweep::Options { jobs, force, quiet, mode };
+            run_sweep(&mut out, &sweep, &file_text, &out_dir, &options)?;
+        }
+        Command::Reproduce { names, list, all, jobs, force, quiet } => {
+            let studies = catalogue::studies(&catalogue::default_root())?;
+            let cores = if jobs > 0 { jobs } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
+            if list || (names.is_empty() && !all) {
+                let runs: usize = studies.iter().map(|s| s.sweep.runs.len()).sum();
+                let time: f64 = studies.iter().map(|s| catalogue::estimated_seconds(&s.sweep, cores)).sum();
+                for s in &studies {
+                    let question = s.sweep.file.question.as_deref().unwrap_or_default();
+                    let time = catalogue::human(catalogue::estimated_seconds(&s.sweep, cores));
+                    writeln!(
+                        out,
+                        "{:<5} {:<44} {:>6} runs {:>8}  {question}",
+                        s.family,
+                        s.name,
+                        s.sweep.runs.len(),
+                        time
+                    )?;
+                }
+                writeln!(
+                    out,
+                    "{} studies, {runs} runs, about {} on {cores} cores; run one with `poolsim reproduce NAME`, all with `--all`",
+                    studies.len(),
+                    catalogue::human(time)
+                )?;
+                return Ok(());
+            }
+            let chosen: Vec<&catalogue::Study> = if all {
+                studies.iter().collect()
+            } else {
+                names
+                    .iter()
+                    .map(|n| {
+                        studies.iter().find(|s| &s.name == n).ok_or_else(|| {
+                            let known = studies.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
+                            InputError::new(n, format!("is not a study; allowed: {known}"))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?
+            };
+            let quiet = quiet || !std::io::stderr().is_terminal();
+            for study in chosen {
+                let out_dir = PathBuf::from("results").join(&study.name);
+                let options = sweep::Options { jobs, force, quiet, mode: sweep::Mode::All };
+                write!(out, "{}: ", study.name)?;
+                run_sweep(&mut out, &study.sweep, &study.path.display().to_string(), &out_dir, &options)?;
+            }
         }
         Command::Plot { dir, metric, x, curves, panels, out: file, table, x_log } => {
             let summary_path = dir.join(table.summary_file());

@@ -128,7 +128,7 @@ fn bad_life_cycle_values_are_reported() {
     );
     assert_bad_input(
         &["run", "--set", r#"registrars.overrides=[{"index": 3, "uptime": 10}]"#],
-        &["registrars.overrides[0].index", "allowed: 0 to 0 (registrars.count is 1)"],
+        &["registrars.overrides[0].index", "allowed: 0 to 0 (registrars: 1 in all LANs)"],
     );
     assert_bad_input(
         &["run", "--set", r#"pool_elements.downtime={"type": "exponential", "mean": 3}"#],
@@ -152,6 +152,42 @@ fn bad_home_registrars_are_reported() {
         &["pool_elements.home_registrars[1]", "allowed: 0 to 1"],
     );
     assert_bad_input(&["run", "--set", "pool_users.home_registrars=[]"], &["pool_users.home_registrars", "non-empty"]);
+}
+
+#[test]
+fn values_the_time_base_cannot_hold_exit_2_instead_of_hanging() {
+    assert_bad_input(&["run", "--set", "duration_s=1e300"], &["duration_s", "1e300", "at most 1e9 s"]);
+    assert_bad_input(&["run", "--set", "workload.job_size=1e-300"], &["workload.job_interval", "1 ns time resolution"]);
+    assert_bad_input(&["run", "--set", "pool_elements.capacity=1e300"], &["workload.job_interval", "1 ns"]);
+    assert_bad_input(&["run", "--set", "network.lan_delay_ms=1e20"], &["network.lan_delay_ms", "at most 1e12 ms"]);
+}
+
+#[test]
+fn bad_topology_values_are_reported() {
+    assert_bad_input(&["run", "--set", "network.lans=0"], &["network.lans", "allowed: an integer from 1 to 1000"]);
+    assert_bad_input(&["run", "--set", "network.wan_delay_ms=-5"], &["network.wan_delay_ms", ">= 0"]);
+    let disaster = |lambda: &str| {
+        format!(r#"pool_elements.count_distribution={{"type": "localized_disaster", "lambda": {lambda}}}"#)
+    };
+    for lambda in ["0", "1.5", "-0.2"] {
+        assert_bad_input(
+            &["run", "--set", "network.lans=3", "--set", &disaster(lambda)],
+            &["pool_elements.count_distribution.lambda", "> 0 and <= 1"],
+        );
+    }
+    assert_bad_input(
+        &["run", "--set", &disaster("0.5")],
+        &["pool_elements.count_distribution.type", "network.lans is 1"],
+    );
+    assert_bad_input(
+        &["run", "--set", "pool_elements.count_distribution=uneven"],
+        &["pool_elements.count_distribution", "\"identity\" or"],
+    );
+    // Indices count over all LANs: 2 LANs of 1 registrar have registrars 0 and 1.
+    assert_bad_input(
+        &["run", "--set", "network.lans=2", "--set", "pool_users.home_registrars=[2]"],
+        &["pool_users.home_registrars[0]", "allowed: 0 to 1 (registrars: 2 in all LANs)"],
+    );
 }
 
 #[test]
@@ -197,4 +233,23 @@ fn json_has_per_pool_element_and_per_registrar_figures() {
     assert!((mean - 10.0).abs() < 1e-9, "time-averaged ownership adds up to the pool: {mean}");
     let resolutions: u64 = prs.iter().map(|r| r["handle_resolutions"].as_u64().unwrap()).sum();
     assert_eq!(resolutions, v["metrics"]["handle_resolutions"].as_u64().unwrap());
+}
+
+#[test]
+fn reproduce_lists_every_shipped_study_and_rejects_unknown_names() {
+    let out = poolsim(&["reproduce", "--list"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/studies");
+    let mut count = 0;
+    for family in std::fs::read_dir(root).unwrap() {
+        for file in std::fs::read_dir(family.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+            assert!(text.lines().any(|l| l.split_whitespace().nth(1) == Some(&name)), "{name} missing:\n{text}");
+            count += 1;
+        }
+    }
+    assert!(text.lines().last().unwrap().starts_with(&format!("{count} studies, ")), "{text}");
+    assert_bad_input(&["reproduce", "wp9-nothing"], &["wp9-nothing", "is not a study", "wp1-hom-lu-dpfI"]);
 }

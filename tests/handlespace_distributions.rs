@@ -2,7 +2,9 @@
 //! chi-square goodness of fit for WeightedRandom, RandomizedLeastUsed and PowerOfDChoices
 //! (d = 1 is Random, d = 2 the closed form of the power of two choices), exact
 //! proportional shares for WeightedRoundRobin (with and without the double update, Q1),
-//! and PowerOfDChoices with d >= the pool size selecting exactly as LeastUsed.
+//! PowerOfDChoices with d >= the pool size selecting exactly as LeastUsed, and the DPF
+//! policies on given distances (LeastUsedDPF takes the nearest of equal loads,
+//! WeightedRandomDPF follows its distance-reduced weights).
 
 use poolsim::handlespace::{
     Handlespace, HandlespaceConfig, PeId, PolicySettings, PolicyType, PoolHandle, RegistrarId, Registration, U32MAX,
@@ -15,18 +17,25 @@ fn ph() -> PoolHandle {
 
 /// A pool of PEs 1..=n with the given (weight, load), resolved `draws` times (1 item).
 fn frequencies(policy: PolicyType, pes: &[(u32, u32)], draws: usize, double: bool) -> Vec<u64> {
-    frequencies_with(policy, pes, draws, double, 2)
+    frequencies_with(policy, pes, draws, double, |_, _| {})
 }
 
-/// As [`frequencies`], with `choices` for PowerOfDChoices.
-fn frequencies_with(policy: PolicyType, pes: &[(u32, u32)], draws: usize, double: bool, choices: u32) -> Vec<u64> {
+/// As [`frequencies`], with `tune` setting more of PE i's policy settings (PowerOfDChoices'
+/// d, distances and penalty factors).
+fn frequencies_with(
+    policy: PolicyType,
+    pes: &[(u32, u32)],
+    draws: usize,
+    double: bool,
+    tune: impl Fn(usize, &mut PolicySettings),
+) -> Vec<u64> {
     let config = HandlespaceConfig { double_update: double, keep_first_registration_life: true };
     let mut hs: Handlespace<()> = Handlespace::new(config);
     for (i, &(weight, load)) in pes.iter().enumerate() {
         let mut s = PolicySettings::new(policy);
         s.weight = weight;
         s.load = load;
-        s.choices = choices;
+        tune(i, &mut s);
         let reg = Registration {
             id: PeId(i as u32 + 1),
             home: RegistrarId(1),
@@ -99,8 +108,13 @@ fn weighted_round_robin_shares_are_proportional_to_weight() {
 
 #[test]
 fn power_of_one_choice_is_random() {
-    let counts =
-        frequencies_with(PolicyType::PowerOfDChoices, &[(0, 9), (0, 1), (0, 5), (0, 0), (0, 7)], 100_000, true, 1);
+    let counts = frequencies_with(
+        PolicyType::PowerOfDChoices,
+        &[(0, 9), (0, 1), (0, 5), (0, 0), (0, 7)],
+        100_000,
+        true,
+        |_, s| s.choices = 1,
+    );
     let x2 = chi_square(&counts, &[0.2; 5]);
     assert!(x2 < CHI2_999[3], "chi-square {x2} for counts {counts:?}");
 }
@@ -111,7 +125,8 @@ fn power_of_two_choices_follows_the_closed_form() {
     // smallest (1-based) wins when it is drawn with one of the n - i larger ones:
     // C(n - i, d - 1) / C(n, d) = (6 - i) / 15.
     let loads = [30u32, 10, 50, 0, 20, 40];
-    let counts = frequencies_with(PolicyType::PowerOfDChoices, &loads.map(|l| (0, l)), 150_000, true, 2);
+    let counts =
+        frequencies_with(PolicyType::PowerOfDChoices, &loads.map(|l| (0, l)), 150_000, true, |_, s| s.choices = 2);
     let p: Vec<f64> = loads
         .iter()
         .map(|l| {
@@ -154,4 +169,39 @@ fn power_of_d_choices_with_d_of_the_pool_size_selects_as_least_used() {
         selections
     };
     assert_eq!(resolve_all(PolicyType::PowerOfDChoices), resolve_all(PolicyType::LeastUsed));
+}
+
+/// U32MAX · x, a penalty factor per ms as the PEs register it.
+fn per_ms(x: f64) -> u32 {
+    (x * U32MAX as f64).round() as u32
+}
+
+#[test]
+fn least_used_dpf_picks_the_nearest_of_equally_loaded_pes() {
+    let distances = [310, 10, 160];
+    let near = |i: usize, s: &mut PolicySettings| {
+        s.distance = distances[i];
+        s.load_dpf = per_ms(1e-5);
+    };
+    assert_eq!(frequencies_with(PolicyType::LeastUsedDpf, &[(1, 500); 3], 50, true, near), [0, 50, 0]);
+    // A load difference larger than the distance penalty wins: 300 ms · 1e-5 is 0.3 % of
+    // the load range, the second PE carries 1 %.
+    let loads = [(1, 0), (1, (U32MAX / 100) as u32)];
+    let far = |i: usize, s: &mut PolicySettings| {
+        s.distance = [310, 10][i];
+        s.load_dpf = per_ms(1e-5);
+    };
+    assert_eq!(frequencies_with(PolicyType::LeastUsedDpf, &loads, 1, true, far), [1, 0]);
+}
+
+#[test]
+fn weighted_random_dpf_follows_its_distance_reduced_weights() {
+    // WeightDPF 0.002 per ms: 0, 100 and 200 ms leave 100 %, 80 % and 60 % of the weight.
+    let tune = |i: usize, s: &mut PolicySettings| {
+        s.distance = [0, 100, 200][i];
+        s.weight_dpf = per_ms(0.002);
+    };
+    let counts = frequencies_with(PolicyType::WeightedRandomDpf, &[(1_000_000, 0); 3], 60_000, true, tune);
+    let x2 = chi_square(&counts, &[1.0 / 2.4, 0.8 / 2.4, 0.6 / 2.4]);
+    assert!(x2 < CHI2_999[1], "chi-square {x2}, counts {counts:?}");
 }

@@ -1,7 +1,8 @@
 //! Sweeps: determinism across thread counts, resuming from a partial results store,
 //! and clear errors for bad sweep files.
 
-use poolsim::sweep::{self, Options};
+use poolsim::sweep::shard::{self, Shard};
+use poolsim::sweep::{self, Mode, Options};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -29,8 +30,75 @@ fn sweep_file(dir: &Path, ratios: &str) -> PathBuf {
 }
 
 fn run(file: &Path, out: &Path, jobs: usize) -> sweep::Outcome {
+    run_mode(file, out, jobs, Mode::All).unwrap()
+}
+
+fn run_mode(file: &Path, out: &Path, jobs: usize, mode: Mode) -> anyhow::Result<sweep::Outcome> {
     let s = sweep::load(Some(file)).unwrap();
-    sweep::execute(&s, out, &Options { jobs, force: false, quiet: true }).unwrap()
+    sweep::execute(&s, &file.display().to_string(), out, &Options { jobs, force: false, quiet: true, mode })
+}
+
+#[test]
+fn slices_run_into_one_store_and_merge_into_the_tables_of_a_local_run() {
+    let dir = temp_dir("shards");
+    let file = sweep_file(&dir, "1, 3, 5");
+    let local = dir.join("local");
+    run(&file, &local, 2);
+    let cluster = dir.join("cluster");
+    let n = 4;
+    let mut executed = 0;
+    for i in 0..n {
+        let slice = run_mode(&file, &cluster, 1, Mode::Shard(Shard { index: i, count: n })).unwrap();
+        assert!(slice.files.is_empty(), "a slice leaves aggregation alone");
+        assert!(!cluster.join("runs.csv").exists());
+        executed += slice.executed;
+        if i == 1 {
+            // Half done: the merge names what is missing and how to run it.
+            let e = run_mode(&file, &cluster, 1, Mode::Merge).unwrap_err();
+            let missing = e.downcast_ref::<sweep::MissingRuns>().expect("a MissingRuns error");
+            assert_eq!(missing.total, 18);
+            assert!(e.to_string().contains("--slurm --tasks N"), "{e}");
+        }
+    }
+    assert_eq!(executed, 18, "every run in exactly one slice");
+    let again = run_mode(&file, &cluster, 1, Mode::Shard(Shard { index: 2, count: n })).unwrap();
+    assert_eq!(again.executed, 0, "a resubmitted slice finds its runs in the store");
+    assert!(again.total > 0);
+    let merged = run_mode(&file, &cluster, 2, Mode::Merge).unwrap();
+    assert_eq!(merged.executed, 0);
+    for name in ["runs.csv", "summary.csv", "system_utilization.svg"] {
+        assert_eq!(read(local.join(name)), read(cluster.join(name)), "{name}");
+    }
+}
+
+#[test]
+fn slices_are_balanced_by_cost_and_stable() {
+    let dir = temp_dir("balance");
+    let path = dir.join("sweep.json");
+    // Job sizes make runs differ in cost by 100x.
+    std::fs::write(
+        &path,
+        r#"{"parameters": [{"key": "workload.job_size", "values": [1e5, 1e6, 1e7]},
+                           {"key": "workload.pu_pe_ratio", "values": [1, 2, 3, 4, 5, 6, 7]}],
+            "replications": 5}"#,
+    )
+    .unwrap();
+    let s = sweep::load(Some(&path)).unwrap();
+    for n in [1, 2, 3, 8, 200] {
+        let slices = shard::assign(&s.runs, n);
+        assert_eq!(slices, shard::assign(&s.runs, n), "the same sweep gives the same slices");
+        assert!(slices.iter().all(|&k| k < n));
+        let costs: Vec<f64> = s.runs.iter().map(|r| shard::estimated_cost(&r.scenario)).collect();
+        let max_run = costs.iter().cloned().fold(0.0, f64::max);
+        let mut load = vec![0.0; n];
+        for (k, c) in slices.iter().zip(&costs) {
+            load[*k] += c;
+        }
+        let (lo, hi) = (load.iter().cloned().fold(f64::MAX, f64::min), load.iter().cloned().fold(0.0, f64::max));
+        if n <= s.runs.len() {
+            assert!(hi - lo <= max_run * 1.000001, "{n} slices: loads {lo}..{hi}, largest run {max_run}");
+        }
+    }
 }
 
 fn read(path: PathBuf) -> String {

@@ -123,6 +123,69 @@ pub struct Metrics {
     pub straggler_ratio_mean: f64,
     /// Pieces of jobs in service not completed at the end of the window.
     pub pieces_open_end: u64,
+    /// Mean one-way network delay from a PU to the PE it chose, over every request and
+    /// cookie echo sent [ms].
+    pub distance_mean_ms: f64,
+    /// Share of the completed pieces (jobs, unless partitioned) served by a PE in the
+    /// PU's own LAN.
+    pub local_service_share: f64,
+}
+
+/// Per-LAN figures of a run (`--json`'s `lans` array).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LanReport {
+    pub lan: u32,
+    pub registrars: u32,
+    pub pool_elements: u32,
+    pub pool_users: u32,
+    /// Utilization of the LAN's PEs, defined as `system_utilization`.
+    pub utilization: f64,
+    /// Handling speed of the jobs of the LAN's PUs [calculations/s], and in % of the
+    /// nominal capacity.
+    pub handling_speed: f64,
+    pub handling_speed_pct: f64,
+    pub handling_time_mean_s: f64,
+    pub jobs_completed: u64,
+    /// Mean one-way delay from the LAN's PUs to the PEs they chose [ms].
+    pub distance_mean_ms: f64,
+    /// Share of the LAN's PUs' completed pieces served inside the LAN.
+    pub local_service_share: f64,
+}
+
+impl LanReport {
+    /// The figures of LAN `lan` from its components.
+    pub fn of(lan: u32, registrars: u32, pes: &[PoolElement], pus: &[PoolUser], nominal_capacity: f64) -> LanReport {
+        let (used, offered) = capacity_use(pes);
+        let pu = merged(pus);
+        let handling_speed = ratio(pu.job_size_completed, pu.handling_time.sum);
+        LanReport {
+            lan,
+            registrars,
+            pool_elements: pes.len() as u32,
+            pool_users: pus.len() as u32,
+            utilization: ratio(used, offered),
+            handling_speed,
+            handling_speed_pct: 100.0 * handling_speed / nominal_capacity,
+            handling_time_mean_s: pu.handling_time.mean(),
+            jobs_completed: pu.jobs_completed,
+            distance_mean_ms: pu.distance_ms.mean(),
+            local_service_share: ratio(pu.pieces_completed_locally as f64, pu.pieces_completed as f64),
+        }
+    }
+}
+
+/// Σ calculations done and Σ uptime · capacity of some PEs [calculations].
+fn capacity_use(pes: &[PoolElement]) -> (f64, f64) {
+    let used = pes.iter().map(|pe| pe.stats.used_calculations).sum();
+    let offered = pes.iter().map(|pe| pe.stats.uptime_ns as f64 * 1e-9 * pe.capacity).sum();
+    (used, offered)
+}
+
+/// The statistics of some PUs together.
+fn merged(pus: &[PoolUser]) -> PoolUserStats {
+    let mut all = PoolUserStats::default();
+    pus.iter().for_each(|u| all.merge(&u.stats));
+    all
 }
 
 /// Per-PE figures of a run (`--json`'s `pool_elements` array).
@@ -194,8 +257,7 @@ fn ratio(a: f64, b: f64) -> f64 {
 impl Metrics {
     pub fn compute(input: &MetricsInput) -> Metrics {
         let pes = input.pool_elements;
-        let used: f64 = pes.iter().map(|pe| pe.stats.used_calculations).sum();
-        let offered: f64 = pes.iter().map(|pe| pe.stats.uptime_ns as f64 * 1e-9 * pe.capacity).sum();
+        let (used, offered) = capacity_use(pes);
         let policy_updates = pes.iter().map(|pe| pe.stats.policy_updates).sum();
         let mut run_length = Samples::default();
         let (mut pe_stops, mut pe_clean_stops, mut pe_restarts) = (0, 0, 0);
@@ -207,28 +269,9 @@ impl Metrics {
             pe_restarts += l.restarts;
         }
 
-        let mut pu = PoolUserStats::default();
+        let pu = merged(input.pool_users);
         let (mut queued_end, mut in_service_end, mut pieces_open_end) = (0, 0, 0);
         for user in input.pool_users {
-            let s = &user.stats;
-            pu.jobs_queued += s.jobs_queued;
-            pu.jobs_started += s.jobs_started;
-            pu.jobs_completed += s.jobs_completed;
-            pu.job_size_completed += s.job_size_completed;
-            pu.queuing_delay.merge(&s.queuing_delay);
-            pu.startup_delay.merge(&s.startup_delay);
-            pu.processing_time.merge(&s.processing_time);
-            pu.handling_time.merge(&s.handling_time);
-            pu.failover_time.merge(&s.failover_time);
-            pu.lost_calculations += s.lost_calculations;
-            pu.accepts += s.accepts;
-            pu.rejects += s.rejects;
-            pu.server_selections += s.server_selections;
-            pu.unreachables += s.unreachables;
-            pu.failovers += s.failovers;
-            pu.pieces_per_job.merge(&s.pieces_per_job);
-            pu.piece_processing_time.merge(&s.piece_processing_time);
-            pu.straggler_ratio.merge(&s.straggler_ratio);
             pieces_open_end += user.open_pieces() as u64;
             queued_end += user.queue_length() as u64;
             in_service_end += user.has_job_in_service() as u64;
@@ -289,6 +332,8 @@ impl Metrics {
             piece_processing_time_mean_s: pu.piece_processing_time.mean(),
             straggler_ratio_mean: pu.straggler_ratio.mean(),
             pieces_open_end,
+            distance_mean_ms: pu.distance_ms.mean(),
+            local_service_share: ratio(pu.pieces_completed_locally as f64, pu.pieces_completed as f64),
         }
     }
 

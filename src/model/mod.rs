@@ -178,6 +178,16 @@ impl Ctx<'_> {
         self.queue.cancel(timer);
     }
 
+    /// Observer only (metrics, never protocol decisions): the one-way delay to `node`.
+    pub fn delay_to(&self, node: NodeId) -> SimDuration {
+        self.net.delay(self.me, node)
+    }
+
+    /// Observer only: whether `node` sits in this host's LAN.
+    pub fn same_lan(&self, node: NodeId) -> bool {
+        self.net.lan(self.me) == self.net.lan(node)
+    }
+
     pub fn is_running(&self, timer: TimerId) -> bool {
         self.queue.expires_at(timer).is_some()
     }

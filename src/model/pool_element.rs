@@ -714,7 +714,7 @@ pub fn uniform_delay(rng: &mut StreamRng, max_s: f64) -> SimDuration {
 }
 
 /// Pool element configuration from the scenario and the PE's section (overrides applied).
-pub fn config_from(s: &Scenario, pe: &PoolElements, registrars: &[NodeId]) -> PoolElementConfig {
+pub fn config_from(s: &Scenario, pe: &PoolElements, registrars: RegistrarTable) -> PoolElementConfig {
     PoolElementConfig {
         policy: pe.policy,
         choices: pe.choices,
@@ -735,7 +735,7 @@ pub fn config_from(s: &Scenario, pe: &PoolElements, registrars: &[NodeId]) -> Po
         registration_timeout: secs(s.asap.request_timeout_s),
         max_registration_attempts: s.asap.max_request_retransmit.max(1),
         hunt_retry_delay_max_s: s.asap.server_hunt_retry_delay_max_s,
-        registrars: RegistrarTable::new(registrars, &pe.home_registrars),
+        registrars,
         uptime: pe.uptime,
         downtime: pe.downtime,
         clean_shutdown_probability: pe.clean_shutdown_probability,
@@ -771,10 +771,14 @@ mod test {
     impl Bench {
         fn new(s: &Scenario) -> Bench {
             let mut queue = EventQueue::default();
-            let config = Rc::new(config_from(s, &s.pool_elements, &[PR]));
+            let config = Rc::new(config_from(
+                s,
+                &s.pool_elements,
+                RegistrarTable::new(&[PR], &[PR], &s.pool_elements.home_registrars),
+            ));
             let id_rng = rng::stream(1, Component::PoolElement, 0, Purpose::Identifier);
             let pe = PoolElement::new(0, NodeId(1), PeId(5), id_rng, 1e6, config, 1, &mut queue);
-            let net = Network::new(&s.network, 3, 1);
+            let net = Network::new(&s.network, vec![0; 3], 1);
             let (in_flight, counters) = (InFlight::default(), NetworkCounters::default());
             Bench { pe, queue, in_flight, net, counters, now: SimTime::ZERO, sent: Vec::new() }
         }

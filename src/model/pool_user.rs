@@ -108,6 +108,43 @@ pub struct PoolUserStats {
     pub piece_processing_time: Samples,
     /// Per completed job: slowest piece's processing time / mean piece processing time.
     pub straggler_ratio: Samples,
+    /// Per PE used (request or cookie echo): one-way network delay to it [ms].
+    pub distance_ms: Samples,
+    /// Completed pieces whose PE sits in the PU's own LAN.
+    pub pieces_completed_locally: u64,
+}
+
+impl PoolUserStats {
+    /// Adds another PU's statistics (sums and merged samples).
+    pub fn merge(&mut self, s: &PoolUserStats) {
+        self.jobs_queued += s.jobs_queued;
+        self.jobs_started += s.jobs_started;
+        self.jobs_completed += s.jobs_completed;
+        self.job_size_queued += s.job_size_queued;
+        self.job_size_started += s.job_size_started;
+        self.job_size_completed += s.job_size_completed;
+        self.queuing_delay.merge(&s.queuing_delay);
+        self.startup_delay.merge(&s.startup_delay);
+        self.processing_time.merge(&s.processing_time);
+        self.handling_time.merge(&s.handling_time);
+        self.goodput_time_s += s.goodput_time_s;
+        self.failover_time.merge(&s.failover_time);
+        self.lost_calculations += s.lost_calculations;
+        self.server_selections += s.server_selections;
+        self.unreachables += s.unreachables;
+        self.failovers += s.failovers;
+        self.requests += s.requests;
+        self.cookie_echoes += s.cookie_echoes;
+        self.accepts += s.accepts;
+        self.rejects += s.rejects;
+        self.pieces_started += s.pieces_started;
+        self.pieces_completed += s.pieces_completed;
+        self.pieces_per_job.merge(&s.pieces_per_job);
+        self.piece_processing_time.merge(&s.piece_processing_time);
+        self.straggler_ratio.merge(&s.straggler_ratio);
+        self.distance_ms.merge(&s.distance_ms);
+        self.pieces_completed_locally += s.pieces_completed_locally;
+    }
 }
 
 struct QueuedJob {
@@ -503,6 +540,7 @@ impl PoolUser {
                 Message::CalcAppRequest { job: session, size: piece.size }
             }
         };
+        self.stats.distance_ms.add(ctx.delay_to(pe.0).as_secs_f64() * 1e3);
         ctx.send_to_port(pe.0, pe.1.0, msg);
         ctx.arm(self.timers[p].request_timeout, self.config.request_timeout);
     }
@@ -606,6 +644,7 @@ impl PoolUser {
                 piece.processing_time_s = now.since(accepted).as_secs_f64();
                 piece.phase = PiecePhase::Completed;
                 self.stats.pieces_completed += 1;
+                self.stats.pieces_completed_locally += piece.pe.is_some_and(|(node, _)| ctx.same_lan(node)) as u64;
                 self.stats.piece_processing_time.add(piece.processing_time_s);
                 job.open -= 1;
                 if job.open == 0 {
@@ -639,7 +678,7 @@ impl PoolUser {
 }
 
 /// Pool user configuration from the scenario and the PU's section (overrides applied).
-pub fn config_from(s: &Scenario, pu: &PoolUsers, registrars: &[NodeId]) -> PoolUserConfig {
+pub fn config_from(s: &Scenario, pu: &PoolUsers, registrars: RegistrarTable) -> PoolUserConfig {
     PoolUserConfig {
         job_size: s.workload.job_size,
         job_interval_s: s.job_interval_s(),
@@ -654,7 +693,7 @@ pub fn config_from(s: &Scenario, pu: &PoolUsers, registrars: &[NodeId]) -> PoolU
         asap_request_timeout: secs(s.asap.request_timeout_s),
         max_request_retransmit: s.asap.max_request_retransmit,
         hunt_retry_delay_max_s: s.asap.server_hunt_retry_delay_max_s,
-        registrars: RegistrarTable::new(registrars, &pu.home_registrars),
+        registrars,
         handlespace: HandlespaceConfig {
             double_update: s.handlespace.double_update,
             keep_first_registration_life: s.handlespace.keep_first_registration_life,

@@ -752,6 +752,11 @@ impl Registrar {
         self.handlespace.get(&self.pool, id).map(|e| e.home)
     }
 
+    /// The distance its handlespace records for PE `id` [ms].
+    pub fn distance_to(&self, id: PeId) -> Option<u32> {
+        self.handlespace.get(&self.pool, id).map(|e| e.settings.distance)
+    }
+
     /// The handlespace checksum (over every PE it holds), for audits between registrars.
     pub fn checksum(&self) -> u16 {
         self.handlespace.checksum()

@@ -14,10 +14,11 @@ pub struct RegistrarTable {
 }
 
 impl RegistrarTable {
-    /// `all` are the registrars' nodes, by index.
-    pub fn new(all: &[NodeId], home: &HomeRegistrars) -> RegistrarTable {
+    /// `all` are the registrars' nodes, by index; "auto" hunts among `local`, those of the
+    /// component's own LAN (the tool-chain's default static list).
+    pub fn new(all: &[NodeId], local: &[NodeId], home: &HomeRegistrars) -> RegistrarTable {
         match home {
-            HomeRegistrars::Auto => RegistrarTable { registrars: all.to_vec(), in_order: false },
+            HomeRegistrars::Auto => RegistrarTable { registrars: local.to_vec(), in_order: false },
             HomeRegistrars::List(list) => {
                 RegistrarTable { registrars: list.iter().map(|&i| all[i as usize]).collect(), in_order: true }
             }
@@ -45,11 +46,11 @@ mod test {
     fn lists_are_tried_in_order_and_auto_at_random() {
         let all = [NodeId(0), NodeId(1), NodeId(2)];
         let mut rng = rng::stream(1, Component::PoolUser, 0, Purpose::Hunt);
-        let ordered = RegistrarTable::new(&all, &HomeRegistrars::List(vec![2, 0]));
+        let ordered = RegistrarTable::new(&all, &all[..1], &HomeRegistrars::List(vec![2, 0]));
         let mut cursor = 0;
         let hunts: Vec<NodeId> = (0..5).map(|_| ordered.hunt(&mut cursor, &mut rng)).collect();
         assert_eq!(hunts, [NodeId(2), NodeId(0), NodeId(2), NodeId(0), NodeId(2)]);
-        let random = RegistrarTable::new(&all, &HomeRegistrars::Auto);
+        let random = RegistrarTable::new(&all, &all, &HomeRegistrars::Auto);
         let mut seen = [0; 3];
         for _ in 0..300 {
             seen[random.hunt(&mut cursor, &mut rng).0 as usize] += 1;

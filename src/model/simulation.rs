@@ -5,16 +5,17 @@
 //! interface fails alternate up and down from time 0 (§1.4).
 
 use super::lifecycle::UpDown;
-use super::metrics::{Metrics, MetricsInput, PoolElementReport, RegistrarReport};
+use super::metrics::{LanReport, Metrics, MetricsInput, PoolElementReport, RegistrarReport};
 use super::network::Network;
 use super::pool_element::{self, PoolElement, fresh_identifier};
 use super::pool_user::{self, PoolUser};
 use super::registrar::{self, Registrar};
+use super::registrar_table::RegistrarTable;
 use super::{Ctx, Event, InFlight, NetworkCounters, NodeId, secs};
 use crate::engine::rng::{self, Component, Purpose};
 use crate::engine::{EventQueue, Fingerprint, SimDuration, SimTime};
 use crate::handlespace::PeId;
-use crate::scenario::{CapacityDistribution, Scenario, TimeDistribution};
+use crate::scenario::{CapacityDistribution, HomeRegistrars, Layout, Scenario, TimeDistribution, index_in_lan};
 use rand::RngExt;
 use rand_distr::{Distribution, Normal};
 use std::borrow::Cow;
@@ -26,6 +27,7 @@ pub struct RunOutput {
     pub metrics: Metrics,
     pub pool_elements: Vec<PoolElementReport>,
     pub registrars: Vec<RegistrarReport>,
+    pub lans: Vec<LanReport>,
     /// Events executed.
     pub events: u64,
     /// Simulated time at the end [s].
@@ -41,6 +43,7 @@ pub struct Simulation {
     registrars: Vec<Registrar>,
     pool_elements: Vec<PoolElement>,
     pool_users: Vec<PoolUser>,
+    layout: Layout,
     /// Up/down spans of each host's interface (None: it never fails), by node.
     interfaces: Vec<Option<UpDown>>,
     nominal_capacity: f64,
@@ -56,53 +59,69 @@ pub fn run(scenario: &Scenario) -> RunOutput {
     Simulation::new(scenario).run()
 }
 
-/// A shared configuration for the components without overrides, an own one for the rest.
-fn configs<'s, S: Clone + 's, C>(n: usize, section: impl Fn(u32) -> Cow<'s, S>, make: impl Fn(&S) -> C) -> Vec<Rc<C>> {
-    let mut shared: Option<Rc<C>> = None;
-    (0..n as u32)
-        .map(|i| match section(i) {
-            Cow::Borrowed(s) => shared.get_or_insert_with(|| Rc::new(make(s))).clone(),
-            Cow::Owned(s) => Rc::new(make(&s)),
+/// A configuration shared by the components of a LAN without overrides, an own one for
+/// the rest. `lans[i]` is component i's LAN.
+fn configs<'s, S: Clone + 's, C>(
+    lans: &[u32],
+    section: impl Fn(u32) -> Cow<'s, S>,
+    make: impl Fn(&S, u32) -> C,
+) -> Vec<Rc<C>> {
+    let mut shared: Vec<Option<Rc<C>>> = Vec::new();
+    (0..)
+        .zip(lans)
+        .map(|(i, &lan)| match section(i) {
+            Cow::Borrowed(s) => {
+                if shared.len() <= lan as usize {
+                    shared.resize(lan as usize + 1, None);
+                }
+                shared[lan as usize].get_or_insert_with(|| Rc::new(make(s, lan))).clone()
+            }
+            Cow::Owned(s) => Rc::new(make(&s, lan)),
         })
         .collect()
 }
 
-/// Capacities of the pool elements (rspsim-model.md §9.3) [calculations/s].
+/// Capacities of the pool elements, LAN by LAN (rspsim-model.md §9.3): the pool elements
+/// of each LAN are distributed like a pool of their own [calculations/s].
 pub fn capacities(s: &Scenario) -> Vec<f64> {
-    let n = s.pool_elements.count as usize;
     let c = s.pool_elements.capacity;
-    let nf = n as f64;
     let mut rng = rng::stream(s.seed, Component::Scenario, 0, Purpose::Capacity);
-    match &s.pool_elements.capacity_distribution {
-        CapacityDistribution::Identity => vec![c; n],
-        CapacityDistribution::FastServers { gamma, lambda } => {
-            let fast = (lambda * nf).round_ties_even() as usize;
-            let slow = n - fast.min(n);
-            let total = c * nf;
-            let denom = fast as f64 * gamma + slow as f64;
-            let fast_cap = (total * fast as f64 * gamma / denom).round_ties_even() / fast as f64;
-            let slow_cap = (total * slow as f64 / denom).round_ties_even() / slow as f64;
-            (0..n).map(|j| if j < fast { fast_cap } else { slow_cap }).collect()
-        }
-        CapacityDistribution::Linear { gamma } => {
-            if n == 1 {
-                return vec![c];
+    let lans = s.layout().pool_element_lans;
+    let mut all = Vec::with_capacity(lans.len());
+    for lan in 0..s.network.lans {
+        let n = lans.iter().filter(|&&l| l == lan).count();
+        let nf = n as f64;
+        match &s.pool_elements.capacity_distribution {
+            CapacityDistribution::Identity => all.extend(std::iter::repeat_n(c, n)),
+            CapacityDistribution::FastServers { gamma, lambda } => {
+                let fast = (lambda * nf).round_ties_even() as usize;
+                let slow = n - fast.min(n);
+                let total = c * nf;
+                let denom = fast as f64 * gamma + slow as f64;
+                let fast_cap = (total * fast as f64 * gamma / denom).round_ties_even() / fast as f64;
+                let slow_cap = (total * slow as f64 / denom).round_ties_even() / slow as f64;
+                all.extend((0..n).map(|j| if j < fast { fast_cap } else { slow_cap }));
             }
-            let min = c / (1.0 + (gamma - 1.0) / nf);
-            let step = (c * nf - min * nf) / (nf * (nf - 1.0) / 2.0);
-            (0..n).map(|j| min + j as f64 * step).collect()
+            CapacityDistribution::Linear { .. } if n == 1 => all.push(c),
+            CapacityDistribution::Linear { gamma } => {
+                let min = c / (1.0 + (gamma - 1.0) / nf);
+                let step = (c * nf - min * nf) / (nf * (nf - 1.0) / 2.0);
+                all.extend((0..n).map(|j| min + j as f64 * step));
+            }
+            CapacityDistribution::Uniform { gamma } => {
+                let min = c / (1.0 + (gamma - 1.0) / 2.0);
+                all.extend((0..n).map(|_| if *gamma > 1.0 { rng.random_range(min..gamma * min) } else { c }));
+            }
+            CapacityDistribution::Truncnormal { gamma } => {
+                let normal = Normal::new(c, gamma * c).expect("sd >= 0");
+                // Redrawn until usable (the reference redraws below 0 and aborts below 1).
+                let draw = |_| std::iter::repeat_with(|| normal.sample(&mut rng)).find(|&x| x >= 1.0).unwrap();
+                all.extend((0..n).map(draw));
+            }
+            CapacityDistribution::List { capacities } => return capacities.clone(),
         }
-        CapacityDistribution::Uniform { gamma } => {
-            let min = c / (1.0 + (gamma - 1.0) / 2.0);
-            (0..n).map(|_| if *gamma > 1.0 { rng.random_range(min..gamma * min) } else { c }).collect()
-        }
-        CapacityDistribution::Truncnormal { gamma } => {
-            let normal = Normal::new(c, gamma * c).expect("sd >= 0");
-            // Redrawn until usable (the reference redraws below 0 and aborts below 1).
-            (0..n).map(|_| std::iter::repeat_with(|| normal.sample(&mut rng)).find(|&x| x >= 1.0).unwrap()).collect()
-        }
-        CapacityDistribution::List { capacities } => capacities.clone(),
     }
+    all
 }
 
 /// Unique random PE identifiers in 1..=0x7FFFFFFF, one stream per PE; each PE keeps its
@@ -121,23 +140,30 @@ fn pool_element_ids(seed: u64, n: usize) -> Vec<(PeId, rng::StreamRng)> {
 
 impl Simulation {
     pub fn new(s: &Scenario) -> Simulation {
-        let n_pr = s.registrars.count as usize;
-        let n_pe = s.pool_elements.count as usize;
-        let n_pu = s.pool_user_count() as usize;
+        let layout = s.layout();
+        let (n_pr, n_pe, n_pu) =
+            (layout.registrar_lans.len(), layout.pool_element_lans.len(), layout.pool_user_lans.len());
         let pr_nodes: Vec<NodeId> = (0..n_pr).map(|i| NodeId(i as u32)).collect();
         let pe_node = |i: usize| NodeId((n_pr + i) as u32);
         let pu_node = |i: usize| NodeId((n_pr + n_pe + i) as u32);
+        let local_prs: Vec<Vec<NodeId>> =
+            (0..s.network.lans).map(|lan| layout.registrars_of(lan).map(|i| pr_nodes[i]).collect()).collect();
+        let table = |home: &HomeRegistrars, lan: u32| RegistrarTable::new(&pr_nodes, &local_prs[lan as usize], home);
 
         // Components create their timers in the queue.
         let mut queue = EventQueue::default();
-        let pr_configs = configs(n_pr, |i| s.registrar(i), |r| registrar::config_from(s, r));
+        let pr_configs = configs(&layout.registrar_lans, |i| s.registrar(i), |r, _| registrar::config_from(s, r));
         let registrars = (0..n_pr)
             .map(|i| {
                 let peers = pr_nodes.iter().copied().filter(|&p| p != pr_nodes[i]).collect();
                 Registrar::new(i as u32, pr_nodes[i], peers, pr_configs[i].clone(), s.seed, &mut queue)
             })
             .collect();
-        let pe_configs = configs(n_pe, |i| s.pool_element(i), |pe| pool_element::config_from(s, pe, &pr_nodes));
+        let pe_configs = configs(
+            &layout.pool_element_lans,
+            |i| s.pool_element(i),
+            |pe, lan| pool_element::config_from(s, pe, table(&pe.home_registrars, lan)),
+        );
         let mut capacities = capacities(s);
         for ov in s.pool_elements.overrides.iter().filter(|o| o.set.contains_key("capacity")) {
             capacities[ov.index as usize] = s.pool_element(ov.index).capacity;
@@ -150,16 +176,23 @@ impl Simulation {
                 PoolElement::new(i as u32, pe_node(i), id, id_rng, cap, pe_configs[i].clone(), s.seed, &mut queue)
             })
             .collect();
-        let pu_configs = configs(n_pu, |i| s.pool_user(i), |pu| pool_user::config_from(s, pu, &pr_nodes));
+        let pu_configs = configs(
+            &layout.pool_user_lans,
+            |i| s.pool_user(i),
+            |pu, lan| pool_user::config_from(s, pu, table(&pu.home_registrars, lan)),
+        );
         let pool_users =
             (0..n_pu).map(|i| PoolUser::new(i as u32, pu_node(i), pu_configs[i].clone(), s.seed, &mut queue)).collect();
 
-        for i in 0..n_pr as u32 {
-            let at = SimTime::from_secs_f64(s.registrar(i).start_s + 10.0 * i as f64);
+        // Registrar j of LAN i starts 30 s·i + 10 s·j after the first, the PEs of LAN i
+        // 0.5 s·i after those of LAN 0 (rspsim-model.md §9.4).
+        for (i, &lan) in (0..).zip(&layout.registrar_lans) {
+            let j = index_in_lan(&layout.registrar_lans, i as usize);
+            let at = SimTime::from_secs_f64(s.registrar(i).start_s + 30.0 * lan as f64 + 10.0 * j as f64);
             queue.schedule(at, Event::Registrar(i, registrar::Timer::Startup));
         }
-        for i in 0..n_pe as u32 {
-            let at = SimTime::from_secs_f64(s.pool_element(i).start_s);
+        for (i, &lan) in (0..).zip(&layout.pool_element_lans) {
+            let at = SimTime::from_secs_f64(s.pool_element(i).start_s + 0.5 * lan as f64);
             queue.schedule(at, Event::PoolElement(i, pool_element::Timer::Startup));
         }
         for (i, config) in pu_configs.iter().enumerate() {
@@ -196,7 +229,12 @@ impl Simulation {
         Simulation {
             queue,
             in_flight: InFlight::default(),
-            net: Network::new(&s.network, n_pr + n_pe + n_pu, s.seed),
+            net: Network::new(
+                &s.network,
+                [&layout.registrar_lans[..], &layout.pool_element_lans, &layout.pool_user_lans].concat(),
+                s.seed,
+            ),
+            layout,
             counters: NetworkCounters::default(),
             registrars,
             pool_elements,
@@ -359,10 +397,28 @@ impl Simulation {
             metrics,
             pool_elements: (0..).zip(&self.pool_elements).map(|(i, pe)| PoolElementReport::of(i, pe)).collect(),
             registrars: (0..).zip(&self.registrars).map(|(i, r)| RegistrarReport::of(i, r)).collect(),
+            lans: self.lan_reports(),
             events: self.events,
             sim_time_s: now.as_secs_f64(),
             fingerprint: self.fingerprint,
         }
+    }
+}
+
+impl Simulation {
+    /// The figures of every LAN (components are numbered LAN by LAN).
+    fn lan_reports(&self) -> Vec<LanReport> {
+        let count = |lans: &[u32], lan: u32| lans.iter().filter(|&&l| l == lan).count();
+        let (mut pe, mut pu) = (0, 0);
+        (0..self.layout.lans)
+            .map(|lan| {
+                let pes = &self.pool_elements[pe..pe + count(&self.layout.pool_element_lans, lan)];
+                let pus = &self.pool_users[pu..pu + count(&self.layout.pool_user_lans, lan)];
+                (pe, pu) = (pe + pes.len(), pu + pus.len());
+                let registrars = count(&self.layout.registrar_lans, lan) as u32;
+                LanReport::of(lan, registrars, pes, pus, self.nominal_capacity)
+            })
+            .collect()
     }
 }
 

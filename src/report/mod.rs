@@ -6,7 +6,7 @@ pub mod plot;
 pub mod stats;
 pub mod timeline;
 
-use crate::model::metrics::{PoolElementReport, RegistrarReport};
+use crate::model::metrics::{LanReport, PoolElementReport, RegistrarReport};
 use crate::model::{self, Metrics, RunOutput};
 use crate::scenario::Scenario;
 use serde::Serialize;
@@ -36,6 +36,8 @@ pub struct RunReport {
     pub pool_elements: Vec<PoolElementReport>,
     /// Per-registrar figures over the window.
     pub registrars: Vec<RegistrarReport>,
+    /// Per-LAN figures over the window.
+    pub lans: Vec<LanReport>,
     pub run: RunInfo,
 }
 
@@ -47,6 +49,7 @@ impl RunReport {
             metrics: out.metrics,
             pool_elements: out.pool_elements,
             registrars: out.registrars,
+            lans: out.lans,
             run: RunInfo { events: out.events, sim_time_s: out.sim_time_s, wall_s, fingerprint: out.fingerprint.hex() },
         }
     }
@@ -63,13 +66,15 @@ pub fn run_report(s: &Scenario) -> RunReport {
 pub fn table(r: &RunReport) -> String {
     let mut t = String::new();
     let s = &r.scenario;
+    let layout = s.layout();
     let _ = writeln!(
         t,
-        "scenario: {} PEs x {:.0} calc/s, {} PUs, {} registrar(s), policy {}, θ = {}, r = {}, S = {:.3e} calc, seed {}",
-        s.pool_elements.count,
+        "scenario: {} PEs x {:.0} calc/s, {} PUs, {} registrar(s) in {} LAN(s), policy {}, θ = {}, r = {}, S = {:.3e} calc, seed {}",
+        layout.pool_element_lans.len(),
         s.pool_elements.capacity,
-        s.pool_user_count(),
-        s.registrars.count,
+        layout.pool_user_lans.len(),
+        layout.registrar_lans.len(),
+        s.network.lans,
         s.pool_elements.policy,
         s.workload.target_utilization,
         s.workload.pu_pe_ratio,
@@ -84,6 +89,26 @@ pub fn table(r: &RunReport) -> String {
             if value.fract() == 0.0 && value.abs() < 1e15 { format!("{value:.0}") } else { format!("{value:.6}") };
         let _ = writeln!(t, "  {name:<width$} {shown:>18}");
     }
+    if r.lans.len() > 1 {
+        let _ = writeln!(
+            t,
+            "\n  {:>4} {:>5} {:>5} {:>11} {:>18} {:>13} {:>13}",
+            "LAN", "PEs", "PUs", "utilization", "handling speed %", "distance ms", "local share"
+        );
+        for l in &r.lans {
+            let _ = writeln!(
+                t,
+                "  {:>4} {:>5} {:>5} {:>11.4} {:>18.2} {:>13.2} {:>13.4}",
+                l.lan,
+                l.pool_elements,
+                l.pool_users,
+                l.utilization,
+                l.handling_speed_pct,
+                l.distance_mean_ms,
+                l.local_service_share
+            );
+        }
+    }
     let _ = writeln!(
         t,
         "\nrun:      {} events, {:.0} s simulated, {:.3} s wall ({:.2} M events/s), fingerprint {}",
@@ -94,6 +119,17 @@ pub fn table(r: &RunReport) -> String {
         r.run.fingerprint
     );
     t
+}
+
+/// Removes the temporary files that writes interrupted by a kill left in `dir`.
+pub fn remove_temporaries(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "tmp") && path.is_file() {
+            std::fs::remove_file(path)?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes a file atomically: to a temporary file beside it, then renamed over it, so a

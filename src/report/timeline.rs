@@ -61,8 +61,9 @@ pub struct Timeline {
 pub fn record(s: &Scenario, interval: SimDuration) -> (RunOutput, Timeline) {
     let mut t = Timeline { interval, warmup_s: s.warmup_s, ..Timeline::default() };
     let mut failovers_before = 0;
-    let mut incarnations_before = vec![0; s.pool_elements.count as usize];
-    let n_pr = s.registrars.count;
+    let layout = s.layout();
+    let mut incarnations_before = vec![0; layout.pool_element_lans.len()];
+    let n_pr = layout.registrar_lans.len() as u32;
     let out = Simulation::new(s).run_sampled(interval, |now, sim| {
         t.times.push(now);
         t.registrars.push(

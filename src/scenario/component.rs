@@ -14,7 +14,7 @@ use std::borrow::Cow;
 /// One component's exceptions.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ComponentOverride {
-    /// The component, 0-based within its kind.
+    /// The component, 0-based within its kind, counted LAN by LAN.
     pub index: u32,
     /// Keys of the kind's section and their values for this component.
     #[serde(flatten)]
@@ -59,7 +59,7 @@ where
         let prefix = format!("{kind}.overrides[{k}]");
         let at = At(&prefix);
         if ov.index >= count {
-            let allowed = format!("0 to {} ({kind}.count is {count})", count.saturating_sub(1));
+            let allowed = format!("0 to {} ({kind}: {count} in all LANs)", count.saturating_sub(1));
             return Err(ScenarioError::invalid(
                 &at.key("index"),
                 format!("{} is out of range; allowed: {allowed}", ov.index),

@@ -6,6 +6,7 @@
 mod auto;
 mod component;
 mod home;
+mod layout;
 mod overrides;
 mod pieces;
 mod time;
@@ -13,6 +14,7 @@ mod time;
 pub use auto::Auto;
 pub use component::ComponentOverride;
 pub use home::HomeRegistrars;
+pub use layout::{CountDistribution, Layout, index_in_lan};
 pub use overrides::{apply_override, parse_override};
 pub use pieces::{MAX_PIECES, Pieces};
 pub use time::TimeDistribution;
@@ -89,14 +91,18 @@ pub enum CapacityDistribution {
     Uniform { gamma: f64 },
     /// Normal(C, γ·C) per PE, redrawn until >= 0.
     Truncnormal { gamma: f64 },
-    /// Explicit capacities [calculations/s], one per PE.
+    /// Explicit capacities [calculations/s], one per PE of all LANs.
     List { capacities: Vec<f64> },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PoolElements {
+    /// Pool elements per LAN (nominal, see `count_distribution`).
     pub count: u32,
+    /// How the pool elements are spread over the LANs: "identity" (`count` each) or a
+    /// localized disaster.
+    pub count_distribution: CountDistribution,
     /// C: nominal (mean) capacity [calculations/s].
     pub capacity: f64,
     pub capacity_distribution: CapacityDistribution,
@@ -146,7 +152,7 @@ pub struct PoolElements {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PoolUsers {
-    /// Number of pool users; auto = round(r · #PEs).
+    /// Pool users per LAN; auto = round(r · pool_elements.count).
     pub count: Auto<u32>,
     /// Start time [s]; the first job arrives one interval later.
     pub start_s: f64,
@@ -168,8 +174,9 @@ pub struct PoolUsers {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Registrars {
+    /// Registrars per LAN.
     pub count: u32,
-    /// First registrar's start time [s]; registrar j starts 10 s·j later.
+    /// First registrar's start time [s]; registrar j of LAN i starts 30 s·i + 10 s·j later.
     pub start_s: f64,
     /// Pool elements returned per handle resolution (1..128).
     pub max_handle_resolution_items: u32,
@@ -246,6 +253,12 @@ pub struct Network {
     /// One-way delay between two components of the LAN [ms].
     pub lan_delay_ms: f64,
     pub lan_delay_distribution: DelayDistribution,
+    /// LANs in a chain, each with `registrars.count` registrars, `pool_elements.count`
+    /// pool elements and `pool_users.count` pool users.
+    pub lans: u32,
+    /// One-way delay of the WAN link between neighbouring LANs [ms]: LANs i and j are
+    /// |i − j| links apart.
+    pub wan_delay_ms: f64,
 }
 
 /// Reference quirks of the handlespace (rsplib-handlespace.md §10).
@@ -292,6 +305,7 @@ impl Default for PoolElements {
     fn default() -> Self {
         PoolElements {
             count: 10,
+            count_distribution: CountDistribution::Identity,
             capacity: 1e6,
             capacity_distribution: CapacityDistribution::Identity,
             min_capacity_per_job: 1e4,
@@ -378,7 +392,7 @@ impl Default for CalcApp {
 
 impl Default for Network {
     fn default() -> Self {
-        Network { lan_delay_ms: 0.0, lan_delay_distribution: DelayDistribution::Identity }
+        Network { lan_delay_ms: 0.0, lan_delay_distribution: DelayDistribution::Identity, lans: 1, wan_delay_ms: 0.0 }
     }
 }
 
@@ -409,7 +423,12 @@ pub fn read_json(file: Option<&Path>) -> Result<serde_json::Value, ScenarioError
     };
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { file: name.clone(), source })?;
-    serde_json::from_str(&text).map_err(|source| ScenarioError::Syntax { file: name, source })
+    parse_json(&text, &name)
+}
+
+/// Parses the text of a scenario file named `name` (in messages) into a JSON value.
+pub fn parse_json(text: &str, name: &str) -> Result<serde_json::Value, ScenarioError> {
+    serde_json::from_str(text).map_err(|source| ScenarioError::Syntax { file: name.to_string(), source })
 }
 
 /// Deserialises and validates a scenario from a JSON value; errors name the dotted key.
@@ -453,7 +472,7 @@ fn time_distribution(d: &TimeDistribution, positive: bool, key: &str) -> Result<
     d.check(positive).map_err(|m| ScenarioError::invalid(key, m))
 }
 
-/// A home-registrar list: non-empty, every index a registrar.
+/// A home-registrar list: non-empty, every index a registrar (of any LAN).
 fn home_registrars(list: &HomeRegistrars, count: u32, at: &At) -> Result<(), ScenarioError> {
     let HomeRegistrars::List(list) = list else { return Ok(()) };
     let key = at.key("home_registrars");
@@ -464,7 +483,7 @@ fn home_registrars(list: &HomeRegistrars, count: u32, at: &At) -> Result<(), Sce
         ));
     }
     for (i, &r) in list.iter().enumerate() {
-        let allowed = format!("0 to {} (registrars.count is {count})", count - 1);
+        let allowed = format!("0 to {} (registrars: {count} in all LANs)", count - 1);
         check(r < count, &format!("{key}[{i}]"), &allowed, r)?;
     }
     Ok(())
@@ -479,8 +498,49 @@ impl At<'_> {
     }
 }
 
+/// Longest time a scenario may name [s] (about 31.7 years): times are integer
+/// nanoseconds, and sums of a few such times must stay below 2^64 ns (584 years).
+pub const MAX_TIME_S: f64 = 1e9;
+
+/// Most components (registrars, PEs, PUs) a scenario may have in all LANs.
+pub const MAX_COMPONENTS: u64 = 10_000_000;
+
+/// Shortest mean job interval [s]: the time resolution.
+const MIN_JOB_INTERVAL_S: f64 = 1e-9;
+
+/// Every time in the scenario (keys ending in `_s`, delays in `_ms`, time distributions and
+/// overrides included) within what the integer time base represents.
+fn representable_times(value: &serde_json::Value, path: &str) -> Result<(), ScenarioError> {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let key = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let limit = if k.ends_with("_ms") {
+                    Some((MAX_TIME_S * 1e3, "ms"))
+                } else if k.ends_with("_s") {
+                    Some((MAX_TIME_S, "s"))
+                } else {
+                    None
+                };
+                match (v.as_f64(), limit) {
+                    (Some(x), Some((max, unit))) if x > max => {
+                        let allowed = format!("at most {max:e} {unit} (about 31 years: times are integer nanoseconds)");
+                        return Err(ScenarioError::invalid(&key, format!("{x:e} is out of range; allowed: {allowed}")));
+                    }
+                    _ => representable_times(v, &key)?,
+                }
+            }
+            Ok(())
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().try_for_each(|(i, v)| representable_times(v, &format!("{path}[{i}]")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Keys that describe a whole kind and cannot be set for one component.
-const KIND_ONLY_KEYS: &[&str] = &["count", "overrides", "capacity_distribution"];
+const KIND_ONLY_KEYS: &[&str] = &["count", "count_distribution", "overrides", "capacity_distribution"];
 
 impl PoolElements {
     fn validate(&self, at: &At) -> Result<(), ScenarioError> {
@@ -525,7 +585,18 @@ impl PoolElements {
         time_distribution(&self.interface_downtime, false, &at.key("interface_downtime"))
     }
 
-    fn validate_capacity_distribution(&self) -> Result<(), ScenarioError> {
+    fn validate_count_distribution(&self, lans: u32) -> Result<(), ScenarioError> {
+        let CountDistribution::LocalizedDisaster { lambda, lan } = self.count_distribution else {
+            return Ok(());
+        };
+        let key = "pool_elements.count_distribution";
+        check(lans >= 2, &format!("{key}.type"), "\"identity\" when network.lans is 1", "localized_disaster")?;
+        check(lambda > 0.0 && lambda <= 1.0, &format!("{key}.lambda"), "a number > 0 and <= 1", lambda)?;
+        check(lan < lans, &format!("{key}.lan"), &format!("0 to {} (network.lans is {lans})", lans - 1), lan)
+    }
+
+    /// `total`: pool elements of all LANs.
+    fn validate_capacity_distribution(&self, total: u32) -> Result<(), ScenarioError> {
         let key = "pool_elements.capacity_distribution";
         match &self.capacity_distribution {
             CapacityDistribution::Identity => Ok(()),
@@ -538,11 +609,11 @@ impl PoolElements {
             }
             CapacityDistribution::Truncnormal { gamma } => non_negative(*gamma, &format!("{key}.gamma")),
             CapacityDistribution::List { capacities } => {
-                let n = self.count as usize;
+                let n = total as usize;
                 if capacities.len() != n {
                     return Err(ScenarioError::invalid(
                         &format!("{key}.capacities"),
-                        format!("has {} entries; allowed: exactly pool_elements.count = {n}", capacities.len()),
+                        format!("has {} entries; allowed: exactly one per pool element, {n}", capacities.len()),
                     ));
                 }
                 for (i, c) in capacities.iter().enumerate() {
@@ -604,8 +675,33 @@ impl Scenario {
             positive(v, "workload.job_interval")?;
         }
         w.pieces.check().map_err(|m| ScenarioError::invalid("workload.pieces", m))?;
+        let n = &self.network;
+        check((1..=1000).contains(&n.lans), "network.lans", "an integer from 1 to 1000", n.lans)?;
+        non_negative(n.lan_delay_ms, "network.lan_delay_ms")?;
+        non_negative(n.wan_delay_ms, "network.wan_delay_ms")?;
         self.pool_elements.validate(&At("pool_elements"))?;
-        self.pool_elements.validate_capacity_distribution()?;
+        self.pool_elements.validate_count_distribution(n.lans)?;
+        self.validate_size()?;
+        representable_times(&serde_json::to_value(self).expect("scenarios serialise"), "")?;
+        let farthest_ms = 1.5 * n.lan_delay_ms + (n.lans - 1) as f64 * n.wan_delay_ms;
+        let allowed = format!("LAN and WAN delays of at most {:e} ms end to end", MAX_TIME_S * 1e3);
+        check(farthest_ms <= MAX_TIME_S * 1e3, "network.wan_delay_ms", &allowed, n.wan_delay_ms)?;
+        let interval = self.job_interval_s();
+        if interval < MIN_JOB_INTERVAL_S {
+            let how = match self.workload.job_interval {
+                Auto::Auto => "max(1, r)·S / (θ·C) = ",
+                Auto::Value(_) => "",
+            };
+            return Err(ScenarioError::invalid(
+                "workload.job_interval",
+                format!(
+                    "{how}{interval:e} s is shorter than the 1 ns time resolution; allowed: a mean job interval >= 1e-9 s (raise workload.job_size or lower workload.target_utilization or pool_elements.capacity)"
+                ),
+            ));
+        }
+        let layout = self.layout();
+        let total = |lans: &[u32]| lans.len() as u32;
+        self.pool_elements.validate_capacity_distribution(total(&layout.pool_element_lans))?;
         self.pool_users.validate(&At("pool_users"))?;
         self.registrars.validate(&At("registrars"))?;
         positive(self.asap.request_timeout_s, "asap.request_timeout_s")?;
@@ -615,22 +711,21 @@ impl Scenario {
         if let Auto::Value(v) = self.calcapp.request_timeout_s {
             positive(v, "calcapp.request_timeout_s")?;
         }
-        non_negative(self.network.lan_delay_ms, "network.lan_delay_ms")?;
-        let registrars = self.registrars.count;
+        let registrars = total(&layout.registrar_lans);
         let pe = &self.pool_elements;
         home_registrars(&pe.home_registrars, registrars, &At("pool_elements"))?;
-        component::validate(pe, &pe.overrides, pe.count, "pool_elements", |s, at| {
+        component::validate(pe, &pe.overrides, total(&layout.pool_element_lans), "pool_elements", |s, at| {
             s.validate(at)?;
             home_registrars(&s.home_registrars, registrars, at)
         })?;
         let pu = &self.pool_users;
         home_registrars(&pu.home_registrars, registrars, &At("pool_users"))?;
-        component::validate(pu, &pu.overrides, self.pool_user_count(), "pool_users", |s, at| {
+        component::validate(pu, &pu.overrides, total(&layout.pool_user_lans), "pool_users", |s, at| {
             s.validate(at)?;
             home_registrars(&s.home_registrars, registrars, at)
         })?;
         let pr = &self.registrars;
-        component::validate(pr, &pr.overrides, pr.count, "registrars", |s, at| s.validate(at))
+        component::validate(pr, &pr.overrides, registrars, "registrars", |s, at| s.validate(at))
     }
 
     /// The `pool_elements` section as PE `i` sees it (its overrides applied).
@@ -648,7 +743,39 @@ impl Scenario {
         component::section(&self.registrars, &self.registrars.overrides, i)
     }
 
-    /// Number of pool users: explicit, or round(r · #PEs).
+    /// Component totals within [`MAX_COMPONENTS`] (and registrars within 1000), checked
+    /// before anything is allocated for them.
+    fn validate_size(&self) -> Result<(), ScenarioError> {
+        let lans = self.network.lans as u64;
+        let registrars = self.registrars.count as u64 * lans;
+        let allowed = format!("at most 1000 registrars in all LANs (network.lans is {lans})");
+        check(registrars <= 1000, "registrars.count", &allowed, self.registrars.count)?;
+        let pes = self.pool_elements.count as u64 * lans;
+        let pus = self.pool_user_count() as u64 * lans;
+        if registrars + pes + pus > MAX_COMPONENTS {
+            let pu_count = self.pool_user_count();
+            let (key, per_lan) = match self.pool_users.count {
+                _ if registrars + pes > MAX_COMPONENTS => {
+                    ("pool_elements.count", format!("{} PEs", self.pool_elements.count))
+                }
+                Auto::Value(n) => ("pool_users.count", format!("{n} PUs")),
+                Auto::Auto => ("workload.pu_pe_ratio", format!("{pu_count} PUs (r · pool_elements.count)")),
+            };
+            let message = format!(
+                "{per_lan} per LAN make {} components in all; allowed: at most {MAX_COMPONENTS} registrars, PEs and PUs together",
+                registrars + pes + pus
+            );
+            return Err(ScenarioError::invalid(key, message));
+        }
+        Ok(())
+    }
+
+    /// Where the components sit.
+    pub fn layout(&self) -> Layout {
+        Layout::of(self)
+    }
+
+    /// Pool users per LAN: explicit, or round(r · pool elements per LAN).
     pub fn pool_user_count(&self) -> u32 {
         self.pool_users.count.or_else(|| (self.workload.pu_pe_ratio * self.pool_elements.count as f64).round() as u32)
     }

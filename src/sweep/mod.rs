@@ -21,7 +21,9 @@
 //!              "curves": "pool_elements.policy"}] }
 //! ```
 
+pub mod catalogue;
 pub mod derived;
+pub mod shard;
 pub mod store;
 
 use crate::engine::rng::mix64;
@@ -36,6 +38,7 @@ use derived::{Derived, Expr};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use shard::Shard;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -184,7 +187,9 @@ pub fn load(path: Option<&Path>) -> Result<Sweep, anyhow::Error> {
     parse(&text, &name, path.parent().unwrap_or(Path::new(".")))
 }
 
-fn parse(text: &str, name: &str, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
+/// Parses and validates the text of a sweep file named `name` (in messages); `base`
+/// files are found relative to `base_dir`.
+pub fn parse(text: &str, name: &str, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
     let value: Value = serde_json::from_str(text).map_err(|e| InputError::new(name, format!("malformed JSON: {e}")))?;
     let file: SweepFile = serde_path_to_error::deserialize(value).map_err(|e| {
         let key = e.path().to_string();
@@ -332,6 +337,17 @@ pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
     }
 }
 
+/// What to do with a sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Run what is missing, then aggregate.
+    All,
+    /// Run what is missing of one slice into the store; no aggregation.
+    Shard(Shard),
+    /// Aggregate the store only; fails while runs are missing.
+    Merge,
+}
+
 /// How to execute a sweep.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -341,15 +357,32 @@ pub struct Options {
     pub force: bool,
     /// No progress bar.
     pub quiet: bool,
+    pub mode: Mode,
 }
 
 /// What a sweep execution did.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// Runs of the sweep, or of the slice.
     pub total: usize,
     pub executed: usize,
     pub wall_s: f64,
+    /// Tables and plots written (none for a slice).
     pub files: Vec<PathBuf>,
+}
+
+/// A merge found runs missing from the store (exit code 1: nothing is wrong with the
+/// input, the work is not done).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{missing} of {total} runs are missing from {store}; run them with `poolsim sweep {file} --out {out}` (only missing runs run), or resubmit the array tasks that hold them (`poolsim sweep {file} --out {out} --slurm --tasks N` prints the command)"
+)]
+pub struct MissingRuns {
+    pub missing: usize,
+    pub total: usize,
+    pub store: String,
+    pub file: String,
+    pub out: String,
 }
 
 fn simulate(run: &PlannedRun) -> StoredRun {
@@ -372,14 +405,31 @@ fn simulate(run: &PlannedRun) -> StoredRun {
     }
 }
 
-/// Runs the missing runs of `sweep` into `out_dir/store`, then writes `runs.csv`,
-/// `summary.csv`, `timing.csv` and the sweep's plots into `out_dir`.
-pub fn execute(sweep: &Sweep, out_dir: &Path, options: &Options) -> anyhow::Result<Outcome> {
+/// Runs the missing runs of `sweep` (of its slice, in [`Mode::Shard`]) into
+/// `out_dir/store`; then, unless sharded, writes `runs.csv`, `summary.csv`, `timing.csv`
+/// and the sweep's plots into `out_dir`. `file` names the sweep in messages.
+pub fn execute(sweep: &Sweep, file: &str, out_dir: &Path, options: &Options) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let store = Store::open(&out_dir.join("store"))?;
+    crate::report::remove_temporaries(out_dir)?;
+    let mine: Vec<bool> = match options.mode {
+        Mode::Shard(shard) => shard::assign(&sweep.runs, shard.count).into_iter().map(|s| s == shard.index).collect(),
+        Mode::All | Mode::Merge => vec![true; sweep.runs.len()],
+    };
+    let force = options.force && options.mode != Mode::Merge;
     let mut results: Vec<Option<StoredRun>> =
-        sweep.runs.iter().map(|r| if options.force { None } else { store.load(&r.key) }).collect();
-    let missing: Vec<usize> = (0..sweep.runs.len()).filter(|&i| results[i].is_none()).collect();
+        sweep.runs.iter().zip(&mine).map(|(r, &m)| if force || !m { None } else { store.load(&r.key) }).collect();
+    let missing: Vec<usize> = (0..sweep.runs.len()).filter(|&i| mine[i] && results[i].is_none()).collect();
+    if options.mode == Mode::Merge && !missing.is_empty() {
+        return Err(MissingRuns {
+            missing: missing.len(),
+            total: sweep.runs.len(),
+            store: out_dir.join("store").display().to_string(),
+            file: file.to_string(),
+            out: out_dir.display().to_string(),
+        }
+        .into());
+    }
 
     let progress = if options.quiet {
         indicatif::ProgressBar::hidden()
@@ -416,9 +466,29 @@ pub fn execute(sweep: &Sweep, out_dir: &Path, options: &Options) -> anyhow::Resu
     for (&i, r) in missing.iter().zip(fresh) {
         results[i] = Some(r?);
     }
-    let results: Vec<StoredRun> = results.into_iter().map(|r| r.expect("every run is done")).collect();
-    let files = write_outputs(sweep, &results, out_dir)?;
-    Ok(Outcome { total: sweep.runs.len(), executed: missing.len(), wall_s: started.elapsed().as_secs_f64(), files })
+    let files = if let Mode::Shard(_) = options.mode {
+        Vec::new()
+    } else {
+        let results: Vec<StoredRun> = results.into_iter().map(|r| r.expect("every run is done")).collect();
+        write_outputs(sweep, &results, out_dir)?
+    };
+    Ok(Outcome {
+        total: mine.iter().filter(|&&m| m).count(),
+        executed: missing.len(),
+        wall_s: started.elapsed().as_secs_f64(),
+        files,
+    })
+}
+
+/// The array tasks (1-based) of `count` that hold runs missing from `out_dir/store`.
+pub fn tasks_with_missing_runs(sweep: &Sweep, out_dir: &Path, count: usize) -> anyhow::Result<Vec<usize>> {
+    let store = Store::open(&out_dir.join("store"))?;
+    let slices = shard::assign(&sweep.runs, count);
+    let mut tasks: Vec<usize> =
+        sweep.runs.iter().zip(&slices).filter(|(r, _)| store.load(&r.key).is_none()).map(|(_, &s)| s + 1).collect();
+    tasks.sort_unstable();
+    tasks.dedup();
+    Ok(tasks)
 }
 
 /// Writes the tables and plots, aggregating sequentially in run order.

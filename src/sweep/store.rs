@@ -2,7 +2,7 @@
 //! run's resolved scenario (seed included), written atomically. A rerun finds what is
 //! done and runs only what is missing; an interrupted sweep loses no finished run.
 
-use crate::report::write_atomic;
+use crate::report::{remove_temporaries, write_atomic};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -43,12 +43,7 @@ impl Store {
     /// Opens (creating) the store folder and removes temporary files of interrupted writes.
     pub fn open(dir: &Path) -> std::io::Result<Store> {
         std::fs::create_dir_all(dir)?;
-        for entry in std::fs::read_dir(dir)? {
-            let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "tmp") {
-                std::fs::remove_file(path)?;
-            }
-        }
+        remove_temporaries(dir)?;
         Ok(Store { dir: dir.to_path_buf() })
     }
 

@@ -1,0 +1,149 @@
+//! Sharding a sweep over the tasks of a cluster job array: every run belongs to exactly
+//! one of N slices, balanced by an estimate of its cost, and the assignment depends only on
+//! the sweep file, so a task that is resubmitted runs the same slice (and of it only what
+//! the shared results store lacks).
+
+use super::PlannedRun;
+use crate::error::InputError;
+use crate::scenario::{Pieces, Scenario};
+
+/// Slice `index` (0-based) of `count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::fmt::Display for Shard {
+    /// 1-based, as on the command line.
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index + 1, self.count)
+    }
+}
+
+const MAX_SHARDS: usize = 1_000_000;
+
+impl Shard {
+    /// Parses `I/N` with 1 <= I <= N (`--shard 3/8` is the third of eight slices).
+    pub fn parse(text: &str) -> Result<Shard, InputError> {
+        let bad = || {
+            InputError::new(
+                "--shard",
+                format!("`{text}` is not a slice; allowed: I/N with 1 <= I <= N <= {MAX_SHARDS}"),
+            )
+        };
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        if i == 0 || i > n || n > MAX_SHARDS {
+            return Err(bad());
+        }
+        Ok(Shard { index: i - 1, count: n })
+    }
+
+    /// The slice of a Slurm array task: `SLURM_ARRAY_TASK_ID` relative to
+    /// `SLURM_ARRAY_TASK_MIN`, of `SLURM_ARRAY_TASK_COUNT` (or MAX − MIN + 1) slices.
+    /// `None` outside an array job.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Option<Shard>, InputError> {
+        let Some(id) = var("SLURM_ARRAY_TASK_ID") else { return Ok(None) };
+        let number = |name: &str, v: Option<String>| -> Result<Option<usize>, InputError> {
+            v.map(|v| v.trim().parse().map_err(|_| InputError::new(name, format!("`{v}` is not a task number"))))
+                .transpose()
+        };
+        let id = number("SLURM_ARRAY_TASK_ID", Some(id))?.expect("present");
+        let min = number("SLURM_ARRAY_TASK_MIN", var("SLURM_ARRAY_TASK_MIN"))?.unwrap_or(0);
+        let max = number("SLURM_ARRAY_TASK_MAX", var("SLURM_ARRAY_TASK_MAX"))?;
+        let count = match number("SLURM_ARRAY_TASK_COUNT", var("SLURM_ARRAY_TASK_COUNT"))? {
+            Some(c) => c,
+            None => max.map(|max| max + 1 - min.min(max)).ok_or_else(|| {
+                InputError::new("SLURM_ARRAY_TASK_ID", "is set, but neither SLURM_ARRAY_TASK_COUNT nor _MAX")
+            })?,
+        };
+        // Arrays like 1-100:10 have gaps; slices then follow the task's position.
+        if id < min || id - min >= count {
+            let message = format!("{id} is not within the array's {count} tasks from {min}; use --shard I/N");
+            return Err(InputError::new("SLURM_ARRAY_TASK_ID", message));
+        }
+        Ok(Some(Shard { index: id - min, count }))
+    }
+}
+
+/// A run's cost in arbitrary units (about one per event): its jobs (× pieces, about ten
+/// events each), the components' periodic timers, session keep-alives while jobs run,
+/// endpoint keep-alives, and the restarts of failing PEs and registrars (each a burst of
+/// registrations, resolutions and failovers).
+pub fn estimated_cost(s: &Scenario) -> f64 {
+    let layout = s.layout();
+    let (registrars, pes, pus) =
+        (layout.registrar_lans.len() as f64, layout.pool_element_lans.len() as f64, layout.pool_user_lans.len() as f64);
+    let end_s = s.end_s();
+    let busy_s = (end_s - s.pool_users.start_s).max(0.0);
+    let pieces = match s.workload.pieces {
+        Pieces::Fixed(n) => n as f64,
+        Pieces::Uniform { min, max } => (min + max) as f64 / 2.0,
+    };
+    let jobs = pus * busy_s / s.job_interval_s();
+    let session_keep_alives = pus * pieces * busy_s / s.calcapp.keep_alive_interval_s;
+    let endpoint_keep_alives = pes * end_s / s.registrars.endpoint_keep_alive_interval_s;
+    let restarts = |n: f64, up: &crate::scenario::TimeDistribution| {
+        if up.is_finite() { n * end_s / up.mean_s().max(1e-3) } else { 0.0 }
+    };
+    let churn = restarts(pes, &s.pool_elements.uptime) + restarts(registrars, &s.registrars.uptime) * pes;
+    10.0 * jobs * pieces
+        + (registrars + pes + pus) * end_s / 30.0
+        + 2.0 * session_keep_alives
+        + 2.0 * endpoint_keep_alives * registrars
+        + 40.0 * churn
+}
+
+/// The shard of every run: the runs in descending cost (ties by position) each go to the
+/// slice with the least cost so far (ties to the lowest slice), the longest-processing-
+/// time rule, which keeps the slices within one run's cost of each other.
+pub fn assign(runs: &[PlannedRun], count: usize) -> Vec<usize> {
+    let costs: Vec<f64> = runs.iter().map(|r| estimated_cost(&r.scenario)).collect();
+    let mut order: Vec<usize> = (0..runs.len()).collect();
+    order.sort_by(|&a, &b| costs[b].total_cmp(&costs[a]).then(a.cmp(&b)));
+    let mut load = vec![0.0f64; count];
+    let mut shard = vec![0; runs.len()];
+    for i in order {
+        let lightest = (0..count).min_by(|&a, &b| load[a].total_cmp(&load[b]).then(a.cmp(&b))).expect("count >= 1");
+        shard[i] = lightest;
+        load[lightest] += costs[i];
+    }
+    shard
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn slices_parse_one_based() {
+        assert_eq!(Shard::parse("1/4").unwrap(), Shard { index: 0, count: 4 });
+        assert_eq!(Shard::parse("4/4").unwrap().to_string(), "4/4");
+        for bad in ["0/4", "5/4", "4", "a/b", "1/0", "-1/3"] {
+            assert!(Shard::parse(bad).unwrap_err().to_string().contains("--shard"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn slurm_array_variables_select_the_slice() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        };
+        assert_eq!(Shard::from_env(env(&[])).unwrap(), None);
+        let s = Shard::from_env(env(&[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]));
+        assert_eq!(s.unwrap(), Some(Shard { index: 2, count: 4 }));
+        let s = Shard::from_env(env(&[
+            ("SLURM_ARRAY_TASK_ID", "0"),
+            ("SLURM_ARRAY_TASK_MIN", "0"),
+            ("SLURM_ARRAY_TASK_MAX", "7"),
+        ]));
+        assert_eq!(s.unwrap(), Some(Shard { index: 0, count: 8 }));
+        assert!(Shard::from_env(env(&[("SLURM_ARRAY_TASK_ID", "9"), ("SLURM_ARRAY_TASK_COUNT", "4")])).is_err());
+        assert!(Shard::from_env(env(&[("SLURM_ARRAY_TASK_ID", "1")])).is_err());
+    }
+}
