@@ -40,7 +40,7 @@ write_config() {
     mem=$(awk '/MemTotal/ {print int($2 / 1024 * 0.8)}' /proc/meminfo)
     cat >"$CONF" <<CONF
 ClusterName=poolsim-local
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -65,7 +65,7 @@ SlurmdPort=6818
 MaxArraySize=100001
 MinJobAge=600
 KillWait=5
-NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
     # No cgroup.conf: proctrack/linuxproc and task/none need no cgroups (containers have none to spare).

@@ -140,7 +140,8 @@ pub fn short_number(v: f64) -> String {
         return format!("{v}");
     }
     let rounded: f64 = format!("{v:.5e}").parse().expect("formatted float parses");
-    format!("{rounded}")
+    // Small values as 2e-5 rather than 0.00002, so that ticks stay short.
+    if rounded.abs() < 1e-3 { format!("{rounded:e}") } else { format!("{rounded}") }
 }
 
 /// Whether a table cell holds a filter's value: numbers compared as numbers (1e7 matches
@@ -257,12 +258,13 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
     let y_hi = all.iter().map(|p| finite(p.mean) + finite(p.ci)).fold(f64::NEG_INFINITY, f64::max);
     let y_lo = all.iter().map(|p| finite(p.mean) - finite(p.ci)).fold(0.0, f64::min);
     let x_pad = ((x_max - x_min) * 0.03).max(1e-9);
-    let y_pad = ((y_hi - y_lo) * 0.05).max(1e-9);
+    // A flat line (ENRP packets with one registrar: all 0) gets an axis of ±1, not ±1e-9.
+    let y_pad = if y_hi > y_lo { (y_hi - y_lo) * 0.05 } else { 1.0 };
 
     // About 7 px per character of a 13 px sans-serif label, after the 34 px line sample.
     let longest = panels.iter().flat_map(|p| p.1.iter().map(|c| short_value(&c.0).chars().count())).max();
     let legend_width = match (&spec.curves, longest) {
-        (Some(_), Some(n)) => LEGEND_WIDTH.max(40 + 7 * n as u32),
+        (Some(key), Some(n)) => LEGEND_WIDTH.max(40 + 7 * n as u32).max(16 + 7 * label(key).chars().count() as u32),
         _ => 0,
     };
     let width = (520 + legend_width) * panels.len() as u32;
@@ -417,6 +419,9 @@ mod test {
         assert_eq!(short_number(0.25), "0.25");
         assert_eq!(short_number(2.4999999999999996), "2.5");
         assert_eq!(short_number(-0.1 * 3.0), "-0.3");
+        assert_eq!(short_number(0.00002), "2e-5");
+        assert_eq!(short_number(0.00015), "1.5e-4");
+        assert_eq!(short_number(0.002), "0.002");
         assert_eq!(short_value("LeastUsed"), "LeastUsed");
     }
 

@@ -68,7 +68,7 @@ impl Shard {
 }
 
 /// A run's cost in arbitrary units (about one per event): its jobs (× pieces, about ten
-/// events each), the components' periodic timers, session keep-alives while jobs run,
+/// events each, more with load updates to several registrars), the components' periodic timers, session keep-alives while jobs run,
 /// endpoint keep-alives, and the restarts of failing PEs and registrars (each a burst of
 /// registrations, resolutions and failovers).
 pub fn estimated_cost(s: &Scenario) -> f64 {
@@ -88,7 +88,10 @@ pub fn estimated_cost(s: &Scenario) -> f64 {
         if up.is_finite() { n * end_s / up.mean_s().max(1e-3) } else { 0.0 }
     };
     let churn = restarts(pes, &s.pool_elements.uptime) + restarts(registrars, &s.registrars.uptime) * pes;
-    10.0 * jobs * pieces
+    // An adaptive policy re-registers at each accept and completion; every registration
+    // is a handle update to each peer registrar.
+    let per_job = if s.pool_elements.policy.is_adaptive() { 14.0 + 2.0 * (registrars - 1.0) } else { 10.0 };
+    per_job * jobs * pieces
         + (registrars + pes + pus) * end_s / 30.0
         + 2.0 * session_keep_alives
         + 2.0 * endpoint_keep_alives * registrars
