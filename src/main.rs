@@ -186,8 +186,12 @@ fn run_sweep(
     options: &sweep::Options,
 ) -> anyhow::Result<()> {
     let outcome = sweep::execute(sweep, file, out_dir, options)?;
+    let skipped = match sweep.skipped {
+        0 => String::new(),
+        n => format!(", {n} skipped (auto r < 1)"),
+    };
     let done = format!(
-        "{} runs ({} executed, {} from the store) in {:.1} s",
+        "{} runs ({} executed, {} from the store{skipped}) in {:.1} s",
         outcome.total,
         outcome.executed,
         outcome.total - outcome.executed,
@@ -336,18 +340,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let studies = catalogue::studies(&catalogue::default_root())?;
             let cores = if jobs > 0 { jobs } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
             if list || (names.is_empty() && !all) {
-                let runs: usize = studies.iter().map(|s| s.sweep.runs.len()).sum();
-                let time: f64 = studies.iter().map(|s| catalogue::estimated_seconds(&s.sweep, cores)).sum();
+                let (mut runs, mut time) = (0, 0.0);
                 for s in &studies {
-                    let question = s.sweep.file.question.as_deref().unwrap_or_default();
-                    let time = catalogue::human(catalogue::estimated_seconds(&s.sweep, cores));
+                    let sweep = s.plan()?;
+                    let question = sweep.file.question.as_deref().unwrap_or_default();
+                    let seconds = catalogue::estimated_seconds(&sweep, cores);
+                    (runs, time) = (runs + sweep.runs.len(), time + seconds);
+                    let shown = catalogue::human(seconds);
                     writeln!(
                         out,
-                        "{:<5} {:<44} {:>6} runs {:>8}  {question}",
+                        "{:<5} {:<48} {:>6} runs {:>8}  {question}",
                         s.family,
                         s.name,
-                        s.sweep.runs.len(),
-                        time
+                        sweep.runs.len(),
+                        shown
                     )?;
                 }
                 writeln!(
@@ -373,10 +379,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let quiet = quiet || !std::io::stderr().is_terminal();
             for study in chosen {
+                let sweep = study.plan()?;
                 let out_dir = PathBuf::from("results").join(&study.name);
                 let options = sweep::Options { jobs, force, quiet, mode: sweep::Mode::All };
                 write!(out, "{}: ", study.name)?;
-                run_sweep(&mut out, &study.sweep, &study.path.display().to_string(), &out_dir, &options)?;
+                run_sweep(&mut out, &sweep, &study.path.display().to_string(), &out_dir, &options)?;
             }
         }
         Command::Plot { dir, metric, x, curves, panels, out: file, table, x_log } => {

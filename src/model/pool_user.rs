@@ -680,7 +680,7 @@ impl PoolUser {
 /// Pool user configuration from the scenario and the PU's section (overrides applied).
 pub fn config_from(s: &Scenario, pu: &PoolUsers, registrars: RegistrarTable) -> PoolUserConfig {
     PoolUserConfig {
-        job_size: s.workload.job_size,
+        job_size: s.job_size(),
         job_interval_s: s.job_interval_s(),
         pieces: s.workload.pieces,
         start: secs(pu.start_s),

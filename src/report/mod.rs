@@ -77,8 +77,8 @@ pub fn table(r: &RunReport) -> String {
         s.network.lans,
         s.pool_elements.policy,
         s.workload.target_utilization,
-        s.workload.pu_pe_ratio,
-        s.workload.job_size,
+        s.pu_pe_ratio(),
+        s.job_size(),
         s.seed
     );
     let _ = writeln!(t, "window:   {} s warm-up, {} s measured\n", s.warmup_s, s.duration_s);

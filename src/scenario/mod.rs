@@ -32,6 +32,9 @@ pub enum ScenarioError {
     Syntax { file: String, source: serde_json::Error },
     #[error("`{key}`: {message}")]
     Invalid { key: String, message: String },
+    /// A valid setting that describes no run (auto r < 1); sweeps leave such runs out.
+    #[error("`{key}`: {message}")]
+    Skipped { key: String, message: String },
 }
 
 impl ScenarioError {
@@ -66,11 +69,14 @@ pub struct Scenario {
 pub struct Workload {
     /// θ: offered load / total nominal capacity.
     pub target_utilization: f64,
-    /// r: pool users per pool element.
-    pub pu_pe_ratio: f64,
-    /// S: mean job size [calculations], exponentially distributed.
-    pub job_size: f64,
+    /// r: pool users per pool element; auto = interval·θ·C / S (runs with r < 1 are
+    /// skipped, as the reference tool-chain does).
+    pub pu_pe_ratio: Auto<f64>,
+    /// S: mean job size [calculations], exponentially distributed; auto =
+    /// interval·θ·C / max(1, r).
+    pub job_size: Auto<f64>,
     /// Mean job inter-arrival time per pool user [s], exponential; auto = max(1, r)·S / (θ·C).
+    /// At most one of the three is auto (rspsim-model.md §9.1).
     pub job_interval: Auto<f64>,
     /// Pieces each job is split into (equal sizes), run in parallel on PEs of their own.
     pub pieces: Pieces,
@@ -178,7 +184,8 @@ pub struct Registrars {
     pub count: u32,
     /// First registrar's start time [s]; registrar j of LAN i starts 30 s·i + 10 s·j later.
     pub start_s: f64,
-    /// Pool elements returned per handle resolution (1..128).
+    /// Pool elements returned per handle resolution (at most the pool; the reference's
+    /// studies ask for 999, i.e. all).
     pub max_handle_resolution_items: u32,
     /// Draw the number of items per handle resolution (rspsim-model.md §4.4).
     pub randomize_max_handle_resolution_items: bool,
@@ -293,8 +300,8 @@ impl Default for Workload {
     fn default() -> Self {
         Workload {
             target_utilization: 0.8,
-            pu_pe_ratio: 10.0,
-            job_size: 1e7,
+            pu_pe_ratio: Auto::Value(10.0),
+            job_size: Auto::Value(1e7),
             job_interval: Auto::Auto,
             pieces: Pieces::Fixed(1),
         }
@@ -641,9 +648,9 @@ impl Registrars {
         check((1..=1000).contains(&self.count), &at.key("count"), "an integer from 1 to 1000", self.count)?;
         non_negative(self.start_s, &at.key("start_s"))?;
         check(
-            (1..=128).contains(&self.max_handle_resolution_items),
+            (1..=1_000_000).contains(&self.max_handle_resolution_items),
             &at.key("max_handle_resolution_items"),
-            "an integer from 1 to 128",
+            "an integer from 1 to 1000000 (more than the pool returns every PE)",
             self.max_handle_resolution_items,
         )?;
         check(self.max_bad_pe_reports >= 1, &at.key("max_bad_pe_reports"), "an integer >= 1", self.max_bad_pe_reports)?;
@@ -669,10 +676,28 @@ impl Scenario {
         positive(self.duration_s, "duration_s")?;
         let w = &self.workload;
         positive(w.target_utilization, "workload.target_utilization")?;
-        positive(w.pu_pe_ratio, "workload.pu_pe_ratio")?;
-        positive(w.job_size, "workload.job_size")?;
-        if let Auto::Value(v) = w.job_interval {
-            positive(v, "workload.job_interval")?;
+        let autos = [("job_interval", w.job_interval), ("pu_pe_ratio", w.pu_pe_ratio), ("job_size", w.job_size)];
+        for (name, v) in autos {
+            if let Auto::Value(v) = v {
+                positive(v, &format!("workload.{name}"))?;
+            }
+        }
+        let auto: Vec<&str> = autos.iter().filter(|(_, v)| *v == Auto::Auto).map(|(n, _)| *n).collect();
+        if auto.len() > 1 {
+            return Err(ScenarioError::invalid(
+                &format!("workload.{}", auto[1]),
+                format!(
+                    "\"auto\" together with workload.{}; allowed: at most one of job_interval, pu_pe_ratio and job_size auto (job_interval is auto unless set)",
+                    auto[0]
+                ),
+            ));
+        }
+        let r = self.pu_pe_ratio();
+        if w.pu_pe_ratio == Auto::Auto && r < 1.0 {
+            return Err(ScenarioError::Skipped {
+                key: "workload.pu_pe_ratio".into(),
+                message: format!("auto gives r = interval·θ·C / S = {r} < 1; the reference tool-chain skips such runs"),
+            });
         }
         w.pieces.check().map_err(|m| ScenarioError::invalid("workload.pieces", m))?;
         let n = &self.network;
@@ -777,14 +802,36 @@ impl Scenario {
 
     /// Pool users per LAN: explicit, or round(r · pool elements per LAN).
     pub fn pool_user_count(&self) -> u32 {
-        self.pool_users.count.or_else(|| (self.workload.pu_pe_ratio * self.pool_elements.count as f64).round() as u32)
+        self.pool_users.count.or_else(|| (self.pu_pe_ratio() * self.pool_elements.count as f64).round() as u32)
+    }
+
+    /// θ·C: the work a PE is offered per second [calculations/s].
+    fn offered_per_pe(&self) -> f64 {
+        self.workload.target_utilization * self.pool_elements.capacity
+    }
+
+    /// r: explicit, or interval·θ·C / S (rspsim-model.md §9.1).
+    pub fn pu_pe_ratio(&self) -> f64 {
+        let w = &self.workload;
+        w.pu_pe_ratio.or_else(|| match (w.job_interval, w.job_size) {
+            (Auto::Value(interval), Auto::Value(size)) => interval * self.offered_per_pe() / size,
+            _ => f64::NAN, // rejected by validate: two autos
+        })
+    }
+
+    /// S: explicit, or interval·θ·C / max(1, r) [calculations].
+    pub fn job_size(&self) -> f64 {
+        let w = &self.workload;
+        w.job_size.or_else(|| match (w.job_interval, w.pu_pe_ratio) {
+            (Auto::Value(interval), Auto::Value(r)) => interval * self.offered_per_pe() / r.max(1.0),
+            _ => f64::NAN,
+        })
     }
 
     /// Mean job interval [s]: explicit, or max(1, r)·S / (θ·C) (rspsim-model.md §9.1).
     pub fn job_interval_s(&self) -> f64 {
         let w = &self.workload;
-        w.job_interval
-            .or_else(|| w.pu_pe_ratio.max(1.0) * w.job_size / (w.target_utilization * self.pool_elements.capacity))
+        w.job_interval.or_else(|| self.pu_pe_ratio().max(1.0) * self.job_size() / self.offered_per_pe())
     }
 
     /// CalcApp request timeout [s]: explicit, or the keep-alive timeout.
@@ -797,6 +844,8 @@ impl Scenario {
     pub fn resolve(&self) -> Scenario {
         let mut s = self.clone();
         s.workload.job_interval = Auto::Value(self.job_interval_s());
+        s.workload.pu_pe_ratio = Auto::Value(self.pu_pe_ratio());
+        s.workload.job_size = Auto::Value(self.job_size());
         s.pool_users.count = Auto::Value(self.pool_user_count());
         s.calcapp.request_timeout_s = Auto::Value(self.request_timeout_s());
         s

@@ -25,6 +25,27 @@ fn auto_interval_uses_max_one_r() {
 }
 
 #[test]
+fn any_one_of_interval_ratio_and_size_may_be_auto() {
+    // S auto: interval·θ·C / max(1, r) (wp1-hom-jobInterval-puToPERatioI).
+    let s = from_value(json!({"workload": {"job_size": "auto", "job_interval": 50, "pu_pe_ratio": 3}})).unwrap();
+    assert_eq!(s.job_size(), 50.0 * 0.8e6 / 3.0);
+    assert_eq!(s.job_interval_s(), 50.0);
+    let r = s.resolve();
+    assert_eq!((r.workload.job_size, r.workload.pu_pe_ratio), (Auto::Value(50.0 * 0.8e6 / 3.0), Auto::Value(3.0)));
+    // r auto: interval·θ·C / S, the PU count follows (wp1-hom-jobSize-jobIntervalI).
+    let s = from_value(json!({"workload": {"pu_pe_ratio": "auto", "job_interval": 500, "job_size": 1e7}})).unwrap();
+    assert_eq!(s.pu_pe_ratio(), 40.0);
+    assert_eq!(s.pool_user_count(), 400);
+    // r < 1 describes no run: the reference skips it, poolsim says so.
+    let e = from_value(json!({"workload": {"pu_pe_ratio": "auto", "job_interval": 50, "job_size": 1e8}})).unwrap_err();
+    assert!(matches!(e, ScenarioError::Skipped { .. }), "{e}");
+    assert!(e.to_string().contains("r = interval·θ·C / S = 0.4 < 1"), "{e}");
+    // Two autos (job_interval is auto unless set) are an error naming the second.
+    let e = err(json!({"workload": {"job_size": "auto"}}));
+    assert!(e.contains("`workload.job_size`") && e.contains("at most one"), "{e}");
+}
+
+#[test]
 fn unknown_key_is_named() {
     let e = err(json!({"workload": {"target_utilisation": 0.5}}));
     assert!(e.contains("workload") && e.contains("target_utilisation") && e.contains("target_utilization"), "{e}");
@@ -75,7 +96,7 @@ fn overrides_set_dotted_keys_as_json_or_string() {
     }
     let s = from_value(v).unwrap();
     assert_eq!(s.pool_elements.policy, PolicyType::Random);
-    assert_eq!(s.workload.pu_pe_ratio, 3.0);
+    assert_eq!(s.pu_pe_ratio(), 3.0);
     assert_eq!(s.network.lan_delay_ms, 2.5);
     assert!(parse_override("novalue").is_err());
     let mut v = json!({"seed": 1});

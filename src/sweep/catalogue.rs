@@ -12,7 +12,13 @@ pub struct Study {
     /// The sweep file's stem, e.g. `wp1-hom-lu-dpfI`; also its results folder's name.
     pub name: String,
     pub path: PathBuf,
-    pub sweep: Sweep,
+}
+
+impl Study {
+    /// Reads and plans the study's sweep file.
+    pub fn plan(&self) -> anyhow::Result<Sweep> {
+        super::load(Some(&self.path))
+    }
 }
 
 /// Seconds of one core per unit of [`estimated_cost`], fitted to the wall times of the
@@ -29,7 +35,7 @@ pub fn default_root() -> PathBuf {
     if here.is_dir() { here } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/studies") }
 }
 
-/// Every study below `root`, each sweep file planned (and so validated).
+/// Every study below `root` (the sweep files are read when planned).
 pub fn studies(root: &Path) -> anyhow::Result<Vec<Study>> {
     let read = |dir: &Path| -> anyhow::Result<Vec<PathBuf>> {
         let entries = std::fs::read_dir(dir)
@@ -48,9 +54,8 @@ pub fn studies(root: &Path) -> anyhow::Result<Vec<Study>> {
     for family in families {
         for path in read(&family)?.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
             let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-            let sweep = super::load(Some(&path))?;
             let family = family.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-            out.push(Study { family, name, path, sweep });
+            out.push(Study { family, name, path });
         }
     }
     Ok(out)

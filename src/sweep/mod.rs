@@ -148,6 +148,8 @@ pub struct PlannedRun {
 pub struct Sweep {
     pub file: SweepFile,
     pub runs: Vec<PlannedRun>,
+    /// Runs left out because their point describes no run (auto r < 1).
+    pub skipped: usize,
 }
 
 impl Sweep {
@@ -290,6 +292,7 @@ pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
         scenario::apply_override(&mut base, k, v.clone())?;
     }
     let mut runs = Vec::new();
+    let mut skipped = 0;
     let mut index = vec![0usize; file.parameters.len()];
     loop {
         let mut value = base.clone();
@@ -311,7 +314,15 @@ pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
             };
             value["seed"] = Value::from(seed);
             let at_point = || format!("at parameter point {}", assignment.join(", "));
-            let s = scenario::from_value(value.clone()).map_err(|e| anyhow::Error::new(e).context(at_point()))?;
+            let s = match scenario::from_value(value.clone()) {
+                Ok(s) => s,
+                // The point describes no run (auto r < 1): left out, as the reference does.
+                Err(scenario::ScenarioError::Skipped { .. }) => {
+                    skipped += 1;
+                    continue;
+                }
+                Err(e) => return Err(anyhow::Error::new(e).context(at_point())),
+            };
             let resolved = serde_json::to_value(s.resolve()).expect("scenario serialises");
             let mut cells = point.clone();
             for (i, e) in exprs.iter().enumerate() {
@@ -325,7 +336,7 @@ pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
         let mut d = file.parameters.len();
         loop {
             if d == 0 {
-                return Ok(Sweep { file, runs });
+                return Ok(Sweep { file, runs, skipped });
             }
             d -= 1;
             index[d] += 1;

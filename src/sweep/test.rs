@@ -24,6 +24,20 @@ fn cross_product_order_first_parameter_outermost() {
 }
 
 #[test]
+fn points_with_auto_ratio_below_one_are_skipped() {
+    let s = sweep(json!({
+        "set": {"workload.pu_pe_ratio": "auto", "workload.job_interval": 50},
+        "parameters": [{"key": "workload.job_size", "values": [1e6, 1e7, 1e8]}],
+        "replications": 2,
+    }))
+    .unwrap();
+    // r = 50·0.8e6 / S: 40, 4 and 0.4; the last point is left out with its replications.
+    assert_eq!(s.skipped, 2);
+    let ratios: Vec<f64> = s.runs.iter().map(|r| r.scenario.pu_pe_ratio()).collect();
+    assert_eq!(ratios, [40.0, 40.0, 4.0, 4.0]);
+}
+
+#[test]
 fn common_seeds_repeat_across_points_unique_do_not() {
     let base = |mode: &str| {
         sweep(json!({"parameters": [{"key": "workload.pu_pe_ratio", "values": [1, 3]}],
