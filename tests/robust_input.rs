@@ -3,12 +3,15 @@
 //! that runs, never a panic or a hang. Mutations: any key set to any JSON value (huge and
 //! tiny numbers, negatives, strings, nested objects), unknown keys at every level, deep
 //! nesting, and text damage (bytes cut, inserted or replaced). The case counts are in the
-//! `proptest_config` lines: 1200 + 1200 + 400 + 600 = 3400 cases per `cargo test`.
+//! `proptest_config` lines: 1200 + 1200 + 400 + 600 = 3400 cases per `cargo test`, from a
+//! fixed seed so that every run tries the same cases (40 other seeds were tried while
+//! writing it; they found the zero-time loops that the last test pins down).
 
 use poolsim::model::Simulation;
 use poolsim::scenario::{self, Scenario, ScenarioError};
 use poolsim::sweep;
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -116,7 +119,7 @@ fn check_scenario(value: Value) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1200, rng_seed: RngSeed::Fixed(2026), ..ProptestConfig::default() })]
 
     /// One or two keys anywhere in the scenario set to anything.
     #[test]
@@ -149,7 +152,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 400, rng_seed: RngSeed::Fixed(2026), ..ProptestConfig::default() })]
 
     /// Per-component overrides of any key to anything.
     #[test]
@@ -165,7 +168,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 600, rng_seed: RngSeed::Fixed(2026), ..ProptestConfig::default() })]
 
     /// Damaged text of the shipped default scenario and of a shipped sweep file: cut,
     /// inserted or replaced bytes, and deep nesting.
@@ -213,7 +216,9 @@ proptest! {
     }
 }
 
-/// The four inputs that used to hang or overflow: each is now a clear error.
+/// The four inputs of the issue that used to hang or overflow, and the zero-time loops the
+/// property tests found (an uptime, keep-alive interval or cookie interval below 1 ns, a
+/// retry after 0 s): each is now a clear error.
 #[test]
 fn values_the_time_base_cannot_hold_are_rejected() {
     for (key, value, named) in [
@@ -222,7 +227,11 @@ fn values_the_time_base_cannot_hold_are_rejected() {
         ("pool_elements", json!({"capacity": 1e300}), "workload.job_interval"),
         ("network", json!({"lan_delay_ms": 1e20}), "network.lan_delay_ms"),
         ("network", json!({"lans": 900, "wan_delay_ms": 1e10}), "network.wan_delay_ms"),
-        ("pool_elements", json!({"uptime": {"type": "exponential", "mean_s": 1e12}}), "pool_elements.uptime.mean_s"),
+        ("pool_elements", json!({"uptime": {"type": "exponential", "mean_s": 1e12}}), "pool_elements.uptime"),
+        ("pool_elements", json!({"uptime": 1e-300}), "pool_elements.uptime"),
+        ("calcapp", json!({"keep_alive_interval_s": 1e-300}), "calcapp.keep_alive_interval_s"),
+        ("pool_elements", json!({"cookie_max_calculations": 1e-300}), "pool_elements.cookie_max_calculations"),
+        ("pool_users", json!({"job_retry_delay_max_s": 0}), "pool_users.job_retry_delay_max_s"),
         ("pool_elements", json!({"count": 4000000000u64}), "pool_elements.count"),
     ] {
         let mut v = small();

@@ -246,5 +246,29 @@ fn every_shipped_study_plans() {
             planned += 1;
         }
     }
-    assert!(planned >= 18, "{planned} studies");
+    assert!(planned >= 43, "{planned} studies");
+}
+
+/// Every shipped study runs as a tiny version: one replication of every point, 60 s
+/// measured, its tables and every plot written.
+#[test]
+fn every_shipped_study_runs_a_tiny_version() {
+    let catalogue = poolsim::sweep::catalogue::studies(&poolsim::sweep::catalogue::default_root()).unwrap();
+    let out = temp_dir("tiny");
+    let mut runs = 0;
+    for study in &catalogue {
+        let mut file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&study.path).unwrap()).unwrap();
+        file["replications"] = 1.into();
+        file["set"]["duration_s"] = 60.into();
+        let s = sweep::parse(&file.to_string(), &study.name, study.path.parent().unwrap()).unwrap();
+        let dir = out.join(&study.name);
+        let done =
+            sweep::execute(&s, &study.name, &dir, &Options { jobs: 2, force: false, quiet: true, mode: Mode::All })
+                .unwrap_or_else(|e| panic!("{}: {e:#}", study.name));
+        assert!(done.files.iter().all(|f| std::fs::metadata(f).unwrap().len() > 0), "{}", study.name);
+        assert_eq!(done.files.len(), 3 + s.file.plots.len() + 2 * s.file.per_registrar as usize, "{}", study.name);
+        runs += done.executed;
+    }
+    assert_eq!(catalogue.len(), 43);
+    eprintln!("{} studies, {runs} tiny runs", catalogue.len());
 }

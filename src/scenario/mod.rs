@@ -522,16 +522,24 @@ fn representable_times(value: &serde_json::Value, path: &str) -> Result<(), Scen
         serde_json::Value::Object(map) => {
             for (k, v) in map {
                 let key = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-                let limit = if k.ends_with("_ms") {
-                    Some((MAX_TIME_S * 1e3, "ms"))
+                // (unit, nanoseconds per unit)
+                let unit = if k.ends_with("_ms") {
+                    Some(("ms", 1e6))
                 } else if k.ends_with("_s") {
-                    Some((MAX_TIME_S, "s"))
+                    Some(("s", 1e9))
                 } else {
                     None
                 };
-                match (v.as_f64(), limit) {
-                    (Some(x), Some((max, unit))) if x > max => {
+                match (v.as_f64(), unit) {
+                    (Some(x), Some((unit, ns))) if x > MAX_TIME_S * 1e9 / ns => {
+                        let max = MAX_TIME_S * 1e9 / ns;
                         let allowed = format!("at most {max:e} {unit} (about 31 years: times are integer nanoseconds)");
+                        return Err(ScenarioError::invalid(&key, format!("{x:e} is out of range; allowed: {allowed}")));
+                    }
+                    // A positive time below the resolution would round to 0: a periodic timer
+                    // of period 0 never lets time advance.
+                    (Some(x), Some((unit, ns))) if x > 0.0 && x * ns < 1.0 => {
+                        let allowed = format!("0 or at least {:e} {unit} (the 1 ns time resolution)", 1.0 / ns);
                         return Err(ScenarioError::invalid(&key, format!("{x:e} is out of range; allowed: {allowed}")));
                     }
                     _ => representable_times(v, &key)?,
@@ -635,8 +643,10 @@ impl PoolElements {
 impl PoolUsers {
     fn validate(&self, at: &At) -> Result<(), ScenarioError> {
         non_negative(self.start_s, &at.key("start_s"))?;
-        non_negative(self.job_retry_delay_max_s, &at.key("job_retry_delay_max_s"))?;
-        non_negative(self.handle_resolution_retry_delay_s, &at.key("handle_resolution_retry_delay_s"))?;
+        // Retries after 0 s would repeat within one instant forever (a PE that rejects
+        // everything, a pool without PEs), so these waits are positive.
+        positive(self.job_retry_delay_max_s, &at.key("job_retry_delay_max_s"))?;
+        positive(self.handle_resolution_retry_delay_s, &at.key("handle_resolution_retry_delay_s"))?;
         non_negative(self.stale_cache_s, &at.key("stale_cache_s"))?;
         time_distribution(&self.interface_uptime, true, &at.key("interface_uptime"))?;
         time_distribution(&self.interface_downtime, false, &at.key("interface_downtime"))
@@ -730,7 +740,7 @@ impl Scenario {
         self.pool_users.validate(&At("pool_users"))?;
         self.registrars.validate(&At("registrars"))?;
         positive(self.asap.request_timeout_s, "asap.request_timeout_s")?;
-        non_negative(self.asap.server_hunt_retry_delay_max_s, "asap.server_hunt_retry_delay_max_s")?;
+        positive(self.asap.server_hunt_retry_delay_max_s, "asap.server_hunt_retry_delay_max_s")?;
         positive(self.calcapp.keep_alive_interval_s, "calcapp.keep_alive_interval_s")?;
         positive(self.calcapp.keep_alive_timeout_s, "calcapp.keep_alive_timeout_s")?;
         if let Auto::Value(v) = self.calcapp.request_timeout_s {
@@ -750,7 +760,24 @@ impl Scenario {
             home_registrars(&s.home_registrars, registrars, at)
         })?;
         let pr = &self.registrars;
-        component::validate(pr, &pr.overrides, registrars, "registrars", |s, at| s.validate(at))
+        component::validate(pr, &pr.overrides, registrars, "registrars", |s, at| s.validate(at))?;
+        // A cookie interval below the time resolution would be 0: cookies forever.
+        let sections = std::iter::once(("pool_elements".to_string(), self.pool_elements.clone())).chain(
+            (0..)
+                .zip(&self.pool_elements.overrides)
+                .map(|(k, o)| (format!("pool_elements.overrides[{k}]"), self.pool_element(o.index).into_owned())),
+        );
+        for (at, pe) in sections {
+            let least = pe.capacity * 1e-9;
+            let allowed = format!("at least capacity × 1 ns = {least:.3e} calculations");
+            check(
+                pe.cookie_max_calculations >= least,
+                &format!("{at}.cookie_max_calculations"),
+                &allowed,
+                pe.cookie_max_calculations,
+            )?;
+        }
+        Ok(())
     }
 
     /// The `pool_elements` section as PE `i` sees it (its overrides applied).

@@ -117,7 +117,7 @@ fn life_cycle_keys_default_to_never_failing() {
 fn bad_life_cycle_values_are_named() {
     for (value, key, mention) in [
         (json!({"pool_elements": {"uptime": -5}}), "pool_elements.uptime", "allowed"),
-        (json!({"pool_elements": {"uptime": 0}}), "pool_elements.uptime", "> 0"),
+        (json!({"pool_elements": {"uptime": 0}}), "pool_elements.uptime", "from 1e-9 s"),
         (json!({"registrars": {"downtime": {"type": "exponential", "mean_s": -1}}}), "registrars.downtime", "allowed"),
         (json!({"pool_elements": {"clean_shutdown_probability": 1.5}}), "clean_shutdown_probability", "0 to 1"),
         (

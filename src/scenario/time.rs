@@ -54,31 +54,31 @@ impl TimeDistribution {
         }
     }
 
-    /// Range check: every parameter finite and >= 0, min <= max; with `positive`, the
-    /// spans must not all be 0 (an uptime of 0 would restart a component forever at one
-    /// instant). Returns the message of the first violation.
+    /// Range check: every parameter from 0 to [`super::MAX_TIME_S`], min <= max; with
+    /// `positive`, the spans must reach the 1 ns time resolution (an uptime of 0 would
+    /// restart a component forever at one instant). Returns the message of the first
+    /// violation.
     pub fn check(&self, positive: bool) -> Result<(), String> {
-        let ok = |v: f64| v.is_finite() && v >= 0.0;
+        let ok = |v: f64| v.is_finite() && (0.0..=super::MAX_TIME_S).contains(&v);
+        let short = |v: f64| positive && v < 1e-9;
         let bad = match *self {
             TimeDistribution::Never => None,
             TimeDistribution::Constant { value_s } => {
-                (!ok(value_s) || positive && value_s == 0.0).then(|| format!("value_s {value_s}"))
+                (!ok(value_s) || short(value_s)).then(|| format!("value_s {value_s:e}"))
             }
             TimeDistribution::Exponential { mean_s } => {
-                (!ok(mean_s) || positive && mean_s == 0.0).then(|| format!("mean_s {mean_s}"))
+                (!ok(mean_s) || short(mean_s)).then(|| format!("mean_s {mean_s:e}"))
             }
-            TimeDistribution::Uniform { min_s, max_s } => {
-                (!ok(min_s) || !ok(max_s) || min_s > max_s || positive && max_s == 0.0)
-                    .then(|| format!("min_s {min_s}, max_s {max_s}"))
-            }
+            TimeDistribution::Uniform { min_s, max_s } => (!ok(min_s) || !ok(max_s) || min_s > max_s || short(max_s))
+                .then(|| format!("min_s {min_s:e}, max_s {max_s:e}")),
         };
         match bad {
             None => Ok(()),
             Some(what) if positive => Err(format!(
-                "{what} is out of range; allowed: times > 0 s (uniform: 0 <= min_s <= max_s, max_s > 0), or \"never\""
+                "{what} is out of range; allowed: times from 1e-9 s (the time resolution) to 1e9 s (uniform: 0 <= min_s <= max_s, max_s >= 1e-9), or \"never\""
             )),
             Some(what) => Err(format!(
-                "{what} is out of range; allowed: times >= 0 s (uniform: 0 <= min_s <= max_s), or \"never\""
+                "{what} is out of range; allowed: times from 0 to 1e9 s (uniform: 0 <= min_s <= max_s), or \"never\""
             )),
         }
     }
