@@ -47,15 +47,8 @@ enum Command {
         /// Output folder (default: results/<sweep file name>).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Worker threads (default: all cores).
-        #[arg(long, default_value_t = 0)]
-        jobs: usize,
-        /// Rerun runs that are already in the results store.
-        #[arg(long)]
-        force: bool,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        exec: ExecArgs,
         /// Run only slice I of N (1-based) into the results store, balanced by estimated
         /// cost, and leave aggregation to `--merge`. Inside a Slurm array job the task's
         /// slice is taken from SLURM_ARRAY_TASK_ID (and _MIN, _COUNT or _MAX).
@@ -125,21 +118,36 @@ enum Command {
         /// Run the whole catalogue, in order.
         #[arg(long, conflicts_with = "names")]
         all: bool,
-        /// Worker threads (default: all cores).
-        #[arg(long, default_value_t = 0)]
-        jobs: usize,
-        /// Rerun runs that are already in the results stores.
-        #[arg(long)]
-        force: bool,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        exec: ExecArgs,
     },
     /// Scenario utilities.
     Scenario {
         #[command(subcommand)]
         command: ScenarioCommand,
     },
+}
+
+/// How sweeps execute (`sweep` and `reproduce`).
+#[derive(Args)]
+struct ExecArgs {
+    /// Worker threads (default: all cores).
+    #[arg(long, default_value_t = 0)]
+    jobs: usize,
+    /// Rerun runs that are already in the results store.
+    #[arg(long)]
+    force: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl ExecArgs {
+    /// The sweep options for `mode`; the progress bar only on a terminal.
+    fn options(&self, mode: sweep::Mode) -> sweep::Options {
+        let quiet = self.quiet || !std::io::stderr().is_terminal();
+        sweep::Options { jobs: self.jobs, force: self.force, quiet, mode }
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -315,7 +323,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 write!(out, "{}", report::table(&result))?;
             }
         }
-        Command::Sweep { file, out: out_arg, jobs, force, quiet, shard, merge, slurm, tasks, throttle } => {
+        Command::Sweep { file, out: out_arg, exec, shard, merge, slurm, tasks, throttle } => {
             let sweep = sweep::load(file.as_deref())?;
             let name =
                 file.as_deref().and_then(|f| f.file_stem()).and_then(|s| s.to_str()).unwrap_or(sweep::BUILT_IN_NAME);
@@ -332,13 +340,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     Shard::from_env(|k| std::env::var(k).ok())?.map_or(sweep::Mode::All, sweep::Mode::Shard)
                 }
             };
-            let quiet = quiet || !std::io::stderr().is_terminal();
-            let options = sweep::Options { jobs, force, quiet, mode };
-            run_sweep(&mut out, &sweep, &file_text, &out_dir, &options)?;
+            run_sweep(&mut out, &sweep, &file_text, &out_dir, &exec.options(mode))?;
         }
-        Command::Reproduce { names, list, all, jobs, force, quiet } => {
+        Command::Reproduce { names, list, all, exec } => {
             let studies = catalogue::studies(&catalogue::default_root())?;
-            let cores = if jobs > 0 { jobs } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
+            let cores =
+                if exec.jobs > 0 { exec.jobs } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
             if list || (names.is_empty() && !all) {
                 let (mut runs, mut time) = (0, 0.0);
                 for s in &studies {
@@ -377,13 +384,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     })
                     .collect::<Result<_, _>>()?
             };
-            let quiet = quiet || !std::io::stderr().is_terminal();
             for study in chosen {
                 let sweep = study.plan()?;
                 let out_dir = PathBuf::from("results").join(&study.name);
-                let options = sweep::Options { jobs, force, quiet, mode: sweep::Mode::All };
                 write!(out, "{}: ", study.name)?;
-                run_sweep(&mut out, &sweep, &study.path.display().to_string(), &out_dir, &options)?;
+                run_sweep(
+                    &mut out,
+                    &sweep,
+                    &study.path.display().to_string(),
+                    &out_dir,
+                    &exec.options(sweep::Mode::All),
+                )?;
             }
         }
         Command::Plot { dir, metric, x, curves, panels, out: file, table, x_log } => {
