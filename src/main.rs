@@ -6,7 +6,7 @@ use poolsim::error::InputError;
 use poolsim::report::plot::{Labels, PlotSpec, Table, plot_summary};
 use poolsim::scenario::{self, ScenarioError};
 use poolsim::sweep::catalogue;
-use poolsim::sweep::shard::Shard;
+use poolsim::sweep::shard::{self, Shard};
 use poolsim::{bench, report, sweep};
 use std::io::IsTerminal;
 use std::io::Write;
@@ -221,62 +221,6 @@ fn run_sweep(
     Ok(())
 }
 
-/// The sbatch commands that run a sweep as an array of `tasks` tasks, of which only those
-/// with missing runs, then merge (scripts/slurm/sweep.sbatch).
-fn slurm_commands(
-    sweep: &sweep::Sweep,
-    file: &str,
-    out_dir: &std::path::Path,
-    tasks: usize,
-    throttle: usize,
-) -> anyhow::Result<String> {
-    if file.is_empty() {
-        return Err(InputError::new("--slurm", "needs a sweep FILE that the cluster's nodes can read").into());
-    }
-    if tasks == 0 || tasks > 1_000_000 {
-        return Err(InputError::new("--tasks", format!("{tasks} is out of range; allowed: 1 to 1000000")).into());
-    }
-    let todo = sweep::tasks_with_missing_runs(sweep, out_dir, tasks)?;
-    let out = out_dir.display();
-    let logs = out_dir.join("slurm-logs");
-    let logs = logs.display();
-    let mut text = format!(
-        "# {} runs in {tasks} array tasks of about {} runs each; {} task(s) have runs missing from {out}/store\n",
-        sweep.runs.len(),
-        sweep.runs.len().div_ceil(tasks),
-        todo.len()
-    );
-    text += &format!("mkdir -p {logs}\n");
-    let merge =
-        format!("--job-name=poolsim-merge --output={logs}/merge-%j.out scripts/slurm/sweep.sbatch {file} {out}");
-    if todo.is_empty() {
-        text += &format!("sbatch {merge}\n");
-        return Ok(text);
-    }
-    let ranges = compress(&todo);
-    let limit = if throttle > 0 { format!("%{throttle}") } else { String::new() };
-    text += &format!(
-        "jid=$(sbatch --parsable --array={ranges}{limit} --job-name=poolsim-sweep --output={logs}/task-%A_%a.out scripts/slurm/sweep.sbatch {file} {out})\n"
-    );
-    text += &format!("sbatch --dependency=afterany:$jid {merge}\n");
-    Ok(text)
-}
-
-/// Task numbers as sbatch ranges: 1,2,3,5 -> "1-3,5".
-fn compress(tasks: &[usize]) -> String {
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < tasks.len() {
-        let mut j = i;
-        while j + 1 < tasks.len() && tasks[j + 1] == tasks[j] + 1 {
-            j += 1;
-        }
-        parts.push(if i == j { tasks[i].to_string() } else { format!("{}-{}", tasks[i], tasks[j]) });
-        i = j + 1;
-    }
-    parts.join(",")
-}
-
 /// Exit codes: 0 success, 1 failure, 2 bad input (scenario, sweep or arguments).
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -330,7 +274,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let out_dir = out_arg.unwrap_or_else(|| PathBuf::from("results").join(name));
             let file_text = file.as_deref().map_or_else(String::new, |f| f.display().to_string());
             if slurm {
-                write!(out, "{}", slurm_commands(&sweep, &file_text, &out_dir, tasks, throttle)?)?;
+                write!(out, "{}", shard::sbatch_commands(&sweep, &file_text, &out_dir, tasks, throttle)?)?;
                 return Ok(());
             }
             let mode = match (merge, shard) {

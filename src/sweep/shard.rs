@@ -3,7 +3,7 @@
 //! the sweep file, so a task that is resubmitted runs the same slice (and of it only what
 //! the shared results store lacks).
 
-use super::PlannedRun;
+use super::{PlannedRun, Sweep};
 use crate::error::InputError;
 use crate::scenario::{Pieces, Scenario};
 
@@ -115,6 +115,62 @@ pub fn assign(runs: &[PlannedRun], count: usize) -> Vec<usize> {
     shard
 }
 
+/// The sbatch commands (`poolsim sweep --slurm`) that run a sweep as an array of `tasks`
+/// tasks, of which only those with missing runs, then merge (scripts/slurm/sweep.sbatch).
+pub fn sbatch_commands(
+    sweep: &Sweep,
+    file: &str,
+    out_dir: &std::path::Path,
+    tasks: usize,
+    throttle: usize,
+) -> anyhow::Result<String> {
+    if file.is_empty() {
+        return Err(InputError::new("--slurm", "needs a sweep FILE that the cluster's nodes can read").into());
+    }
+    if tasks == 0 || tasks > 1_000_000 {
+        return Err(InputError::new("--tasks", format!("{tasks} is out of range; allowed: 1 to 1000000")).into());
+    }
+    let todo = super::tasks_with_missing_runs(sweep, out_dir, tasks)?;
+    let out = out_dir.display();
+    let logs = out_dir.join("slurm-logs");
+    let logs = logs.display();
+    let mut text = format!(
+        "# {} runs in {tasks} array tasks of about {} runs each; {} task(s) have runs missing from {out}/store\n",
+        sweep.runs.len(),
+        sweep.runs.len().div_ceil(tasks),
+        todo.len()
+    );
+    text += &format!("mkdir -p {logs}\n");
+    let merge =
+        format!("--job-name=poolsim-merge --output={logs}/merge-%j.out scripts/slurm/sweep.sbatch {file} {out}");
+    if todo.is_empty() {
+        text += &format!("sbatch {merge}\n");
+        return Ok(text);
+    }
+    let ranges = compress(&todo);
+    let limit = if throttle > 0 { format!("%{throttle}") } else { String::new() };
+    text += &format!(
+        "jid=$(sbatch --parsable --array={ranges}{limit} --job-name=poolsim-sweep --output={logs}/task-%A_%a.out scripts/slurm/sweep.sbatch {file} {out})\n"
+    );
+    text += &format!("sbatch --dependency=afterany:$jid {merge}\n");
+    Ok(text)
+}
+
+/// Task numbers as sbatch ranges: 1,2,3,5 -> "1-3,5".
+fn compress(tasks: &[usize]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < tasks.len() {
+        let mut j = i;
+        while j + 1 < tasks.len() && tasks[j + 1] == tasks[j] + 1 {
+            j += 1;
+        }
+        parts.push(if i == j { tasks[i].to_string() } else { format!("{}-{}", tasks[i], tasks[j]) });
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -126,6 +182,12 @@ mod test {
         for bad in ["0/4", "5/4", "4", "a/b", "1/0", "-1/3"] {
             assert!(Shard::parse(bad).unwrap_err().to_string().contains("--shard"), "{bad}");
         }
+    }
+
+    #[test]
+    fn task_lists_become_sbatch_ranges() {
+        assert_eq!(compress(&[1, 2, 3, 5, 7, 8]), "1-3,5,7-8");
+        assert_eq!(compress(&[4]), "4");
     }
 
     #[test]
