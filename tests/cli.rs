@@ -191,6 +191,39 @@ fn bad_topology_values_are_reported() {
 }
 
 #[test]
+fn bad_attack_values_are_reported() {
+    assert_bad_input(
+        &["run", "--set", "attackers.type=ping_of_death"],
+        &["attackers.type", "ping_of_death", "handle_resolution", "registration"],
+    );
+    assert_bad_input(&["run", "--set", "attackers.interval_s=-1"], &["attackers.interval_s", "allowed: a number > 0"]);
+    assert_bad_input(&["run", "--set", "attackers.interval_s=0"], &["attackers.interval_s", "> 0"]);
+    assert_bad_input(
+        &["run", "--set", "attackers.report_unreachable_probability=1.5"],
+        &["attackers.report_unreachable_probability", "0 to 1"],
+    );
+    assert_bad_input(
+        &["run", "--set", "registrars.max_handle_resolution_rate=-1"],
+        &["registrars.max_handle_resolution_rate", "0 (no limit) or a rate > 0"],
+    );
+    assert_bad_input(
+        &["run", "--set", "registrars.max_endpoint_unreachable_rate=-0.5"],
+        &["registrars.max_endpoint_unreachable_rate", "allowed"],
+    );
+    assert_bad_input(
+        &["run", "--set", "registrars.handle_resolution_rate_max_entries=0"],
+        &["registrars.handle_resolution_rate_max_entries", "1 to 65536"],
+    );
+    assert_bad_input(&["run", "--set", "attackers.policy=Fastest"], &["attackers.policy", "\"auto\" or a policy"]);
+    assert_bad_input(&["run", "--set", "attackers.count=-2"], &["attackers.count", "non-negative integer"]);
+    assert_bad_input(
+        &["run", "--set", "attackers.count=1", "--set", "attackers.target_registrars=[1]"],
+        &["attackers.target_registrars[0]", "allowed: 0 to 0"],
+    );
+    assert_bad_input(&["run", "--set", "attackers.budget=3"], &["attackers", "budget"]);
+}
+
+#[test]
 fn the_timeline_writes_csv_and_svg_and_leaves_the_run_unchanged() {
     let dir = std::env::temp_dir().join(format!("poolsim-cli-timeline-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -19,6 +19,7 @@ pub enum Component {
     PoolElement = 2,
     PoolUser = 3,
     Scenario = 4,
+    Attacker = 5,
 }
 
 /// What a stream is used for; one stream per purpose and component.
@@ -55,6 +56,8 @@ pub enum Purpose {
     InterfaceDowntime = 14,
     /// Pieces per job, when drawn.
     Pieces = 15,
+    /// Attackers: the registrar attacked and whether to report PEs unreachable.
+    Attack = 16,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mix with good avalanche.

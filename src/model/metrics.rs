@@ -2,6 +2,7 @@
 //! exactly as the RSPSIM controller computes them (rspsim-model.md §8).
 
 use super::NetworkCounters;
+use super::attacker::{Attacker, AttackerStats};
 use super::pool_element::PoolElement;
 use super::pool_user::{PoolUser, PoolUserStats};
 use super::registrar::{Registrar, RegistrarStats};
@@ -129,6 +130,22 @@ pub struct Metrics {
     /// Share of the completed pieces (jobs, unless partitioned) served by a PE in the
     /// PU's own LAN.
     pub local_service_share: f64,
+    /// Packets the attackers sent (rspsim-model.md §7).
+    pub attacker_messages: u64,
+    pub attacker_handle_resolutions: u64,
+    /// Fake unreachability reports the attackers sent to registrars.
+    pub attacker_failure_reports: u64,
+    /// Fake PE registrations the registrars accepted.
+    pub attacker_registrations: u64,
+    /// Handle resolutions the registrars' rate limits dropped (any sender's).
+    pub refused_handle_resolutions: u64,
+    /// Unreachability reports the registrars' rate limits ignored.
+    pub refused_endpoint_unreachables: u64,
+    /// CalcApp requests and other session messages PUs sent to fake PEs.
+    pub ignored_application_messages: u64,
+    /// Share of the PUs' server selections (requests and cookie echoes) that went to a
+    /// fake PE.
+    pub fake_selection_share: f64,
 }
 
 /// Per-LAN figures of a run (`--json`'s `lans` array).
@@ -235,6 +252,12 @@ pub struct RegistrarReport {
     pub stops: u64,
     pub restarts: u64,
     pub up_at_end: bool,
+    pub refused_handle_resolutions: u64,
+    pub refused_endpoint_unreachables: u64,
+    /// Packets it received from attackers.
+    pub attacker_messages: u64,
+    /// Share of the PEs its handle resolutions handed out that were fake.
+    pub fake_share: f64,
 }
 
 /// What the metrics are computed from, at the statistics write.
@@ -242,6 +265,7 @@ pub struct MetricsInput<'a> {
     pub pool_elements: &'a [PoolElement],
     pub pool_users: &'a [PoolUser],
     pub registrars: &'a [Registrar],
+    pub attackers: &'a [Attacker],
     pub network: NetworkCounters,
     /// Calculations in cookies and completions still in flight.
     pub in_flight_calculations: f64,
@@ -277,6 +301,7 @@ impl Metrics {
             in_service_end += user.has_job_in_service() as u64;
         }
         let pr = |f: fn(&RegistrarStats) -> u64| input.registrars.iter().map(|r| f(&r.stats)).sum::<u64>();
+        let attack = |f: fn(&AttackerStats) -> u64| input.attackers.iter().map(|a| f(&a.stats)).sum::<u64>();
         let handling_speed = ratio(pu.job_size_completed, pu.handling_time.sum);
         let processing_speed = ratio(pu.job_size_completed, pu.processing_time.sum);
         let net = &input.network;
@@ -313,7 +338,10 @@ impl Metrics {
             used_capacity: used,
             wasted_capacity: offered - used,
             goodput_calculations: pu.job_size_completed,
-            lost_calculations: lost_at_pes + pu.lost_calculations + net.lost_calculations,
+            lost_calculations: lost_at_pes
+                + pu.lost_calculations
+                + net.lost_calculations
+                + input.attackers.iter().map(|a| a.stats.lost_calculations).sum::<f64>(),
             unsaved_calculations_end: unsaved_at_pes + input.in_flight_calculations,
             failover_time_mean_s: pu.failover_time.mean(),
             jobs_in_service_end: in_service_end,
@@ -334,6 +362,14 @@ impl Metrics {
             pieces_open_end,
             distance_mean_ms: pu.distance_ms.mean(),
             local_service_share: ratio(pu.pieces_completed_locally as f64, pu.pieces_completed as f64),
+            attacker_messages: attack(|s| s.messages),
+            attacker_handle_resolutions: attack(|s| s.handle_resolutions),
+            attacker_failure_reports: attack(|s| s.failure_reports),
+            attacker_registrations: attack(|s| s.registrations_accepted),
+            refused_handle_resolutions: pr(|s| s.refused_handle_resolutions),
+            refused_endpoint_unreachables: pr(|s| s.refused_endpoint_unreachables),
+            ignored_application_messages: attack(|s| s.ignored_application_messages),
+            fake_selection_share: ratio(pu.fake_selections as f64, (pu.requests + pu.cookie_echoes) as f64),
         }
     }
 
@@ -421,6 +457,10 @@ impl RegistrarReport {
             stops: l.stops,
             restarts: l.restarts,
             up_at_end: r.is_up(),
+            refused_handle_resolutions: s.refused_handle_resolutions,
+            refused_endpoint_unreachables: s.refused_endpoint_unreachables,
+            attacker_messages: s.attacker_messages,
+            fake_share: ratio(s.fake_pool_elements_handed_out as f64, s.pool_elements_handed_out as f64),
         }
     }
 }

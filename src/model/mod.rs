@@ -1,18 +1,21 @@
 //! The RSPSIM/CalcApp model as message-passing components: [`registrar`] (ASAP and ENRP
 //! server side), [`pool_element`] (CalcApp server with its ASAP layer), [`pool_user`]
-//! (CalcApp queuing client with its ASAP layer and cache), over the [`network`].
+//! (CalcApp queuing client with its ASAP layer and cache), [`attacker`] (denial of
+//! service on the registrars), over the [`network`].
 //! Components never touch the event queue directly: they act through a [`Ctx`], which
 //! schedules message deliveries (after the network delay) and timers.
 //!
 //! [`simulation`] wires a scenario into components and runs it; [`metrics`] computes the
 //! published metrics over the measurement window.
 
+pub mod attacker;
 pub mod lifecycle;
 pub mod message;
 pub mod metrics;
 pub mod network;
 pub mod pool_element;
 pub mod pool_user;
+pub mod rate_limit;
 pub mod registrar;
 pub mod registrar_table;
 pub mod simulation;
@@ -89,6 +92,7 @@ pub enum Event {
     Registrar(u32, registrar::Timer),
     PoolElement(u32, pool_element::Timer),
     PoolUser(u32, pool_user::Timer),
+    Attacker(u32, attacker::Timer),
     /// A host's network interface goes down or up.
     Interface(u32),
     StatisticsReset,
@@ -181,6 +185,12 @@ impl Ctx<'_> {
     /// Observer only (metrics, never protocol decisions): the one-way delay to `node`.
     pub fn delay_to(&self, node: NodeId) -> SimDuration {
         self.net.delay(self.me, node)
+    }
+
+    /// Observer only (metrics, never protocol decisions): whether `node` is an attacker's
+    /// host, e.g. the transport of a fake pool element.
+    pub fn is_attacker(&self, node: NodeId) -> bool {
+        self.net.is_attacker(node)
     }
 
     /// Observer only: whether `node` sits in this host's LAN.

@@ -19,11 +19,14 @@ pub struct Network {
     wan_delay_ns: u64,
     /// Whether each node's interface is up.
     up: Vec<bool>,
+    /// Nodes from this one on are attackers' hosts.
+    first_attacker: u32,
 }
 
 impl Network {
-    /// Draws each node's access delay; `lans` holds the LAN of every component host.
-    pub fn new(config: &NetworkConfig, lans: Vec<u32>, seed: u64) -> Network {
+    /// Draws each node's access delay; `lans` holds the LAN of every component host, the
+    /// attackers' hosts last, from node `first_attacker` on.
+    pub fn new(config: &NetworkConfig, lans: Vec<u32>, first_attacker: u32, seed: u64) -> Network {
         let mut rng = rng::stream(seed, Component::Scenario, 0, Purpose::Network);
         let half_delay_ns = (0..lans.len())
             .map(|_| {
@@ -43,7 +46,13 @@ impl Network {
             lan: lans,
             wan_delay_ns: SimDuration::from_secs_f64(config.wan_delay_ms / 1000.0).0,
             up,
+            first_attacker,
         }
+    }
+
+    /// Whether `node` is an attacker's host.
+    pub fn is_attacker(&self, node: NodeId) -> bool {
+        node.0 >= self.first_attacker
     }
 
     #[inline]

@@ -778,7 +778,7 @@ mod test {
             ));
             let id_rng = rng::stream(1, Component::PoolElement, 0, Purpose::Identifier);
             let pe = PoolElement::new(0, NodeId(1), PeId(5), id_rng, 1e6, config, 1, &mut queue);
-            let net = Network::new(&s.network, vec![0; 3], 1);
+            let net = Network::new(&s.network, vec![0; 3], 3, 1);
             let (in_flight, counters) = (InFlight::default(), NetworkCounters::default());
             Bench { pe, queue, in_flight, net, counters, now: SimTime::ZERO, sent: Vec::new() }
         }

@@ -112,6 +112,8 @@ pub struct PoolUserStats {
     pub distance_ms: Samples,
     /// Completed pieces whose PE sits in the PU's own LAN.
     pub pieces_completed_locally: u64,
+    /// Observer only: requests and cookie echoes sent to a fake PE (an attacker's).
+    pub fake_selections: u64,
 }
 
 impl PoolUserStats {
@@ -144,6 +146,7 @@ impl PoolUserStats {
         self.straggler_ratio.merge(&s.straggler_ratio);
         self.distance_ms.merge(&s.distance_ms);
         self.pieces_completed_locally += s.pieces_completed_locally;
+        self.fake_selections += s.fake_selections;
     }
 }
 
@@ -541,6 +544,7 @@ impl PoolUser {
             }
         };
         self.stats.distance_ms.add(ctx.delay_to(pe.0).as_secs_f64() * 1e3);
+        self.stats.fake_selections += ctx.is_attacker(pe.0) as u64;
         ctx.send_to_port(pe.0, pe.1.0, msg);
         ctx.arm(self.timers[p].request_timeout, self.config.request_timeout);
     }

@@ -16,7 +16,9 @@
 //! suggestion, a registrar's handle updates invite PEs to the peer of the highest
 //! id XOR PE id, which spreads ownership over the registrars.
 //!
-//! Rate limiting (§4.4, §4.6) is not implemented.
+//! Rate limiting (§4.4, §4.6, RFC 5355's countermeasure): per pool user, handle
+//! resolutions over `max_handle_resolution_rate` are dropped silently, and unreachability
+//! reports over `max_endpoint_unreachable_rate` are ignored ([`RateLimiter`]).
 //!
 //! Per-PE timers (keep-alive transmission/timeout, lifetime of PEs learned over ENRP) live
 //! in the handlespace's timer storage; one engine timer is armed at the earliest of them,
@@ -24,6 +26,7 @@
 
 use super::lifecycle::{LifeCycle, LifeCycleStats};
 use super::message::{Message, PeRecord};
+use super::rate_limit::{RateLimit, RateLimiter};
 use super::{Ctx, Event, NodeId, secs};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
@@ -53,6 +56,8 @@ pub struct RegistrarConfig {
     pub randomize_max_handle_resolution_items: bool,
     pub max_increment: u32,
     pub max_bad_pe_reports: u32,
+    pub handle_resolution_rate: RateLimit,
+    pub endpoint_unreachable_rate: RateLimit,
     pub endpoint_keep_alive_interval: SimDuration,
     pub endpoint_keep_alive_timeout: SimDuration,
     pub no_service_during_startup: bool,
@@ -114,6 +119,16 @@ pub struct RegistrarStats {
     pub takeovers_started: u64,
     pub takeovers_by_consent: u64,
     pub takeovers_by_timeout: u64,
+    /// Handle resolutions dropped by the rate limit (counted in `handle_resolutions`).
+    pub refused_handle_resolutions: u64,
+    /// Unreachability reports ignored by the rate limit.
+    pub refused_endpoint_unreachables: u64,
+    /// Observer only: packets received from attackers.
+    pub attacker_messages: u64,
+    /// Observer only: PEs handed out by handle resolutions, and how many of them were fake
+    /// (registered by an attacker).
+    pub pool_elements_handed_out: u64,
+    pub fake_pool_elements_handed_out: u64,
 }
 
 struct Peer {
@@ -153,6 +168,8 @@ pub struct Registrar {
     peers: Vec<Peer>,
     policy_rng: StreamRng,
     scratch: Vec<PoolElement<Transports>>,
+    handle_resolution_limit: Option<RateLimiter>,
+    endpoint_unreachable_limit: Option<RateLimiter>,
     pub stats: RegistrarStats,
 }
 
@@ -225,6 +242,8 @@ impl Registrar {
                 .collect(),
             policy_rng: rng::stream(seed, Component::Registrar, index as u64, Purpose::PolicySelection),
             scratch: Vec::new(),
+            handle_resolution_limit: RateLimiter::new(config.handle_resolution_rate),
+            endpoint_unreachable_limit: RateLimiter::new(config.endpoint_unreachable_rate),
             stats: RegistrarStats::default(),
             config,
         }
@@ -445,6 +464,7 @@ impl Registrar {
         if self.phase == Phase::Down {
             return;
         }
+        self.stats.attacker_messages += ctx.is_attacker(from) as u64;
         match msg {
             Message::Registration { record } => self.on_registration(from, sent, record, ctx),
             Message::Deregistration { pe } => self.on_deregistration(from, pe, ctx),
@@ -462,7 +482,12 @@ impl Registrar {
             }
             Message::EndpointUnreachable { pe } => {
                 self.stats.endpoint_unreachables += 1;
-                if let Some(reports) = self.handlespace.report_unreachable(&self.pool, pe)
+                // One rate per pool user and pool, whichever PE it reports (§4.6).
+                if let Some(limit) = self.endpoint_unreachable_limit.as_mut()
+                    && limit.refuse(from, &self.pool, ctx.now)
+                {
+                    self.stats.refused_endpoint_unreachables += 1;
+                } else if let Some(reports) = self.handlespace.report_unreachable(&self.pool, pe)
                     && reports >= self.config.max_bad_pe_reports
                 {
                     self.remove(pe, true, ctx);
@@ -553,6 +578,13 @@ impl Registrar {
 
     fn on_handle_resolution(&mut self, from: NodeId, ctx: &mut Ctx) {
         self.stats.handle_resolutions += 1;
+        if let Some(limit) = self.handle_resolution_limit.as_mut()
+            && limit.refuse(from, &self.pool, ctx.now)
+        {
+            // Dropped silently: the pool user times out and asks again (§4.4).
+            self.stats.refused_handle_resolutions += 1;
+            return;
+        }
         if self.in_startup_without_service() {
             ctx.send(from, Message::HandleResolutionResponse { items: Vec::new(), reject: true });
             return;
@@ -573,6 +605,9 @@ impl Registrar {
             &mut self.scratch,
         );
         let items = self.scratch.iter().map(record_of).collect();
+        self.stats.pool_elements_handed_out += self.scratch.len() as u64;
+        self.stats.fake_pool_elements_handed_out +=
+            self.scratch.iter().filter(|e| ctx.is_attacker(e.transport.user)).count() as u64;
         ctx.send(from, Message::HandleResolutionResponse { items, reject: false });
     }
 
@@ -791,6 +826,16 @@ pub fn config_from(s: &Scenario, r: &Registrars) -> RegistrarConfig {
         randomize_max_handle_resolution_items: r.randomize_max_handle_resolution_items,
         max_increment: r.max_increment,
         max_bad_pe_reports: r.max_bad_pe_reports,
+        handle_resolution_rate: RateLimit {
+            max_rate: r.max_handle_resolution_rate,
+            buckets: r.handle_resolution_rate_buckets,
+            max_entries: r.handle_resolution_rate_max_entries,
+        },
+        endpoint_unreachable_rate: RateLimit {
+            max_rate: r.max_endpoint_unreachable_rate,
+            buckets: r.endpoint_unreachable_rate_buckets,
+            max_entries: r.endpoint_unreachable_rate_max_entries,
+        },
         endpoint_keep_alive_interval: secs(r.endpoint_keep_alive_interval_s),
         endpoint_keep_alive_timeout: secs(r.endpoint_keep_alive_timeout_s),
         no_service_during_startup: r.no_service_during_startup,

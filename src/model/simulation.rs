@@ -4,6 +4,7 @@
 //! `warmup_s + duration_s`, where the run ends (rspsim-model.md §9.4). Hosts whose
 //! interface fails alternate up and down from time 0 (§1.4).
 
+use super::attacker::{self, Attacker};
 use super::lifecycle::UpDown;
 use super::metrics::{LanReport, Metrics, MetricsInput, PoolElementReport, RegistrarReport};
 use super::network::Network;
@@ -11,7 +12,7 @@ use super::pool_element::{self, PoolElement, fresh_identifier};
 use super::pool_user::{self, PoolUser};
 use super::registrar::{self, Registrar};
 use super::registrar_table::RegistrarTable;
-use super::{Ctx, Event, InFlight, NetworkCounters, NodeId, secs};
+use super::{Ctx, Event, InFlight, Message, NetworkCounters, NodeId, WELL_KNOWN_PORT, secs};
 use crate::engine::rng::{self, Component, Purpose};
 use crate::engine::{EventQueue, Fingerprint, SimDuration, SimTime};
 use crate::handlespace::PeId;
@@ -43,6 +44,7 @@ pub struct Simulation {
     registrars: Vec<Registrar>,
     pool_elements: Vec<PoolElement>,
     pool_users: Vec<PoolUser>,
+    attackers: Vec<Attacker>,
     layout: Layout,
     /// Up/down spans of each host's interface (None: it never fails), by node.
     interfaces: Vec<Option<UpDown>>,
@@ -141,11 +143,16 @@ fn pool_element_ids(seed: u64, n: usize) -> Vec<(PeId, rng::StreamRng)> {
 impl Simulation {
     pub fn new(s: &Scenario) -> Simulation {
         let layout = s.layout();
-        let (n_pr, n_pe, n_pu) =
-            (layout.registrar_lans.len(), layout.pool_element_lans.len(), layout.pool_user_lans.len());
+        let (n_pr, n_pe, n_pu, n_at) = (
+            layout.registrar_lans.len(),
+            layout.pool_element_lans.len(),
+            layout.pool_user_lans.len(),
+            layout.attacker_lans.len(),
+        );
         let pr_nodes: Vec<NodeId> = (0..n_pr).map(|i| NodeId(i as u32)).collect();
         let pe_node = |i: usize| NodeId((n_pr + i) as u32);
         let pu_node = |i: usize| NodeId((n_pr + n_pe + i) as u32);
+        let attacker_node = |i: usize| NodeId((n_pr + n_pe + n_pu + i) as u32);
         let local_prs: Vec<Vec<NodeId>> =
             (0..s.network.lans).map(|lan| layout.registrars_of(lan).map(|i| pr_nodes[i]).collect()).collect();
         let table = |home: &HomeRegistrars, lan: u32| RegistrarTable::new(&pr_nodes, &local_prs[lan as usize], home);
@@ -183,6 +190,20 @@ impl Simulation {
         );
         let pool_users =
             (0..n_pu).map(|i| PoolUser::new(i as u32, pu_node(i), pu_configs[i].clone(), s.seed, &mut queue)).collect();
+        let attacker_configs = configs(
+            &layout.attacker_lans,
+            |i| s.attacker(i),
+            |a, lan| {
+                let targets = match &a.target_registrars {
+                    HomeRegistrars::Auto => local_prs[lan as usize].clone(),
+                    HomeRegistrars::List(list) => list.iter().map(|&i| pr_nodes[i as usize]).collect(),
+                };
+                attacker::config_from(s, a, targets)
+            },
+        );
+        let attackers: Vec<Attacker> = (0..n_at)
+            .map(|i| Attacker::new(i as u32, attacker_node(i), attacker_configs[i].clone(), s.seed, &mut queue))
+            .collect();
 
         // Registrar j of LAN i starts 30 s·i + 10 s·j after the first, the PEs of LAN i
         // 0.5 s·i after those of LAN 0 (rspsim-model.md §9.4).
@@ -198,16 +219,19 @@ impl Simulation {
         for (i, config) in pu_configs.iter().enumerate() {
             queue.schedule(SimTime::ZERO + config.start, Event::PoolUser(i as u32, pool_user::Timer::Start));
         }
+        for (i, a) in (0..).zip(&attackers) {
+            queue.schedule(SimTime::ZERO + a.start(), Event::Attacker(i, attacker::Timer::Startup));
+        }
         queue.schedule(SimTime::from_secs_f64(s.warmup_s), Event::StatisticsReset);
         let end = SimTime::ZERO + secs(s.end_s());
         queue.schedule(end, Event::StatisticsWrite);
 
-        // Interfaces: every host's, by node (registrars, then PEs, then PUs).
+        // Interfaces: every host's, by node (registrars, PEs, PUs, then attackers).
         let interface = |(up, down): (TimeDistribution, TimeDistribution), component, index: usize| {
             let cycle = UpDown::new(up, down, s.seed, component, index as u32, true);
             cycle.fails().then_some(cycle)
         };
-        let mut interfaces: Vec<Option<UpDown>> = Vec::with_capacity(n_pr + n_pe + n_pu);
+        let mut interfaces: Vec<Option<UpDown>> = Vec::with_capacity(n_pr + n_pe + n_pu + n_at);
         for i in 0..n_pr {
             let r = s.registrar(i as u32);
             interfaces.push(interface((r.interface_uptime, r.interface_downtime), Component::Registrar, i));
@@ -220,6 +244,10 @@ impl Simulation {
             let pu = s.pool_user(i as u32);
             interfaces.push(interface((pu.interface_uptime, pu.interface_downtime), Component::PoolUser, i));
         }
+        for i in 0..n_at {
+            let a = s.attacker(i as u32);
+            interfaces.push(interface((a.interface_uptime, a.interface_downtime), Component::Attacker, i));
+        }
         for (node, cycle) in interfaces.iter_mut().enumerate() {
             if let Some(uptime) = cycle.as_mut().and_then(UpDown::uptime) {
                 queue.schedule(SimTime::ZERO + uptime, Event::Interface(node as u32));
@@ -231,7 +259,9 @@ impl Simulation {
             in_flight: InFlight::default(),
             net: Network::new(
                 &s.network,
-                [&layout.registrar_lans[..], &layout.pool_element_lans, &layout.pool_user_lans].concat(),
+                [&layout.registrar_lans[..], &layout.pool_element_lans, &layout.pool_user_lans, &layout.attacker_lans]
+                    .concat(),
+                (n_pr + n_pe + n_pu) as u32,
                 s.seed,
             ),
             layout,
@@ -239,6 +269,7 @@ impl Simulation {
             registrars,
             pool_elements,
             pool_users,
+            attackers,
             interfaces,
             nominal_capacity: s.pool_elements.capacity,
             duration_s: s.duration_s,
@@ -266,7 +297,11 @@ impl Simulation {
         &self.registrars
     }
 
-    /// Whether a host's interface is up (registrars, then PEs, then PUs).
+    pub fn attackers(&self) -> &[Attacker] {
+        &self.attackers
+    }
+
+    /// Whether a host's interface is up (registrars, PEs, PUs, then attackers).
     pub fn interface_up(&self, node: NodeId) -> bool {
         self.net.is_up(node)
     }
@@ -296,6 +331,20 @@ impl Simulation {
         }
     }
 
+    /// Fault injection (tests, what-if studies): host `from` sends `msg` to port `port` of
+    /// host `to` at the current time, as if one of its components had sent it.
+    pub fn inject(&mut self, from: NodeId, to: NodeId, port: u32, msg: Message) {
+        let mut ctx = Ctx {
+            now: self.now,
+            me: from,
+            queue: &mut self.queue,
+            in_flight: &mut self.in_flight,
+            net: &self.net,
+            counters: &mut self.counters,
+        };
+        ctx.send_to_port(to, port, msg);
+    }
+
     /// Executes one event; returns the run's output when it was the statistics write.
     pub fn step(&mut self) -> Option<RunOutput> {
         let (now, event) = self.queue.pop().expect("the statistics write is always pending");
@@ -309,6 +358,7 @@ impl Simulation {
         self.events += 1;
         let n_pr = self.registrars.len() as u32;
         let n_pe = self.pool_elements.len() as u32;
+        let n_pu = self.pool_users.len() as u32;
         macro_rules! ctx {
             ($me:expr) => {
                 Ctx {
@@ -329,17 +379,24 @@ impl Simulation {
                 if !self.net.is_up(d.to) {
                     self.counters.drop(&d.msg);
                 } else if to < n_pr {
-                    let r = &mut self.registrars[to as usize];
-                    let mut c = ctx!(r.node);
-                    r.on_message(d.from, d.sent, d.msg, &mut c);
+                    // Registrars serve the well-known port only; elsewhere is unbound.
+                    if d.port == WELL_KNOWN_PORT {
+                        let r = &mut self.registrars[to as usize];
+                        let mut c = ctx!(r.node);
+                        r.on_message(d.from, d.sent, d.msg, &mut c);
+                    }
                 } else if to < n_pr + n_pe {
                     let pe = &mut self.pool_elements[(to - n_pr) as usize];
                     let mut c = ctx!(pe.node);
                     pe.on_message(d.from, d.port, d.msg, &mut c);
-                } else {
+                } else if to < n_pr + n_pe + n_pu {
                     let pu = &mut self.pool_users[(to - n_pr - n_pe) as usize];
                     let mut c = ctx!(pu.node);
                     pu.on_message(d.from, d.msg, &mut c);
+                } else {
+                    let a = &mut self.attackers[(to - n_pr - n_pe - n_pu) as usize];
+                    let mut c = ctx!(a.node);
+                    a.on_message(d.from, d.msg, &mut c);
                 }
                 return None;
             }
@@ -362,6 +419,11 @@ impl Simulation {
                 let mut c = ctx!(pu.node);
                 pu.on_timer(t, &mut c);
             }
+            Event::Attacker(i, t) => {
+                let a = &mut self.attackers[i as usize];
+                let mut c = ctx!(a.node);
+                a.on_timer(t, &mut c);
+            }
             Event::Interface(node) => {
                 let was_up = self.net.is_up(NodeId(node));
                 self.net.set_up(NodeId(node), !was_up);
@@ -375,6 +437,7 @@ impl Simulation {
                 self.registrars.iter_mut().for_each(|r| r.reset_statistics(now));
                 self.pool_elements.iter_mut().for_each(|pe| pe.reset_statistics(now));
                 self.pool_users.iter_mut().for_each(PoolUser::reset_statistics);
+                self.attackers.iter_mut().for_each(Attacker::reset_statistics);
             }
             Event::StatisticsWrite => return Some(self.write_statistics()),
         }
@@ -388,6 +451,7 @@ impl Simulation {
             pool_elements: &self.pool_elements,
             pool_users: &self.pool_users,
             registrars: &self.registrars,
+            attackers: &self.attackers,
             network: self.counters,
             in_flight_calculations: self.in_flight.pending().map(|d| d.msg.newly_saved()).sum(),
             nominal_capacity: self.nominal_capacity,
@@ -432,6 +496,7 @@ fn event_tag(event: &Event) -> u64 {
         Event::StatisticsReset => (5, 0, 0),
         Event::StatisticsWrite => (6, 0, 0),
         Event::Interface(node) => (7, *node as u64, 0),
+        Event::Attacker(i, t) => (8, *i as u64, *t as u64 + 1),
     };
     (kind << 56) ^ (node << 16) ^ what
 }

@@ -35,8 +35,9 @@ pub struct PlotSpec {
     /// A logarithmic x axis (for parameters that span orders of magnitude).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub x_log: bool,
-    /// Only the rows whose columns have these values (e.g. one plot per takeover
-    /// suggestion setting when the sweep varies more factors than a plot shows).
+    /// Only the rows whose columns have these values, or one of a list of values (e.g. one
+    /// plot per takeover suggestion setting when the sweep varies more factors than a plot
+    /// shows).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub filter: serde_json::Map<String, serde_json::Value>,
     /// Which summary: the runs' metrics, or the per-registrar figures (whose `registrar`
@@ -144,9 +145,13 @@ pub fn short_number(v: f64) -> String {
     if rounded.abs() < 1e-3 { format!("{rounded:e}") } else { format!("{rounded}") }
 }
 
-/// Whether a table cell holds a filter's value: numbers compared as numbers (1e7 matches
-/// 10000000.0), anything else as text (true matches "true").
+/// Whether a table cell holds a filter's value, or one of a list of values: numbers
+/// compared as numbers (1e7 matches 10000000.0), anything else as text (true matches
+/// "true").
 fn cell_matches(cell: &str, value: &serde_json::Value) -> bool {
+    if let serde_json::Value::Array(values) = value {
+        return values.iter().any(|v| cell_matches(cell, v));
+    }
     match (cell.parse::<f64>(), value.as_f64()) {
         (Ok(a), Some(b)) => a == b,
         _ => match value {
@@ -398,6 +403,8 @@ mod test {
         let e = plot_summary(SUMMARY.as_bytes(), &s, &Labels::new()).unwrap_err();
         assert!(e.to_string().contains("filter") && e.to_string().contains("nothing"), "{e}");
         assert!(cell_matches("10000000.0", &serde_json::json!(1e7)) && cell_matches("true", &serde_json::json!(true)));
+        let some = serde_json::json!(["Random", "RoundRobin"]);
+        assert!(cell_matches("RoundRobin", &some) && !cell_matches("LeastUsed", &some));
     }
 
     #[test]

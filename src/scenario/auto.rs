@@ -1,6 +1,8 @@
-//! `Auto<T>`: a scenario value that is either a number or the string "auto" (derived
-//! from other parameters, as the reference tool-chain's auto-parameters).
+//! `Auto<T>`: a scenario value that is either a value (a number, or a policy name) or the
+//! string "auto" (derived from other parameters, as the reference tool-chain's
+//! auto-parameters).
 
+use crate::handlespace::PolicyType;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -40,37 +42,58 @@ impl<T: Serialize> Serialize for Auto<T> {
     }
 }
 
-/// Numbers that `Auto` accepts (f64 or integers).
-pub trait AutoNumber: Sized {
-    const EXPECTED: &'static str;
-    fn from_f64(v: f64) -> Option<Self>;
+/// Values that `Auto` accepts: numbers (f64 or integers) or names (policies).
+pub trait AutoValue: Sized {
+    fn expected() -> String;
+    fn from_f64(_: f64) -> Option<Self> {
+        None
+    }
+    fn from_name(_: &str) -> Option<Self> {
+        None
+    }
 }
 
-impl AutoNumber for f64 {
-    const EXPECTED: &'static str = "a number or \"auto\"";
+impl AutoValue for f64 {
+    fn expected() -> String {
+        "a number or \"auto\"".into()
+    }
     fn from_f64(v: f64) -> Option<f64> {
         Some(v)
     }
 }
 
-impl AutoNumber for u32 {
-    const EXPECTED: &'static str = "a non-negative integer or \"auto\"";
+impl AutoValue for u32 {
+    fn expected() -> String {
+        "a non-negative integer or \"auto\"".into()
+    }
     fn from_f64(v: f64) -> Option<u32> {
         (v >= 0.0 && v <= u32::MAX as f64 && v.fract() == 0.0).then_some(v as u32)
     }
 }
 
+impl AutoValue for PolicyType {
+    fn expected() -> String {
+        format!("\"auto\" or a policy: {}", PolicyType::names())
+    }
+    fn from_name(v: &str) -> Option<PolicyType> {
+        v.parse().ok()
+    }
+}
+
 struct AutoVisitor<T>(PhantomData<T>);
 
-impl<T: AutoNumber> Visitor<'_> for AutoVisitor<T> {
+impl<T: AutoValue> Visitor<'_> for AutoVisitor<T> {
     type Value = Auto<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(T::EXPECTED)
+        f.write_str(&T::expected())
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Auto<T>, E> {
-        if v == "auto" { Ok(Auto::Auto) } else { Err(E::invalid_value(de::Unexpected::Str(v), &self)) }
+        if v == "auto" {
+            return Ok(Auto::Auto);
+        }
+        T::from_name(v).map(Auto::Value).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Auto<T>, E> {
@@ -86,7 +109,7 @@ impl<T: AutoNumber> Visitor<'_> for AutoVisitor<T> {
     }
 }
 
-impl<'de, T: AutoNumber> Deserialize<'de> for Auto<T> {
+impl<'de, T: AutoValue> Deserialize<'de> for Auto<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(AutoVisitor(PhantomData))
     }

@@ -104,10 +104,11 @@ impl CountDistribution {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layout {
     pub lans: u32,
-    /// LAN of each registrar, pool element and pool user, by global index.
+    /// LAN of each registrar, pool element, pool user and attacker, by global index.
     pub registrar_lans: Vec<u32>,
     pub pool_element_lans: Vec<u32>,
     pub pool_user_lans: Vec<u32>,
+    pub attacker_lans: Vec<u32>,
 }
 
 /// The LAN of each of `counts[l]` components of LAN l, in order.
@@ -124,6 +125,7 @@ impl Layout {
             registrar_lans: per_lan(s.registrars.count),
             pool_element_lans: spread(s.pool_elements.count_distribution.counts(s.pool_elements.count, lans)),
             pool_user_lans: per_lan(s.pool_user_count()),
+            attacker_lans: per_lan(s.attackers.count),
         }
     }
 

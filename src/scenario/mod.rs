@@ -3,6 +3,7 @@
 //! default), applies `--set` overrides by dotted path, checks types and ranges and names
 //! the offending key in every error. [`Scenario::resolve`] fills in the auto-parameters.
 
+mod attackers;
 mod auto;
 mod component;
 mod home;
@@ -11,6 +12,7 @@ mod overrides;
 mod pieces;
 mod time;
 
+pub use attackers::{AttackType, Attackers};
 pub use auto::Auto;
 pub use component::ComponentOverride;
 pub use home::HomeRegistrars;
@@ -61,6 +63,7 @@ pub struct Scenario {
     pub calcapp: CalcApp,
     pub network: Network,
     pub handlespace: HandlespaceQuirks,
+    pub attackers: Attackers,
 }
 
 /// Workload descriptors of the policy papers (rspsim-model.md §9.1).
@@ -193,6 +196,18 @@ pub struct Registrars {
     pub max_increment: u32,
     /// Endpoint-unreachable reports before a PE is removed.
     pub max_bad_pe_reports: u32,
+    /// Handle resolutions a pool user may ask per second before it is refused (the
+    /// request dropped silently); 0 = no limit (rspsim-model.md §4.4) [1/s].
+    pub max_handle_resolution_rate: f64,
+    /// Hash buckets and timestamps kept per pool user of the handle-resolution rate
+    /// estimator.
+    pub handle_resolution_rate_buckets: u32,
+    pub handle_resolution_rate_max_entries: u32,
+    /// Endpoint-unreachable reports a pool user may send per second before they are
+    /// ignored; 0 = no limit (§4.6) [1/s].
+    pub max_endpoint_unreachable_rate: f64,
+    pub endpoint_unreachable_rate_buckets: u32,
+    pub endpoint_unreachable_rate_max_entries: u32,
     pub endpoint_keep_alive_interval_s: f64,
     pub endpoint_keep_alive_timeout_s: f64,
     /// Reject registrations and handle resolutions during the startup phase.
@@ -292,6 +307,7 @@ impl Default for Scenario {
             calcapp: CalcApp::default(),
             network: Network::default(),
             handlespace: HandlespaceQuirks::default(),
+            attackers: Attackers::default(),
         }
     }
 }
@@ -366,6 +382,12 @@ impl Default for Registrars {
             randomize_max_handle_resolution_items: false,
             max_increment: 0,
             max_bad_pe_reports: 1_000_000_000,
+            max_handle_resolution_rate: 0.0,
+            handle_resolution_rate_buckets: 64,
+            handle_resolution_rate_max_entries: 16,
+            max_endpoint_unreachable_rate: 0.0,
+            endpoint_unreachable_rate_buckets: 64,
+            endpoint_unreachable_rate_max_entries: 16,
             endpoint_keep_alive_interval_s: 50.0,
             endpoint_keep_alive_timeout_s: 50.0,
             no_service_during_startup: true,
@@ -479,10 +501,11 @@ fn time_distribution(d: &TimeDistribution, positive: bool, key: &str) -> Result<
     d.check(positive).map_err(|m| ScenarioError::invalid(key, m))
 }
 
-/// A home-registrar list: non-empty, every index a registrar (of any LAN).
-fn home_registrars(list: &HomeRegistrars, count: u32, at: &At) -> Result<(), ScenarioError> {
+/// A registrar list (`name`: home or target registrars): non-empty, every index a
+/// registrar (of any LAN).
+fn registrar_list(list: &HomeRegistrars, count: u32, at: &At, name: &str) -> Result<(), ScenarioError> {
     let HomeRegistrars::List(list) = list else { return Ok(()) };
-    let key = at.key("home_registrars");
+    let key = at.key(name);
     if list.is_empty() {
         return Err(ScenarioError::invalid(
             &key,
@@ -664,6 +687,24 @@ impl Registrars {
             self.max_handle_resolution_items,
         )?;
         check(self.max_bad_pe_reports >= 1, &at.key("max_bad_pe_reports"), "an integer >= 1", self.max_bad_pe_reports)?;
+        let rate_limit = "0 (no limit) or a rate > 0 [1/s]";
+        let r = self.max_handle_resolution_rate;
+        check(r.is_finite() && r >= 0.0, &at.key("max_handle_resolution_rate"), rate_limit, r)?;
+        let r = self.max_endpoint_unreachable_rate;
+        check(r.is_finite() && r >= 0.0, &at.key("max_endpoint_unreachable_rate"), rate_limit, r)?;
+        let estimators = [
+            ("handle_resolution_rate", self.handle_resolution_rate_buckets, self.handle_resolution_rate_max_entries),
+            (
+                "endpoint_unreachable_rate",
+                self.endpoint_unreachable_rate_buckets,
+                self.endpoint_unreachable_rate_max_entries,
+            ),
+        ];
+        for (name, buckets, entries) in estimators {
+            let allowed = "an integer from 1 to 65536";
+            check((1..=65536).contains(&buckets), &at.key(&format!("{name}_buckets")), allowed, buckets)?;
+            check((1..=65536).contains(&entries), &at.key(&format!("{name}_max_entries")), allowed, entries)?;
+        }
         positive(self.endpoint_keep_alive_interval_s, &at.key("endpoint_keep_alive_interval_s"))?;
         positive(self.endpoint_keep_alive_timeout_s, &at.key("endpoint_keep_alive_timeout_s"))?;
         non_negative(self.mentor_discovery_timeout_s, &at.key("mentor_discovery_timeout_s"))?;
@@ -748,19 +789,26 @@ impl Scenario {
         }
         let registrars = total(&layout.registrar_lans);
         let pe = &self.pool_elements;
-        home_registrars(&pe.home_registrars, registrars, &At("pool_elements"))?;
+        registrar_list(&pe.home_registrars, registrars, &At("pool_elements"), "home_registrars")?;
         component::validate(pe, &pe.overrides, total(&layout.pool_element_lans), "pool_elements", |s, at| {
             s.validate(at)?;
-            home_registrars(&s.home_registrars, registrars, at)
+            registrar_list(&s.home_registrars, registrars, at, "home_registrars")
         })?;
         let pu = &self.pool_users;
-        home_registrars(&pu.home_registrars, registrars, &At("pool_users"))?;
+        registrar_list(&pu.home_registrars, registrars, &At("pool_users"), "home_registrars")?;
         component::validate(pu, &pu.overrides, total(&layout.pool_user_lans), "pool_users", |s, at| {
             s.validate(at)?;
-            home_registrars(&s.home_registrars, registrars, at)
+            registrar_list(&s.home_registrars, registrars, at, "home_registrars")
         })?;
         let pr = &self.registrars;
         component::validate(pr, &pr.overrides, registrars, "registrars", |s, at| s.validate(at))?;
+        let a = &self.attackers;
+        a.validate(&At("attackers"))?;
+        registrar_list(&a.target_registrars, registrars, &At("attackers"), "target_registrars")?;
+        component::validate(a, &a.overrides, total(&layout.attacker_lans), "attackers", |s, at| {
+            s.validate(at)?;
+            registrar_list(&s.target_registrars, registrars, at, "target_registrars")
+        })?;
         // A cookie interval below the time resolution would be 0: cookies forever.
         let sections = std::iter::once(("pool_elements".to_string(), self.pool_elements.clone())).chain(
             (0..)
@@ -790,6 +838,11 @@ impl Scenario {
         component::section(&self.pool_users, &self.pool_users.overrides, i)
     }
 
+    /// The `attackers` section as attacker `i` sees it.
+    pub fn attacker(&self, i: u32) -> std::borrow::Cow<'_, Attackers> {
+        component::section(&self.attackers, &self.attackers.overrides, i)
+    }
+
     /// The `registrars` section as registrar `i` sees it.
     pub fn registrar(&self, i: u32) -> std::borrow::Cow<'_, Registrars> {
         component::section(&self.registrars, &self.registrars.overrides, i)
@@ -804,9 +857,13 @@ impl Scenario {
         check(registrars <= 1000, "registrars.count", &allowed, self.registrars.count)?;
         let pes = self.pool_elements.count as u64 * lans;
         let pus = self.pool_user_count() as u64 * lans;
-        if registrars + pes + pus > MAX_COMPONENTS {
+        let attackers = self.attackers.count as u64 * lans;
+        if registrars + pes + pus + attackers > MAX_COMPONENTS {
             let pu_count = self.pool_user_count();
             let (key, per_lan) = match self.pool_users.count {
+                _ if attackers > 0 && registrars + pes + pus <= MAX_COMPONENTS => {
+                    ("attackers.count", format!("{} attackers", self.attackers.count))
+                }
                 _ if registrars + pes > MAX_COMPONENTS => {
                     ("pool_elements.count", format!("{} PEs", self.pool_elements.count))
                 }
@@ -814,8 +871,8 @@ impl Scenario {
                 Auto::Auto => ("workload.pu_pe_ratio", format!("{pu_count} PUs (r · pool_elements.count)")),
             };
             let message = format!(
-                "{per_lan} per LAN make {} components in all; allowed: at most {MAX_COMPONENTS} registrars, PEs and PUs together",
-                registrars + pes + pus
+                "{per_lan} per LAN make {} components in all; allowed: at most {MAX_COMPONENTS} registrars, PEs, PUs and attackers together",
+                registrars + pes + pus + attackers
             );
             return Err(ScenarioError::invalid(key, message));
         }

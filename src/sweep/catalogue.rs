@@ -1,5 +1,5 @@
 //! The catalogue of studies: every sweep file under `scenarios/studies/<family>/`, in the
-//! order of the reference's chapters (wp1, het, dpf, wp2, tos, lud), then poolsim's own (new) and
+//! order of the reference's chapters (wp1, het, dpf, wp2, tos, attack, lud), then poolsim's own (new) and
 //! any other family. `poolsim reproduce` lists and runs them by name.
 
 use super::{Sweep, shard::estimated_cost};
@@ -26,7 +26,7 @@ impl Study {
 /// thousands of PEs run slower per event than the model says (cache misses).
 const SECONDS_PER_COST: f64 = 9.0e-8;
 
-const FAMILY_ORDER: [&str; 7] = ["wp1", "het", "dpf", "wp2", "tos", "lud", "new"];
+const FAMILY_ORDER: [&str; 8] = ["wp1", "het", "dpf", "wp2", "tos", "attack", "lud", "new"];
 
 /// The folder of the shipped studies: `scenarios/studies` below the working directory, or
 /// below the source tree the binary was built from.

@@ -69,8 +69,9 @@ impl Shard {
 
 /// A run's cost in arbitrary units (about one per event): its jobs (× pieces, about ten
 /// events each, more with load updates to several registrars), the components' periodic timers, session keep-alives while jobs run,
-/// endpoint keep-alives, and the restarts of failing PEs and registrars (each a burst of
-/// registrations, resolutions and failovers).
+/// endpoint keep-alives, the restarts of failing PEs and registrars (each a burst of
+/// registrations, resolutions and failovers), and the attacks (each a request, its answer
+/// and its reports or handle updates).
 pub fn estimated_cost(s: &Scenario) -> f64 {
     let layout = s.layout();
     let (registrars, pes, pus) =
@@ -91,7 +92,10 @@ pub fn estimated_cost(s: &Scenario) -> f64 {
     // An adaptive policy re-registers at each accept and completion; every registration
     // is a handle update to each peer registrar.
     let per_job = if s.pool_elements.policy.is_adaptive() { 14.0 + 2.0 * (registrars - 1.0) } else { 10.0 };
+    let attackers = layout.attacker_lans.len() as f64;
+    let attacks = attackers * (end_s - s.attackers.start_s).max(0.0) / s.attackers.interval_s;
     per_job * jobs * pieces
+        + attacks * (3.0 + registrars)
         + (registrars + pes + pus) * end_s / 30.0
         + 2.0 * session_keep_alives
         + 2.0 * endpoint_keep_alives * registrars
