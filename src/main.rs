@@ -95,8 +95,9 @@ enum Command {
         #[arg(long)]
         x_log: bool,
     },
-    /// Measure speed: whole simulations (median wall time of repeated runs, peak memory)
-    /// or the handlespace alone at pool sizes 10^2..10^6.
+    /// Measure speed: whole simulations (median wall time of repeated runs, peak memory),
+    /// the handlespace alone at pool sizes 10^2..10^6, or the default workload at 10 to
+    /// 100 000 PEs (`scale`: a table, scale.csv and scale.svg).
     Bench {
         #[arg(value_enum, default_value_t = BenchTarget::Simulation)]
         target: BenchTarget,
@@ -106,6 +107,15 @@ enum Command {
         /// Largest pool size of the handlespace benchmark.
         #[arg(long, default_value_t = 1_000_000)]
         max_size: usize,
+        /// Largest pool of the scale benchmark [PEs].
+        #[arg(long, default_value_t = 100_000)]
+        max_pes: u32,
+        /// Measured time of each scale run, after the 900 s warm-up [s].
+        #[arg(long, default_value_t = 600.0)]
+        duration_s: f64,
+        /// Folder for the scale benchmark's scale.csv and scale.svg.
+        #[arg(long, default_value = "bench-scale")]
+        out: PathBuf,
     },
     /// The catalogue of studies (scenarios/studies/<family>/*.json): list them, or run
     /// some or all of them, each into results/<name> (resumable, as sweeps are).
@@ -154,6 +164,7 @@ impl ExecArgs {
 enum BenchTarget {
     Simulation,
     Handlespace,
+    Scale,
 }
 
 #[derive(Subcommand)]
@@ -369,6 +380,37 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     1e9 / m.ns_per_op
                 )?;
             }
+        }
+        Command::Bench { target: BenchTarget::Scale, max_pes, duration_s, out: dir, .. } => {
+            if !(duration_s.is_finite() && duration_s > 0.0) {
+                return Err(
+                    InputError::new("--duration-s", format!("{duration_s} is out of range; allowed: > 0")).into()
+                );
+            }
+            writeln!(
+                out,
+                "{:>7} {:>9} {:>12} {:>9} {:>10} {:>8} {:>9} {:>11}",
+                "PEs", "PUs", "events", "wall s", "M ev/s", "ns/ev", "peak MiB", "B/component"
+            )?;
+            let mut rows = Vec::new();
+            for pes in bench::scale::SIZES.into_iter().filter(|&n| n <= max_pes) {
+                let r = bench::scale::measure(pes, duration_s);
+                writeln!(
+                    out,
+                    "{:>7} {:>9} {:>12} {:>9.3} {:>10.2} {:>8.0} {:>9.1} {:>11.0}",
+                    r.pool_elements,
+                    r.pool_users,
+                    r.events,
+                    r.wall_s,
+                    r.events_per_s / 1e6,
+                    r.ns_per_event,
+                    r.peak_mib,
+                    r.bytes_per_component
+                )?;
+                rows.push(r);
+            }
+            let files = bench::scale::write(&rows, &dir)?;
+            writeln!(out, "wrote {}", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "))?;
         }
         Command::Bench { target: BenchTarget::Simulation, runs, .. } => {
             for case in bench::simulation_cases() {

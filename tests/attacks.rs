@@ -13,6 +13,8 @@ use poolsim::scenario::{self, Scenario};
 use rand::RngExt;
 use std::path::Path;
 
+mod common;
+
 fn scenario(file: Option<&str>, sets: &[&str]) -> Scenario {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     scenario::load(file.map(Path::new), &sets).unwrap()
@@ -275,21 +277,6 @@ fn forged_messages_of_every_kind_neither_crash_nor_stall_a_run_nor_lose_anything
         let m = &output.metrics;
         assert!(forgeries > 500, "case {case}: {forgeries} forgeries");
         assert!(m.attacker_messages > 1000, "case {case}: {m:?}");
-        assert_eq!(
-            m.jobs_queued,
-            m.jobs_completed + m.jobs_in_service_end + m.pu_queue_length_end,
-            "case {case}: every job is completed, in service or queued"
-        );
-        assert_eq!(m.jobs_started, m.jobs_completed + m.jobs_in_service_end, "case {case}: no job started twice");
-        let accounted = m.goodput_calculations + m.lost_calculations + m.unsaved_calculations_end;
-        let rounding = 0.5 * m.jobs_completed as f64 + 1e-9 * m.used_capacity;
-        assert!(
-            (m.used_capacity - accounted).abs() <= rounding,
-            "case {case}: used {} != goodput {} + lost {} + unsaved {}",
-            m.used_capacity,
-            m.goodput_calculations,
-            m.lost_calculations,
-            m.unsaved_calculations_end
-        );
+        common::assert_conserved(&format!("case {case}"), m);
     }
 }

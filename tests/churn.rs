@@ -8,6 +8,8 @@ use poolsim::model::{self, Metrics, Simulation};
 use poolsim::scenario::{self, Scenario};
 use serde_json::{Value, json};
 
+mod common;
+
 fn scenario(v: Value) -> Scenario {
     scenario::from_value(v).unwrap()
 }
@@ -57,26 +59,7 @@ fn mean_over_seeds(v: &Value, n: u64, metric: impl Fn(&Metrics) -> f64) -> f64 {
 /// From time 0 (no warm-up), so that the window holds every job and calculation.
 fn assert_conserved(what: &str, v: Value) -> Metrics {
     let m = run(merge(v, json!({"warmup_s": 0})));
-    assert_eq!(
-        m.jobs_queued,
-        m.jobs_completed + m.jobs_in_service_end + m.pu_queue_length_end,
-        "{what}: every job generated is completed, in service or queued"
-    );
-    assert_eq!(m.jobs_started, m.jobs_completed + m.jobs_in_service_end, "{what}: no job started twice");
-    // The PEs' accounting rounds each step to whole calculations, so a completed job may
-    // have been counted up to half a calculation short (as in the reference).
-    let accounted = m.goodput_calculations + m.lost_calculations + m.unsaved_calculations_end;
-    let rounding = 0.5 * m.jobs_completed as f64 + 1e-9 * m.used_capacity;
-    assert!(
-        (m.used_capacity - accounted).abs() <= rounding,
-        "{what}: used {} != goodput {} + lost {} + unsaved {} (off by {})",
-        m.used_capacity,
-        m.goodput_calculations,
-        m.lost_calculations,
-        m.unsaved_calculations_end,
-        m.used_capacity - accounted
-    );
-    assert!(m.lost_calculations >= 0.0, "{what}: lost {}", m.lost_calculations);
+    common::assert_conserved(what, &m);
     assert!(m.jobs_completed > 100, "{what}: the pool works ({} jobs)", m.jobs_completed);
     m
 }

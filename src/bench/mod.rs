@@ -3,6 +3,7 @@
 //! never asserted in tests.
 
 pub mod handlespace;
+pub mod scale;
 
 use crate::model;
 use crate::scenario::{self, Scenario};

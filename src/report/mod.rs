@@ -81,6 +81,16 @@ pub fn table(r: &RunReport) -> String {
         s.job_size(),
         s.seed
     );
+    let attackers = layout.attacker_lans.len();
+    if attackers > 0 {
+        let kind = match s.attackers.kind {
+            crate::scenario::AttackType::HandleResolution => "handle-resolution",
+            crate::scenario::AttackType::Registration => "registration",
+        };
+        let overrides = if s.attackers.overrides.is_empty() { "" } else { " (some overridden)" };
+        let interval = s.attackers.interval_s;
+        let _ = writeln!(t, "attack:   {attackers} {kind} attacker(s), one attack per {interval} s each{overrides}");
+    }
     let _ = writeln!(t, "window:   {} s warm-up, {} s measured\n", s.warmup_s, s.duration_s);
     let fields = r.metrics.fields();
     let width = fields.iter().map(|(name, _)| name.len()).max().unwrap_or(0);

@@ -333,6 +333,56 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
     Ok(svg)
 }
 
+/// One panel of a log-log chart: its title, y label and points (x, y), all positive.
+pub struct LogLogPanel {
+    pub title: String,
+    pub y_label: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Side-by-side log-log panels over the same x (e.g. wall time and memory against pool
+/// size), one line with markers each.
+pub fn log_log_chart(x_label: &str, panels: &[LogLogPanel]) -> Result<String, InputError> {
+    let draw_err = |e: String| InputError::new("plot", e);
+    let range = |v: &mut dyn Iterator<Item = f64>| {
+        let (lo, hi) = v.fold((f64::INFINITY, 0.0f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
+        (lo / 1.5)..(hi * 1.5)
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (520 * panels.len() as u32, 420)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| draw_err(e.to_string()))?;
+        for (area, panel) in root.split_evenly((1, panels.len())).iter().zip(panels) {
+            let xs = range(&mut panel.points.iter().map(|p| p.0));
+            let ys = range(&mut panel.points.iter().map(|p| p.1));
+            let mut chart = ChartBuilder::on(area)
+                .caption(&panel.title, ("sans-serif", 16))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(60)
+                .build_cartesian_2d(xs.log_scale(), ys.log_scale())
+                .map_err(|e| draw_err(e.to_string()))?;
+            chart
+                .configure_mesh()
+                .x_label_formatter(&|v| short_number(*v))
+                .y_label_formatter(&|v| short_number(*v))
+                .x_desc(x_label)
+                .y_desc(panel.y_label.as_str())
+                .draw()
+                .map_err(|e| draw_err(e.to_string()))?;
+            let color = COLORS[0];
+            chart
+                .draw_series(LineSeries::new(panel.points.iter().copied(), color.stroke_width(2)))
+                .map_err(|e| draw_err(e.to_string()))?;
+            chart
+                .draw_series(panel.points.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                .map_err(|e| draw_err(e.to_string()))?;
+        }
+        root.present().map_err(|e| draw_err(e.to_string()))?;
+    }
+    Ok(svg)
+}
+
 /// The legend beside the data area: the curve parameter, then a line and a label per curve.
 fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
