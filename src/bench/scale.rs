@@ -106,3 +106,24 @@ pub fn write(rows: &[ScaleRow], dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     write_atomic(&svg_path, svg.as_bytes())?;
     Ok(vec![csv_path, svg_path])
 }
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn a_scale_row_is_consistent_and_written_as_csv_and_svg() {
+        let row = measure(10, 60.0);
+        assert_eq!((row.pool_elements, row.pool_users), (10, 100));
+        assert_eq!(row.sim_time_s, 960.0);
+        assert!(row.events > 1000);
+        assert!((row.ns_per_event * row.events as f64 / 1e9 - row.wall_s).abs() < 1e-9 * row.wall_s.max(1.0));
+        let dir = std::env::temp_dir().join(format!("poolsim-scale-{}", std::process::id()));
+        let files = write(&[row.clone(), ScaleRow { pool_elements: 100, ..row }], &dir).unwrap();
+        let csv = std::fs::read_to_string(&files[0]).unwrap();
+        assert_eq!(csv.lines().count(), 3);
+        assert!(csv.starts_with("pool_elements,pool_users,sim_time_s,events,wall_s"));
+        assert_eq!(std::fs::read_to_string(&files[1]).unwrap().matches("<circle").count(), 6);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -458,6 +458,26 @@ mod test {
     }
 
     #[test]
+    fn log_log_charts_draw_every_point_of_every_panel() {
+        let panel = |title: &str, points: Vec<(f64, f64)>| LogLogPanel {
+            title: title.to_string(),
+            y_label: format!("{title} [s]"),
+            points,
+        };
+        let svg = log_log_chart(
+            "Pool elements",
+            &[
+                panel("Wall", vec![(10.0, 0.001), (1e3, 0.3), (1e5, 99.0)]),
+                panel("Memory", vec![(10.0, 12.0), (1e5, 6e3)]),
+            ],
+        )
+        .unwrap();
+        assert_eq!(svg.matches("<circle").count(), 5);
+        assert!(svg.contains("Wall [s]") && svg.contains("Memory [s]") && svg.contains("Pool elements"));
+        assert!(svg.contains("1e5"), "decade labels");
+    }
+
+    #[test]
     fn log_axes_take_positive_values_only() {
         let mut s = spec("handling_speed_pct", "workload.pu_pe_ratio", Some("pool_elements.policy"));
         s.x_log = true;
