@@ -96,8 +96,9 @@ enum Command {
         x_log: bool,
     },
     /// Measure speed: whole simulations (median wall time of repeated runs, peak memory),
-    /// the handlespace alone at pool sizes 10^2..10^6, or the default workload at 10 to
-    /// 100 000 PEs (`scale`: a table, scale.csv and scale.svg).
+    /// the handlespace alone at pool sizes 10^2..10^6, the default workload at 10 to
+    /// 100 000 PEs (`scale`: a table, scale.csv and scale.svg), or the event list against
+    /// other heaps on the recorded trace of those runs (`event-list`: event-list.csv).
     Bench {
         #[arg(value_enum, default_value_t = BenchTarget::Simulation)]
         target: BenchTarget,
@@ -107,13 +108,13 @@ enum Command {
         /// Largest pool size of the handlespace benchmark.
         #[arg(long, default_value_t = 1_000_000)]
         max_size: usize,
-        /// Largest pool of the scale benchmark [PEs].
+        /// Largest pool of the scale and event-list benchmarks [PEs].
         #[arg(long, default_value_t = 100_000)]
         max_pes: u32,
-        /// Measured time of each scale run, after the 900 s warm-up [s].
+        /// Measured time of each scale or event-list run, after the 900 s warm-up [s].
         #[arg(long, default_value_t = 600.0)]
         duration_s: f64,
-        /// Folder for the scale benchmark's scale.csv and scale.svg.
+        /// Folder for the scale benchmark's scale.csv and scale.svg, and event-list.csv.
         #[arg(long, default_value = "bench-scale")]
         out: PathBuf,
     },
@@ -160,11 +161,21 @@ impl ExecArgs {
     }
 }
 
+/// The benchmarks' `--duration-s` must be a positive time.
+fn check_bench_duration(duration_s: f64) -> Result<(), InputError> {
+    if duration_s.is_finite() && duration_s > 0.0 {
+        Ok(())
+    } else {
+        Err(InputError::new("--duration-s", format!("{duration_s} is out of range; allowed: > 0")))
+    }
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum BenchTarget {
     Simulation,
     Handlespace,
     Scale,
+    EventList,
 }
 
 #[derive(Subcommand)]
@@ -381,12 +392,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 )?;
             }
         }
-        Command::Bench { target: BenchTarget::Scale, max_pes, duration_s, out: dir, .. } => {
-            if !(duration_s.is_finite() && duration_s > 0.0) {
-                return Err(
-                    InputError::new("--duration-s", format!("{duration_s} is out of range; allowed: > 0")).into()
-                );
+        Command::Bench { target: BenchTarget::EventList, max_pes, duration_s, out: dir, .. } => {
+            check_bench_duration(duration_s)?;
+            writeln!(
+                out,
+                "{:>7} {:>11} {:>11}  {:<34} {:>9} {:>9}",
+                "PEs", "heap ops", "max entries", "event list", "ns/op", "relative"
+            )?;
+            let mut rows = Vec::new();
+            for pes in bench::scale::SIZES.into_iter().filter(|&n| n <= max_pes) {
+                let trace = bench::event_list::record(pes, duration_s);
+                for r in bench::event_list::measure(pes, &trace) {
+                    writeln!(
+                        out,
+                        "{:>7} {:>11} {:>11}  {:<34} {:>9.1} {:>9.2}",
+                        r.pool_elements, r.operations, r.max_entries, r.event_list, r.ns_per_operation, r.relative
+                    )?;
+                    rows.push(r);
+                }
             }
+            writeln!(out, "wrote {}", bench::event_list::write(&rows, &dir)?.display())?;
+        }
+        Command::Bench { target: BenchTarget::Scale, max_pes, duration_s, out: dir, .. } => {
+            check_bench_duration(duration_s)?;
             writeln!(
                 out,
                 "{:>7} {:>9} {:>12} {:>9} {:>10} {:>8} {:>9} {:>11}",

@@ -2,6 +2,7 @@
 //! the median of repeated runs, plus the process's peak memory. Speed is measured here,
 //! never asserted in tests.
 
+pub mod event_list;
 pub mod handlespace;
 pub mod scale;
 

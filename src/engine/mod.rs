@@ -3,6 +3,7 @@
 //! fingerprint. It knows nothing of RSerPool.
 
 pub mod queue;
+pub mod radix;
 pub mod rng;
 pub mod time;
 pub mod timer;

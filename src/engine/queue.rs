@@ -1,18 +1,21 @@
-//! The future event list: a heap keyed by (time, insertion sequence), so equal-time events
-//! run in the order they were scheduled (as OMNeT++ and ns-3 do). It is 4-ary
-//! (`dary_heap`): half the depth of a binary heap, so a pop waits on half as many
-//! dependent cache misses (ecosystem-notes B.5: a plain heap is 2.4-7.8x faster than an
-//! indexed one).
+//! The future event list: a priority queue keyed by (time, insertion sequence), so
+//! equal-time events run in the order they were scheduled (as OMNeT++ and ns-3 do). It is a
+//! radix heap ([`RadixHeap`]): pushes are appends and pops redistribute a bucket
+//! sequentially, so its cost per event hardly grows with the pool, where a heap's pop is a
+//! chain of cache misses. `poolsim bench event-list` replays a recorded run against the
+//! alternatives (4-ary, 8-ary and binary heaps, the `priority-queue` crate's indexed heap).
 //!
 //! Timers live in a table beside the heap. A timer keeps its own [`Deadline`] and has at
 //! most one wake-up entry in the heap, so restarting or cancelling it touches no heap entry;
 //! [`EventQueue::pop`] skips wake-ups of cancelled, restarted or removed timers itself, so
 //! only real expiries reach the simulation.
+//!
+//! [`EventQueue::start_trace`] records the heap's operations (each push's time, each pop)
+//! so that `poolsim bench event-list` can replay a real run against other heaps.
 
+use super::radix::RadixHeap;
 use super::time::SimTime;
 use super::timer::{Deadline, Wake};
-use dary_heap::QuaternaryHeap;
-use std::cmp::Ordering;
 
 /// A timer of the queue's timer table; stale once removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,29 +29,16 @@ enum Item<E> {
     Wake(TimerId),
 }
 
-struct Entry<E> {
-    time: SimTime,
-    /// Insertion sequence: breaks ties between equal times, first scheduled first.
-    seq: u64,
-    item: Item<E>,
+/// The key of an entry: time [ns] in the high half, insertion sequence in the low half,
+/// which breaks ties between equal times (first scheduled first).
+#[inline]
+fn key(time: SimTime, seq: u64) -> u128 {
+    (u128::from(time.0) << 64) | u128::from(seq)
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    /// Reversed, so that the max-heap pops the earliest (time, id) first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
+#[inline]
+fn key_time(key: u128) -> SimTime {
+    SimTime((key >> 64) as u64)
 }
 
 struct TimerSlot<E> {
@@ -60,15 +50,71 @@ struct TimerSlot<E> {
 
 /// Deterministic future event list with a timer table.
 pub struct EventQueue<E> {
-    heap: QuaternaryHeap<Entry<E>>,
+    heap: RadixHeap<Item<E>>,
     next_seq: u64,
     timers: Vec<TimerSlot<E>>,
     free_timers: Vec<u32>,
+    /// Heap operations recorded since [`EventQueue::start_trace`].
+    trace: Option<EventListTrace>,
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: QuaternaryHeap::new(), next_seq: 0, timers: Vec::new(), free_timers: Vec::new() }
+        EventQueue { heap: RadixHeap::default(), next_seq: 0, timers: Vec::new(), free_timers: Vec::new(), trace: None }
+    }
+}
+
+/// One operation on the heap of a recorded run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceOp {
+    /// An entry pushed at this time; entries are numbered in push order, which breaks ties.
+    Push(SimTime),
+    /// The earliest entry popped.
+    Pop,
+}
+
+/// The heap operations of a run, in order, 8 bytes each.
+#[derive(Clone, Debug, Default)]
+pub struct EventListTrace {
+    /// Push times [ns]; `POP` for a pop (no simulated time reaches it: times end at 1e18 ns).
+    ops: Vec<u64>,
+}
+
+impl EventListTrace {
+    const POP: u64 = u64::MAX;
+
+    fn record(&mut self, op: TraceOp) {
+        self.ops.push(match op {
+            TraceOp::Push(t) => t.0,
+            TraceOp::Pop => Self::POP,
+        });
+    }
+
+    pub fn ops(&self) -> impl ExactSizeIterator<Item = TraceOp> + '_ {
+        self.ops.iter().map(|&op| if op == Self::POP { TraceOp::Pop } else { TraceOp::Push(SimTime(op)) })
+    }
+
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// The largest number of entries in the heap at once.
+    pub fn max_len(&self) -> usize {
+        let (mut len, mut max) = (0usize, 0);
+        for op in self.ops() {
+            match op {
+                TraceOp::Push(_) => {
+                    len += 1;
+                    max = max.max(len);
+                }
+                TraceOp::Pop => len -= 1,
+            }
+        }
+        max
     }
 }
 
@@ -76,7 +122,25 @@ impl<E: Copy> EventQueue<E> {
     fn push(&mut self, time: SimTime, item: Item<E>) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry { time, seq, item });
+        if let Some(trace) = &mut self.trace {
+            trace.record(TraceOp::Push(time));
+        }
+        self.heap.push(key(time, seq), item);
+    }
+
+    /// Starts recording the heap's operations; the entries already in the heap come first,
+    /// as pushes in their scheduling order.
+    pub fn start_trace(&mut self) {
+        let mut pending: Vec<u128> = self.heap.iter().map(|&(key, _)| key).collect();
+        pending.sort_unstable_by_key(|&key| key as u64);
+        let mut trace = EventListTrace::default();
+        pending.into_iter().for_each(|key| trace.record(TraceOp::Push(key_time(key))));
+        self.trace = Some(trace);
+    }
+
+    /// Stops recording and returns the operations recorded.
+    pub fn take_trace(&mut self) -> Option<EventListTrace> {
+        self.trace.take()
     }
 
     /// Schedules `event` at `time`; events at equal times run in scheduling order.
@@ -133,17 +197,21 @@ impl<E: Copy> EventQueue<E> {
     /// Removes and returns the earliest pending event or timer expiry.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         loop {
-            let entry = self.heap.pop()?;
-            let id = match entry.item {
-                Item::Event(event) => return Some((entry.time, event)),
+            let (key, item) = self.heap.pop()?;
+            if let Some(trace) = &mut self.trace {
+                trace.record(TraceOp::Pop);
+            }
+            let time = key_time(key);
+            let id = match item {
+                Item::Event(event) => return Some((time, event)),
                 Item::Wake(id) => id,
             };
             let t = &mut self.timers[id.slot as usize];
             if t.generation != id.generation {
                 continue; // the timer was removed
             }
-            match t.deadline.wake(entry.time) {
-                Wake::Expire => return Some((entry.time, t.event)),
+            match t.deadline.wake(time) {
+                Wake::Expire => return Some((time, t.event)),
                 Wake::Reschedule(at) => self.push(at, Item::Wake(id)),
                 Wake::Ignore => {}
             }
@@ -187,5 +255,25 @@ mod test {
         assert_eq!(q.expires_at(removed), None);
         assert_eq!(q.expires_at(restarted), Some(SimTime(30)));
         assert_eq!(drain(&mut q), [(20, "event"), (25, "reused"), (30, "restarted")]);
+    }
+
+    #[test]
+    fn a_trace_records_pending_entries_then_every_push_and_pop() {
+        let mut q = EventQueue::default();
+        q.schedule(SimTime(20), "b");
+        q.schedule(SimTime(10), "a");
+        let timer = q.add_timer("timer");
+        q.start_trace();
+        q.arm(timer, SimTime(5));
+        q.arm(timer, SimTime(15)); // no new heap entry
+        assert_eq!(drain(&mut q), [(10, "a"), (15, "timer"), (20, "b")]);
+        let trace = q.take_trace().unwrap();
+        use TraceOp::{Pop, Push};
+        let ops: Vec<TraceOp> = trace.ops().collect();
+        // The wake-up at 5 comes early and is pushed again at 15.
+        let t = |ns| Push(SimTime(ns));
+        assert_eq!(ops, [t(20), t(10), t(5), Pop, t(15), Pop, Pop, Pop]);
+        assert_eq!(trace.max_len(), 3);
+        assert!(q.take_trace().is_none());
     }
 }

@@ -196,7 +196,9 @@ pub struct DueTimer {
 
 /// The handlespace of one registrar or one pool user cache.
 pub struct Handlespace<T> {
-    pools: BTreeMap<PoolHandle, Pool<T>>,
+    /// Boxed: a B-tree node holds 11 values, and a PU cache has one pool, so unboxed pools
+    /// would cost each cache ten empty pool structs (about 1.5 KB).
+    pools: BTreeMap<PoolHandle, Box<Pool<T>>>,
     /// (fires at, id, pool id) of every PE timer. Small keys keep these trees shallow in
     /// cache; pool ids name pools only while they exist.
     timers: BTreeSet<(u64, PeId, u32)>,
@@ -306,7 +308,7 @@ impl<T: Clone> Handlespace<T> {
                 let id = self.next_pool_id;
                 self.next_pool_id = self.next_pool_id.wrapping_add(1);
                 self.pool_handles.insert(id, *handle);
-                self.pools.entry(*handle).or_insert(Pool::new(id, policy, double, choices))
+                self.pools.entry(*handle).or_insert_with(|| Box::new(Pool::new(id, policy, double, choices)))
             }
         };
         let acc = checksum::pool_element_accumulator(handle, reg.id);

@@ -797,10 +797,11 @@ mod test {
 
         /// Runs the PE's events up to `until`.
         fn run_until(&mut self, until: SimTime) {
+            // A marker at `until` (a statistics write, which no PE handles) stops the run
+            // there; what comes later stays queued.
+            self.queue.schedule(until, Event::StatisticsWrite);
             while let Some((now, event)) = self.queue.pop() {
-                if now > until {
-                    // Not ours to run yet: put it back.
-                    self.queue.schedule(now, event);
+                if matches!(event, Event::StatisticsWrite) {
                     break;
                 }
                 self.now = now;

@@ -13,6 +13,7 @@ use super::pool_user::{self, PoolUser};
 use super::registrar::{self, Registrar};
 use super::registrar_table::RegistrarTable;
 use super::{Ctx, Event, InFlight, Message, NetworkCounters, NodeId, WELL_KNOWN_PORT, secs};
+use crate::engine::queue::EventListTrace;
 use crate::engine::rng::{self, Component, Purpose};
 use crate::engine::{EventQueue, Fingerprint, SimDuration, SimTime};
 use crate::handlespace::PeId;
@@ -311,20 +312,32 @@ impl Simulation {
         self.run_sampled(SimDuration::ZERO, |_, _| {})
     }
 
+    /// Runs like [`Simulation::run`] and returns the operations on the event list's heap
+    /// too (for `poolsim bench event-list`).
+    pub fn run_traced(mut self) -> (RunOutput, EventListTrace) {
+        self.queue.start_trace();
+        let output = self.run_loop(SimDuration::ZERO, |_, _| {});
+        (output, self.queue.take_trace().expect("recording since the start"))
+    }
+
     /// Runs like [`Simulation::run`], and every `interval` of simulated time (from 0 to the
     /// end) calls `sample` with the state after every event up to that instant. The
     /// samples schedule nothing, so the run is the same as without them.
-    pub fn run_sampled(mut self, interval: SimDuration, mut sample: impl FnMut(SimTime, &Simulation)) -> RunOutput {
+    pub fn run_sampled(mut self, interval: SimDuration, sample: impl FnMut(SimTime, &Simulation)) -> RunOutput {
+        self.run_loop(interval, sample)
+    }
+
+    fn run_loop(&mut self, interval: SimDuration, mut sample: impl FnMut(SimTime, &Simulation)) -> RunOutput {
         let mut next_sample = if interval.0 > 0 { Some(SimTime::ZERO) } else { None };
         loop {
             let (now, event) = self.queue.pop().expect("the statistics write is always pending");
             while let Some(at) = next_sample.filter(|&at| at < now) {
-                sample(at, &self);
+                sample(at, self);
                 next_sample = Some(at + interval).filter(|&t| t <= self.end);
             }
             if let Some(output) = self.execute(now, event) {
                 if let Some(at) = next_sample.filter(|&at| at <= now) {
-                    sample(at, &self);
+                    sample(at, self);
                 }
                 return output;
             }
