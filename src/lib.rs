@@ -8,12 +8,16 @@
 //! * [`scenario`]: the scenario file format, its defaults and validation.
 //! * [`sweep`]: parameter sweeps run in parallel, resumable.
 //! * [`report`]: statistics, CSV tables and SVG plots.
+//! * [`validation`]: poolsim against the reference simulator's cells and queueing theory.
+//! * [`provenance`]: the build and model identity that outputs record.
 
 pub mod bench;
 pub mod engine;
 pub mod error;
 pub mod handlespace;
 pub mod model;
+pub mod provenance;
 pub mod report;
 pub mod scenario;
 pub mod sweep;
+pub mod validation;

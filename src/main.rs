@@ -8,13 +8,14 @@ use poolsim::scenario::{self, ScenarioError};
 use poolsim::sweep::catalogue;
 use poolsim::sweep::shard::{self, Shard};
 use poolsim::{bench, report, sweep};
+use rayon::prelude::*;
 use std::io::IsTerminal;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "poolsim", version, about = "Deterministic discrete-event simulator of RSerPool computing pools")]
+#[command(name = "poolsim", version = poolsim::provenance::long_version(), about = "Deterministic discrete-event simulator of RSerPool computing pools")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -132,6 +133,29 @@ enum Command {
         #[command(flatten)]
         exec: ExecArgs,
     },
+    /// The validation suite: 59 cells measured with the reference simulator (RSPSIM 6.3.2,
+    /// seeds 1-3) and the queueing-theory cases, with the tolerance and a verdict per case;
+    /// writes validation.csv and validation.md; exit code 1 when a case is off.
+    Validate {
+        /// A few cells and shorter cases (seconds; as CI runs it).
+        #[arg(long)]
+        quick: bool,
+        /// Output folder.
+        #[arg(long, default_value = "results/validation")]
+        out: PathBuf,
+        /// Worker threads (default: all cores).
+        #[arg(long, default_value_t = 0)]
+        jobs: usize,
+    },
+    /// Estimate the warm-up a scenario needs: the MSER-5 truncation point of the jobs in
+    /// the system and the PE load over a few replications, and a suggested `warmup_s`.
+    Warmup {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Replications (seeds seed, seed + 1, ...).
+        #[arg(long, default_value_t = 5)]
+        replications: u32,
+    },
     /// Scenario utilities.
     Scenario {
         #[command(subcommand)]
@@ -151,23 +175,93 @@ struct ExecArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Refuse to rerun stored runs that cannot be used (made by another model revision,
+    /// with other metric columns, or edited or damaged) instead of rerunning them.
+    #[arg(long, conflicts_with = "force")]
+    no_rerun: bool,
 }
+
+/// The command as typed, less the program's path (the same on every machine), for
+/// manifests.
+fn command_line() -> Vec<String> {
+    std::env::args().skip(1).collect()
+}
+
+/// Most worker threads a sweep may ask for.
+const MAX_JOBS: usize = 1024;
 
 impl ExecArgs {
     /// The sweep options for `mode`; the progress bar only on a terminal.
-    fn options(&self, mode: sweep::Mode) -> sweep::Options {
+    fn options(&self, mode: sweep::Mode) -> Result<sweep::Options, InputError> {
+        if self.jobs > MAX_JOBS {
+            let message = format!("{} is out of range; allowed: 0 (all cores) to {MAX_JOBS}", self.jobs);
+            return Err(InputError::new("--jobs", message));
+        }
         let quiet = self.quiet || !std::io::stderr().is_terminal();
-        sweep::Options { jobs: self.jobs, force: self.force, quiet, mode }
+        let command = command_line();
+        Ok(sweep::Options { jobs: self.jobs, force: self.force, quiet, no_rerun: self.no_rerun, command, mode })
     }
 }
 
-/// The benchmarks' `--duration-s` must be a positive time.
-fn check_bench_duration(duration_s: f64) -> Result<(), InputError> {
-    if duration_s.is_finite() && duration_s > 0.0 {
-        Ok(())
-    } else {
-        Err(InputError::new("--duration-s", format!("{duration_s} is out of range; allowed: > 0")))
+/// The scale and event-list benchmarks: a positive time within the time base, and a pool
+/// size that includes the smallest case.
+fn check_bench_scale(duration_s: f64, max_pes: u32) -> Result<(), InputError> {
+    let max_s = scenario::MAX_TIME_S;
+    if !(duration_s.is_finite() && duration_s >= 1e-9 && duration_s <= max_s) {
+        let message = format!("{} is out of range; allowed: 1e-9 to {max_s:e} s", scenario::short(duration_s));
+        return Err(InputError::new("--duration-s", message));
     }
+    let least = bench::scale::SIZES[0];
+    if max_pes < least {
+        return Err(InputError::new("--max-pes", format!("{max_pes} is out of range; allowed: at least {least}")));
+    }
+    Ok(())
+}
+
+/// Largest pool of the handlespace benchmark (each PE takes about 200 bytes).
+const MAX_HANDLESPACE_SIZE: usize = 10_000_000;
+
+/// Most samples (time points × components) a timeline may hold: about 40 bytes each in
+/// memory and in the CSV files.
+const MAX_TIMELINE_SAMPLES: f64 = 2e7;
+
+/// Samples above which a timeline is announced before the run.
+const LARGE_TIMELINE_SAMPLES: f64 = 1e6;
+
+/// Checks a timeline's sampling interval against the time resolution and the samples it
+/// would hold, before anything runs.
+fn check_timeline(s: &scenario::Scenario, interval_s: f64) -> Result<(), InputError> {
+    let key = "--timeline-interval-s";
+    if !(interval_s.is_finite() && interval_s >= 1e-9) {
+        let message = format!(
+            "{} is out of range; allowed: a number of seconds >= 1e-9 (the time resolution)",
+            scenario::short(interval_s)
+        );
+        return Err(InputError::new(key, message));
+    }
+    let layout = s.layout();
+    let rows = (layout.pool_element_lans.len() + layout.registrar_lans.len() + 1) as f64;
+    let samples = ((s.end_s() / interval_s).floor() + 1.0) * rows;
+    if samples > MAX_TIMELINE_SAMPLES {
+        let least = s.end_s() * rows / MAX_TIMELINE_SAMPLES;
+        let message = format!(
+            "{} s gives {} samples ({rows} rows × {} s / {} s); allowed: at most {MAX_TIMELINE_SAMPLES:e} samples, an interval of at least {} s",
+            scenario::short(interval_s),
+            scenario::short(samples),
+            s.end_s(),
+            scenario::short(interval_s),
+            scenario::short(least)
+        );
+        return Err(InputError::new(key, message));
+    }
+    if samples > LARGE_TIMELINE_SAMPLES {
+        eprintln!(
+            "poolsim: warning: the timeline holds {} samples (about {} MB of CSV); a longer --timeline-interval-s makes it smaller",
+            scenario::short(samples),
+            (samples * 40.0 / 1e6).round()
+        );
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -182,6 +276,12 @@ enum BenchTarget {
 enum ScenarioCommand {
     /// Print the fully resolved scenario (defaults and auto-parameters filled in) as JSON.
     Show {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+    },
+    /// Check a scenario without running it: exit code 0 and its size and estimated cost
+    /// when valid (with the warnings a run would give), 2 and the offending key when not.
+    Validate {
         #[command(flatten)]
         scenario: ScenarioArgs,
     },
@@ -207,6 +307,36 @@ impl ScenarioArgs {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Warnings about runs that are valid but may not be what the user meant: an overloaded
+/// pool (θ >= 1: the queues grow without bound), and the heaviest run when it takes long.
+fn warn_before_running(runs: &[scenario::Scenario]) {
+    let theta = runs.iter().map(|s| s.workload.target_utilization).fold(0.0, f64::max);
+    if theta >= 1.0 {
+        let some = if runs.len() > 1 { " at some points" } else { "" };
+        eprintln!(
+            "poolsim: warning: workload.target_utilization is {}{some}: at 1 or above the offered load reaches the pool's capacity and the queues grow without bound",
+            scenario::short(theta)
+        );
+    }
+    let heaviest = runs.iter().max_by(|a, b| a.estimated_cost().total_cmp(&b.estimated_cost()));
+    if let Some(warning) = heaviest.and_then(scenario::Scenario::cost_warning) {
+        let which = if runs.len() > 1 { "the heaviest run: " } else { "" };
+        eprintln!("poolsim: warning: {which}{warning}");
+    }
+}
+
+/// [`warn_before_running`] for a sweep's runs, and its points left out (auto r < 1).
+fn warn_before_sweeping(sweep: &sweep::Sweep) {
+    let runs: Vec<scenario::Scenario> = sweep.runs.iter().map(|r| r.scenario.clone()).collect();
+    warn_before_running(&runs);
+    if sweep.skipped > 0 {
+        eprintln!(
+            "poolsim: warning: {} runs are left out: their points give an automatic PU:PE ratio r < 1 (workload.pu_pe_ratio \"auto\"), which describes no run; the reference tool-chain skips them too",
+            sweep.skipped
+        );
+    }
+}
+
 /// Runs a sweep (or its slice) and says what it did.
 fn run_sweep(
     out: &mut impl Write,
@@ -220,8 +350,12 @@ fn run_sweep(
         0 => String::new(),
         n => format!(", {n} skipped (auto r < 1)"),
     };
+    let reran = match outcome.reran.values().sum::<usize>() {
+        0 => String::new(),
+        n => format!(" ({n} of them stale in the store: {})", sweep::describe_stale(&outcome.reran)),
+    };
     let done = format!(
-        "{} runs ({} executed, {} from the store{skipped}) in {:.1} s",
+        "{} runs ({} executed{reran}, {} from the store{skipped}) in {:.1} s",
         outcome.total,
         outcome.executed,
         outcome.total - outcome.executed,
@@ -239,6 +373,22 @@ fn run_sweep(
             "{done}; wrote {}",
             outcome.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
         )?,
+    }
+    if let Some(latest) = outcome.short_warmups.iter().max_by(|a, b| a.truncation_s.total_cmp(&b.truncation_s)) {
+        eprintln!(
+            "poolsim: warning: {} point(s) may need a longer warm-up: the median MSER-5 truncation point of their runs exceeds warmup_s; the latest is {:.0} s (warmup_s {} s) at {}; `poolsim warmup` estimates it for one scenario",
+            outcome.short_warmups.len(),
+            latest.truncation_s,
+            latest.warmup_s,
+            latest.point
+        );
+    }
+    if !outcome.unmet.is_empty() {
+        let max = sweep.file.precision.as_ref().map_or(0, |p| p.max_replications);
+        writeln!(out, "{} points did not reach the precision target within {max} replications:", outcome.unmet.len())?;
+        for point in &outcome.unmet {
+            writeln!(out, "  {point}")?;
+        }
     }
     Ok(())
 }
@@ -265,19 +415,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run { scenario, json, timeline, timeline_interval_s } => {
             let s = scenario.load()?;
+            warn_before_running(std::slice::from_ref(&s));
             let result = match timeline {
                 None => report::run_report(&s),
                 Some(dir) => {
-                    if !(timeline_interval_s.is_finite() && timeline_interval_s > 0.0) {
-                        let allowed = "allowed: a number of seconds > 0";
-                        let message = format!("{timeline_interval_s} is out of range; {allowed}");
-                        return Err(InputError::new("--timeline-interval-s", message).into());
-                    }
+                    check_timeline(&s, timeline_interval_s)?;
                     let start = std::time::Instant::now();
                     let interval = poolsim::engine::SimDuration::from_secs_f64(timeline_interval_s);
                     let (out, samples) = report::timeline::record(&s, interval);
                     let wall_s = start.elapsed().as_secs_f64();
-                    for path in samples.write(&dir)? {
+                    let details =
+                        serde_json::json!({"timeline_interval_s": timeline_interval_s, "scenario": s.resolve()});
+                    let written = samples.write(&dir)?;
+                    let manifest = report::write_manifest(&dir, &command_line(), details)?;
+                    for path in written.into_iter().chain([manifest]) {
                         eprintln!("wrote {}", path.display());
                     }
                     report::RunReport::new(&s, out, wall_s)
@@ -291,6 +442,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Sweep { file, out: out_arg, exec, shard, merge, slurm, tasks, throttle } => {
             let sweep = sweep::load(file.as_deref())?;
+            if !slurm && !merge {
+                warn_before_sweeping(&sweep);
+            }
             let name =
                 file.as_deref().and_then(|f| f.file_stem()).and_then(|s| s.to_str()).unwrap_or(sweep::BUILT_IN_NAME);
             let out_dir = out_arg.unwrap_or_else(|| PathBuf::from("results").join(name));
@@ -306,7 +460,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     Shard::from_env(|k| std::env::var(k).ok())?.map_or(sweep::Mode::All, sweep::Mode::Shard)
                 }
             };
-            run_sweep(&mut out, &sweep, &file_text, &out_dir, &exec.options(mode))?;
+            run_sweep(&mut out, &sweep, &file_text, &out_dir, &exec.options(mode)?)?;
         }
         Command::Reproduce { names, list, all, exec } => {
             let studies = catalogue::studies(&catalogue::default_root())?;
@@ -319,7 +473,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     let question = sweep.file.question.as_deref().unwrap_or_default();
                     let seconds = catalogue::estimated_seconds(&sweep, cores);
                     (runs, time) = (runs + sweep.runs.len(), time + seconds);
-                    let shown = catalogue::human(seconds);
+                    let shown = scenario::human_duration(seconds);
                     writeln!(
                         out,
                         "{:<5} {:<48} {:>6} runs {:>8}  {question}",
@@ -333,7 +487,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     out,
                     "{} studies, {runs} runs, about {} on {cores} cores; run one with `poolsim reproduce NAME`, all with `--all`",
                     studies.len(),
-                    catalogue::human(time)
+                    scenario::human_duration(time)
                 )?;
                 return Ok(());
             }
@@ -352,6 +506,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             for study in chosen {
                 let sweep = study.plan()?;
+                warn_before_sweeping(&sweep);
                 let out_dir = PathBuf::from("results").join(&study.name);
                 write!(out, "{}: ", study.name)?;
                 run_sweep(
@@ -359,7 +514,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     &sweep,
                     &study.path.display().to_string(),
                     &out_dir,
-                    &exec.options(sweep::Mode::All),
+                    &exec.options(sweep::Mode::All)?,
                 )?;
             }
         }
@@ -374,6 +529,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             writeln!(out, "wrote {}", path.display())?;
         }
         Command::Bench { target: BenchTarget::Handlespace, max_size, .. } => {
+            if !(100..=MAX_HANDLESPACE_SIZE).contains(&max_size) {
+                let message = format!("{max_size} is out of range; allowed: 100 to {MAX_HANDLESPACE_SIZE}");
+                return Err(InputError::new("--max-size", message).into());
+            }
             writeln!(
                 out,
                 "{:<15} {:>9} {:>5}  {:<28} {:>10} {:>12}",
@@ -393,7 +552,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Bench { target: BenchTarget::EventList, max_pes, duration_s, out: dir, .. } => {
-            check_bench_duration(duration_s)?;
+            check_bench_scale(duration_s, max_pes)?;
             writeln!(
                 out,
                 "{:>7} {:>11} {:>11}  {:<34} {:>9} {:>9}",
@@ -414,7 +573,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             writeln!(out, "wrote {}", bench::event_list::write(&rows, &dir)?.display())?;
         }
         Command::Bench { target: BenchTarget::Scale, max_pes, duration_s, out: dir, .. } => {
-            check_bench_duration(duration_s)?;
+            check_bench_scale(duration_s, max_pes)?;
             writeln!(
                 out,
                 "{:>7} {:>9} {:>12} {:>9} {:>10} {:>8} {:>9} {:>11}",
@@ -458,6 +617,111 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(mib) = bench::peak_memory_mib() {
                 writeln!(out, "peak memory (VmHWM): {mib:.1} MiB")?;
             }
+        }
+        Command::Validate { quick, out: dir, jobs } => {
+            if jobs > MAX_JOBS {
+                return Err(
+                    InputError::new("--jobs", format!("{jobs} is out of range; allowed: 0 to {MAX_JOBS}")).into()
+                );
+            }
+            let bar = if std::io::stderr().is_terminal() {
+                let bar = indicatif::ProgressBar::new(poolsim::validation::run_count(quick) as u64);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{bar:40} {pos}/{len} runs  elapsed {elapsed_precise}  ETA {eta_precise}",
+                    )
+                    .expect("valid template"),
+                );
+                bar
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
+            let rows = pool.install(|| poolsim::validation::validate(quick, &|| bar.inc(1)));
+            bar.finish_and_clear();
+            std::fs::create_dir_all(&dir)?;
+            report::write_atomic(&dir.join("validation.csv"), &poolsim::validation::csv(&rows))?;
+            report::write_atomic(&dir.join("validation.md"), poolsim::validation::markdown(&rows).as_bytes())?;
+            let details = serde_json::json!({"reference_cells": "validation/rspsim-cells.json", "quick": quick});
+            report::write_manifest(&dir, &command_line(), details)?;
+            writeln!(
+                out,
+                "{:<7} {:<40} {:<27} {:>12} {:>12}  {:<34} verdict",
+                "against", "case", "metric", "poolsim", "reference", "tolerance"
+            )?;
+            for r in &rows {
+                writeln!(
+                    out,
+                    "{:<7} {:<40} {:<27} {:>12} {:>12}  {:<34} {}",
+                    r.against,
+                    r.case,
+                    r.metric,
+                    scenario::short(r.poolsim_mean),
+                    scenario::short(r.reference),
+                    r.tolerance,
+                    if r.pass { "pass" } else { "FAIL" }
+                )?;
+            }
+            let failed: Vec<&str> = rows.iter().filter(|r| !r.pass).map(|r| r.case.as_str()).collect();
+            let cases = |against: &str| {
+                let mut c: Vec<&str> = rows.iter().filter(|r| r.against == against).map(|r| r.case.as_str()).collect();
+                c.dedup();
+                c.len()
+            };
+            writeln!(
+                out,
+                "{} reference cells and {} theory cases, {} of {} checks within tolerance; wrote {}",
+                cases("rspsim"),
+                rows.iter().filter(|r| r.against == "theory").count(),
+                rows.len() - failed.len(),
+                rows.len(),
+                dir.join("validation.csv").display()
+            )?;
+            if !failed.is_empty() {
+                anyhow::bail!("off tolerance: {}", failed.join(", "));
+            }
+        }
+        Command::Warmup { scenario: args, replications } => {
+            if !(1..=1000).contains(&replications) {
+                let message = format!("{replications} is out of range; allowed: 1 to 1000");
+                return Err(InputError::new("--replications", message).into());
+            }
+            let base = args.load()?;
+            warn_before_running(std::slice::from_ref(&base));
+            let seeds: Vec<u64> = (0..replications as u64).map(|k| base.seed.wrapping_add(k)).collect();
+            let points: Vec<f64> = seeds
+                .par_iter()
+                .map(|&seed| report::warmup::truncation(&scenario::Scenario { seed, ..base.clone() }).1)
+                .collect();
+            for (seed, t) in seeds.iter().zip(&points) {
+                writeln!(out, "seed {seed}: MSER-5 truncation point {t:.0} s")?;
+            }
+            let latest = points.iter().copied().fold(0.0, f64::max);
+            // Rounded up to whole minutes, the latest of the replications.
+            let suggested = (latest / 60.0).ceil() * 60.0;
+            let verdict = if base.warmup_s >= latest { "long enough" } else { "too short" };
+            writeln!(
+                out,
+                "suggested warmup_s: {suggested} (the latest truncation point, in whole minutes); the scenario's {} s is {verdict}",
+                base.warmup_s
+            )?;
+        }
+        Command::Scenario { command: ScenarioCommand::Validate { scenario: args } } => {
+            let s = args.load()?;
+            warn_before_running(std::slice::from_ref(&s));
+            let layout = s.layout();
+            let cost = s.estimated_cost();
+            writeln!(
+                out,
+                "{}: valid; {} PEs, {} PUs, {} registrar(s), {} s simulated; about {} events ({} of one core)",
+                args.file.as_deref().map_or(scenario::DEFAULT_SCENARIO_NAME.into(), |f| f.display().to_string()),
+                layout.pool_element_lans.len(),
+                layout.pool_user_lans.len(),
+                layout.registrar_lans.len(),
+                s.end_s(),
+                scenario::short(cost),
+                scenario::human_duration(cost * scenario::SECONDS_PER_COST)
+            )?;
         }
         Command::Scenario { command: ScenarioCommand::Show { scenario } } => {
             let s = scenario.load()?;

@@ -286,3 +286,37 @@ fn reproduce_lists_every_shipped_study_and_rejects_unknown_names() {
     assert!(text.lines().last().unwrap().starts_with(&format!("{count} studies, ")), "{text}");
     assert_bad_input(&["reproduce", "wp9-nothing"], &["wp9-nothing", "is not a study", "wp1-hom-lu-dpfI"]);
 }
+
+/// `poolsim warmup`: a pool that starts empty under heavy load (θ 0.97, r 1) needs more
+/// than the default 15 minutes of warm-up; the default scenario's warm-up is long enough.
+/// A sweep warns about the heavy point and is silent on the default one.
+#[test]
+fn warmup_estimates_flag_transients_and_pass_stationary_runs() {
+    let heavy = ["--set", "workload.target_utilization=0.97", "--set", "workload.pu_pe_ratio=1"];
+    let out = poolsim(&[&["warmup", "--replications", "3"][..], &heavy[..]].concat());
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("is too short") && text.contains("suggested warmup_s"), "{text}");
+    let out = poolsim(&["warmup", "--replications", "3"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("is long enough"), "{text}");
+
+    let sweep = |name: &str, ratio: u32, theta: &str| {
+        let f = temp_file(
+            name,
+            &format!(
+                r#"{{"set": {{"duration_s": 3600, "workload.pu_pe_ratio": {ratio}}},
+                    "parameters": [{{"key": "workload.target_utilization", "values": [{theta}]}}], "replications": 3}}"#
+            ),
+        );
+        let out_dir = f.with_extension("out");
+        let _ = std::fs::remove_dir_all(&out_dir);
+        let o = poolsim(&["sweep", f.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "--quiet"]);
+        assert!(o.status.success());
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let warned = sweep("heavy.json", 1, "0.5, 0.97");
+    assert!(warned.contains("1 point(s) may need a longer warm-up") && warned.contains("0.97"), "{warned}");
+    // The default workload (r 10, θ 0.8) and a lighter one.
+    assert!(!sweep("light.json", 10, "0.5, 0.8").contains("warm-up"));
+}

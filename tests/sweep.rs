@@ -35,7 +35,12 @@ fn run(file: &Path, out: &Path, jobs: usize) -> sweep::Outcome {
 
 fn run_mode(file: &Path, out: &Path, jobs: usize, mode: Mode) -> anyhow::Result<sweep::Outcome> {
     let s = sweep::load(Some(file)).unwrap();
-    sweep::execute(&s, &file.display().to_string(), out, &Options { jobs, force: false, quiet: true, mode })
+    sweep::execute(
+        &s,
+        &file.display().to_string(),
+        out,
+        &Options { jobs, force: false, quiet: true, no_rerun: false, command: Vec::new(), mode },
+    )
 }
 
 #[test]
@@ -88,7 +93,7 @@ fn slices_are_balanced_by_cost_and_stable() {
         let slices = shard::assign(&s.runs, n);
         assert_eq!(slices, shard::assign(&s.runs, n), "the same sweep gives the same slices");
         assert!(slices.iter().all(|&k| k < n));
-        let costs: Vec<f64> = s.runs.iter().map(|r| shard::estimated_cost(&r.scenario)).collect();
+        let costs: Vec<f64> = s.runs.iter().map(|r| r.scenario.estimated_cost()).collect();
         let max_run = costs.iter().cloned().fold(0.0, f64::max);
         let mut load = vec![0.0; n];
         for (k, c) in slices.iter().zip(&costs) {
@@ -136,11 +141,18 @@ fn a_partial_store_is_completed_by_running_only_the_missing_runs() {
     stored.sort();
     std::fs::remove_file(&stored[0]).unwrap();
     std::fs::write(&stored[1], b"{ torn").unwrap();
-    std::fs::write(store.join(".x.json.123.tmp"), b"partial").unwrap();
+    // A temporary of a poolsim process on this host that no longer runs (pid 2^32 - 1
+    // never does), and a file that is no poolsim temporary.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let abandoned = store.join(format!(".x.json~poolsim~{}~4294967295~0.tmp", host.trim()));
+    std::fs::write(&abandoned, b"partial").unwrap();
+    std::fs::write(store.join(".x.json.123.tmp"), b"someone else's").unwrap();
     let again = run(&file, &out, 2);
     assert_eq!(again.executed, 2, "only the missing and the unreadable run are rerun");
     assert_eq!(read(out.join("runs.csv")), complete, "completed tables equal the uninterrupted ones");
-    assert!(!store.join(".x.json.123.tmp").exists());
+    assert_eq!(abandoned.exists(), host.trim().is_empty(), "an abandoned temporary is removed");
+    assert!(store.join(".x.json.123.tmp").exists(), "another writer's file is kept");
+    std::fs::remove_file(store.join(".x.json.123.tmp")).unwrap();
 
     // Extending the sweep by a new value runs only the new point.
     let file = sweep_file(&dir, "1, 3, 10");
@@ -262,13 +274,78 @@ fn every_shipped_study_runs_a_tiny_version() {
         file["set"]["duration_s"] = 60.into();
         let s = sweep::parse(&file.to_string(), &study.name, study.path.parent().unwrap()).unwrap();
         let dir = out.join(&study.name);
-        let done =
-            sweep::execute(&s, &study.name, &dir, &Options { jobs: 2, force: false, quiet: true, mode: Mode::All })
-                .unwrap_or_else(|e| panic!("{}: {e:#}", study.name));
+        let done = sweep::execute(
+            &s,
+            &study.name,
+            &dir,
+            &Options { jobs: 2, force: false, quiet: true, no_rerun: false, command: Vec::new(), mode: Mode::All },
+        )
+        .unwrap_or_else(|e| panic!("{}: {e:#}", study.name));
         assert!(done.files.iter().all(|f| std::fs::metadata(f).unwrap().len() > 0), "{}", study.name);
-        assert_eq!(done.files.len(), 3 + s.file.plots.len() + 2 * s.file.per_registrar as usize, "{}", study.name);
+        // runs.csv, summary.csv, timing.csv, manifest.json, the plots, per-registrar tables.
+        assert_eq!(done.files.len(), 4 + s.file.plots.len() + 2 * s.file.per_registrar as usize, "{}", study.name);
         runs += done.executed;
     }
     assert_eq!(catalogue.len(), 57);
     eprintln!("{} studies, {runs} tiny runs", catalogue.len());
+}
+
+/// A precision-driven sweep: replications per point until handling speed is within ±10 %
+/// (95 % interval), at most 40. Points end with different n, deterministically for any
+/// thread count, resumed from the store, and the same when run as slices in rounds.
+#[test]
+fn precision_driven_replications_meet_their_target_deterministically() {
+    let dir = temp_dir("precision");
+    let file = dir.join("precision.json");
+    std::fs::write(
+        &file,
+        r#"{"set": {"duration_s": 1800, "pool_elements.count": 4},
+            "parameters": [{"key": "workload.pu_pe_ratio", "values": [1, 3]},
+                           {"key": "pool_elements.policy", "values": ["LeastUsed", "Random"]}],
+            "precision": {"metrics": ["handling_speed_pct"], "relative_half_width": 0.1,
+                          "min_replications": 3, "max_replications": 40}}"#,
+    )
+    .unwrap();
+    let (one, two) = (dir.join("one"), dir.join("two"));
+    let a = run(&file, &one, 1);
+    let b = run(&file, &two, 2);
+    for t in ["runs.csv", "summary.csv"] {
+        assert_eq!(std::fs::read(one.join(t)).unwrap(), std::fs::read(two.join(t)).unwrap(), "{t}");
+    }
+    assert_eq!((a.executed, a.unmet.clone()), (b.executed, b.unmet.clone()));
+    // Per point: n, and the target met or n at the maximum.
+    let summary = std::fs::read_to_string(one.join("summary.csv")).unwrap();
+    assert!(summary.lines().next().unwrap().ends_with("ci95_half_width,precision_met"));
+    let mut ns = Vec::new();
+    for line in summary.lines().filter(|l| l.contains(",handling_speed_pct,")) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let (mean, n, hw, met): (f64, u32, f64, bool) = (
+            cells[3].parse().unwrap(),
+            cells[5].parse().unwrap(),
+            cells[6].parse().unwrap(),
+            cells[7].parse().unwrap(),
+        );
+        assert_eq!(met, hw <= 0.1 * mean, "{line}");
+        assert!(met || n == 40, "{line}");
+        assert!(n >= 3);
+        ns.push(n);
+    }
+    assert_eq!(ns.len(), 4);
+    assert!(ns.iter().any(|&n| n != ns[0]), "points stop at different counts: {ns:?}");
+    assert_eq!(a.total, ns.iter().sum::<u32>() as usize);
+    assert_eq!(run(&file, &one, 2).executed, 0, "resumed from the store");
+    // Slices in rounds (as Slurm array submissions), then a merge: the same tables.
+    let sliced = dir.join("sliced");
+    let mut rounds = 0;
+    while run_mode(&file, &sliced, 1, Mode::Merge).is_err() {
+        rounds += 1;
+        assert!(rounds < 10, "rounds end");
+        for i in 0..3 {
+            run_mode(&file, &sliced, 1, Mode::Shard(Shard { index: i, count: 3 })).unwrap();
+        }
+    }
+    assert!(rounds >= 2, "a first round, then the replications the results ask for");
+    for t in ["runs.csv", "summary.csv"] {
+        assert_eq!(std::fs::read(one.join(t)).unwrap(), std::fs::read(sliced.join(t)).unwrap(), "{t}");
+    }
 }

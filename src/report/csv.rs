@@ -63,18 +63,25 @@ fn table_csv(params: &[String], metric_names: &[String], rows: &[RunRow], run_co
     )
 }
 
-/// `summary.csv`: per parameter point (in run order) and metric: mean, sd, n, CI.
+/// `summary.csv`: per parameter point (in run order) and metric: mean, sd, n, CI, and
+/// with `met` (per point, of a precision-driven sweep) whether the point met its target.
 /// Rows of a point must be contiguous in `rows` (replications of one point together).
-pub fn summary_csv(params: &[String], metric_names: &[String], rows: &[RunRow]) -> Vec<u8> {
+pub fn summary_csv(params: &[String], metric_names: &[String], rows: &[RunRow], met: Option<&[bool]>) -> Vec<u8> {
     let mut header: Vec<String> = params.to_vec();
     header.extend(["metric", "mean", "sd", "n", "ci95_half_width"].map(String::from));
+    if met.is_some() {
+        header.push("precision_met".into());
+    }
     let mut out = Vec::new();
-    for group in rows.chunk_by(|a, b| a.point == b.point) {
+    for (p, group) in rows.chunk_by(|a, b| a.point == b.point).enumerate() {
         for (m, name) in metric_names.iter().enumerate() {
             let values: Vec<f64> = group.iter().map(|r| r.metrics[m]).collect();
             let s = summarize(&values, 0.95);
             let mut row = group[0].point.clone();
             row.extend([name.clone(), num(s.mean), num(s.sd), s.n.to_string(), num(s.ci_half_width)]);
+            if let Some(met) = met {
+                row.push(met[p].to_string());
+            }
             out.push(row);
         }
     }

@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 /// Axis labels by column, for columns whose label a sweep file gives.
 pub type Labels = BTreeMap<String, String>;
 
+/// Largest magnitude of a plotted value (x, mean or interval).
+pub const MAX_AXIS_VALUE: f64 = 1e100;
+
 /// Least width of the legend beside each panel [px]; longer labels widen it.
 const LEGEND_WIDTH: u32 = 150;
 
@@ -62,6 +65,14 @@ impl Table {
         *self == Table::Runs
     }
 
+    /// How messages name the table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Runs => "runs",
+            Table::Registrars => "per-registrar",
+        }
+    }
+
     /// The summary file of this table in a sweep's results folder.
     pub fn summary_file(self) -> &'static str {
         match self {
@@ -74,6 +85,20 @@ impl Table {
 impl PlotSpec {
     pub fn file_name(&self) -> String {
         self.file.clone().unwrap_or_else(|| format!("{}.svg", self.metric))
+    }
+}
+
+/// A plot's file inside a sweep's output folder: a plain file name (no folder, not
+/// hidden) ending in `.svg`.
+pub fn check_file_name(name: &str) -> Result<(), String> {
+    let plain = !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\', '\0'])
+        && std::path::Path::new(name).file_name().is_some_and(|f| f == name);
+    if plain && name.ends_with(".svg") && name.len() > 4 {
+        Ok(())
+    } else {
+        Err(format!("`{name}` is not a plot file name; allowed: a plain file name ending in .svg, e.g. speed.svg"))
     }
 }
 
@@ -203,19 +228,35 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
     let mut reader = csv::Reader::from_reader(summary_csv);
     let header: Vec<String> =
         reader.headers().map_err(|e| InputError::new("summary.csv", e.to_string()))?.iter().map(String::from).collect();
-    let params: Vec<&String> = header.iter().take_while(|h| h.as_str() != "metric").collect();
+    let position = |name: &str| header.iter().position(|h| h == name);
+    let (Some(m), Some(mean_col), Some(ci_col)) = (position("metric"), position("mean"), position("ci95_half_width"))
+    else {
+        let message = format!(
+            "has the columns {}; allowed: a sweep's summary, with the columns metric, mean and ci95_half_width after the parameters",
+            header.join(", ")
+        );
+        return Err(InputError::new("summary.csv", message));
+    };
+    let params: Vec<&String> = header[..m].iter().collect();
     let col = |key: &str, what: &str| {
         header.iter().position(|h| h == key).filter(|&i| i < params.len()).ok_or_else(|| {
             let names: Vec<&str> = params.iter().map(|p| p.as_str()).collect();
             InputError::new(what, format!("`{key}` is not a swept parameter; swept: {}", names.join(", ")))
         })
     };
+    let roles = [("x", Some(&spec.x)), ("curves", spec.curves.as_ref()), ("panels", spec.panels.as_ref())];
+    for (i, (role, column)) in roles.iter().enumerate() {
+        if let Some((other, _)) = roles[..i].iter().find(|(_, c)| c.is_some() && c == column) {
+            let message =
+                format!("`{}` is the {other} already; allowed: a column in one role only", column.expect("some"));
+            return Err(InputError::new(*role, message));
+        }
+    }
     let x_col = col(&spec.x, "x")?;
     let curve_col = spec.curves.as_deref().map(|k| col(k, "curves")).transpose()?;
     let panel_col = spec.panels.as_deref().map(|k| col(k, "panels")).transpose()?;
     let filters: Vec<(usize, &serde_json::Value)> =
         spec.filter.iter().map(|(k, v)| Ok((col(k, "filter")?, v))).collect::<Result<_, InputError>>()?;
-    let m = params.len();
     let (y_label, scale) = metric_axis(&spec.metric);
 
     // panel -> curve -> points, in first-seen order of the summary's rows.
@@ -239,7 +280,23 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
         // A log axis plots log10(x) and labels it 10^v.
         let x = if spec.x_log { x.log10() } else { x };
         let parse = |s: &str| if s.is_empty() { f64::NAN } else { s.parse().unwrap_or(f64::NAN) };
-        let point = Point { x, mean: parse(&r[m + 1]) * scale, ci: parse(&r[m + 4]) * scale };
+        let point = Point { x, mean: parse(&r[mean_col]) * scale, ci: parse(&r[ci_col]) * scale };
+        // Beyond this plotters' tick search does not end (and no axis shows such values).
+        if x.is_nan()
+            || x.abs() > MAX_AXIS_VALUE
+            || point.mean.abs() > MAX_AXIS_VALUE
+            || point.ci.abs() > MAX_AXIS_VALUE
+        {
+            let message = format!(
+                "a point at {} = {} has mean {} ± {}; allowed: finite values within ±{MAX_AXIS_VALUE:e}{}",
+                spec.x,
+                &r[x_col],
+                &r[mean_col],
+                &r[ci_col],
+                if spec.x_log { "" } else { " (a log x axis, x_log, takes any positive x)" }
+            );
+            return Err(InputError::new("plot", message));
+        }
         let panel = panel_col.map_or(String::new(), |c| r[c].to_string());
         let curve = curve_col.map_or(String::new(), |c| r[c].to_string());
         let pi = panels.iter().position(|p| p.0 == panel).unwrap_or_else(|| {

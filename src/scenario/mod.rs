@@ -6,20 +6,25 @@
 mod attackers;
 mod auto;
 mod component;
+mod cost;
 mod home;
+pub mod json;
 mod layout;
 mod overrides;
 mod pieces;
 mod time;
+mod work;
 
 pub use attackers::{AttackType, Attackers};
 pub use auto::Auto;
 pub use component::ComponentOverride;
+pub use cost::{SECONDS_PER_COST, human_duration};
 pub use home::HomeRegistrars;
 pub use layout::{CountDistribution, Layout, index_in_lan};
 pub use overrides::{apply_override, parse_override};
 pub use pieces::{MAX_PIECES, Pieces};
 pub use time::TimeDistribution;
+pub use work::{MAX_CAPACITY, MAX_JOB_SIZE, MAX_TARGET_UTILIZATION, MIN_SERVICE_S, capacity_bounds, short};
 
 use crate::handlespace::{PolicyType, U32MAX};
 use serde::{Deserialize, Serialize};
@@ -28,10 +33,11 @@ use std::path::Path;
 /// A bad scenario: every message names the key (dotted path) and what is allowed.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("{file}: cannot read: {source}")]
-    Read { file: String, source: std::io::Error },
-    #[error("{file}: malformed JSON: {source}")]
-    Syntax { file: String, source: serde_json::Error },
+    /// (The causes are part of the message, not a chained source, so that they print once.)
+    #[error("{file}: cannot read: {cause}")]
+    Read { file: String, cause: std::io::Error },
+    #[error("{file}: malformed JSON: {cause}")]
+    Syntax { file: String, cause: serde_json::Error },
     #[error("`{key}`: {message}")]
     Invalid { key: String, message: String },
     /// A valid setting that describes no run (auto r < 1); sweeps leave such runs out.
@@ -451,17 +457,23 @@ pub fn read_json(file: Option<&Path>) -> Result<serde_json::Value, ScenarioError
         return Ok(serde_json::Value::Object(Default::default()));
     };
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { file: name.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|cause| ScenarioError::Read { file: name.clone(), cause })?;
     parse_json(&text, &name)
 }
 
 /// Parses the text of a scenario file named `name` (in messages) into a JSON value.
 pub fn parse_json(text: &str, name: &str) -> Result<serde_json::Value, ScenarioError> {
-    serde_json::from_str(text).map_err(|source| ScenarioError::Syntax { file: name.to_string(), source })
+    json::parse_strict(text).map_err(|cause| ScenarioError::Syntax { file: name.to_string(), cause })
 }
 
 /// Deserialises and validates a scenario from a JSON value; errors name the dotted key.
 pub fn from_value(value: serde_json::Value) -> Result<Scenario, ScenarioError> {
+    let defaults = serde_json::to_value(Scenario::default()).expect("scenarios serialise");
+    if let Some(path) = json::list_where_object(&value, &defaults, "") {
+        let key = if path.is_empty() { "<top level>" } else { path.as_str() };
+        let message = "is a list; allowed: an object of named keys (a list is not read by position)";
+        return Err(ScenarioError::invalid(key, message));
+    }
     let scenario: Scenario = serde_path_to_error::deserialize(value).map_err(|e| {
         let key = e.path().to_string();
         let key = if key == "." { "<top level>".to_string() } else { key };
@@ -480,8 +492,41 @@ fn plain_types(message: &str) -> String {
         .replace("expected a boolean", "expected true or false")
 }
 
-fn check(ok: bool, key: &str, allowed: &str, value: impl std::fmt::Display) -> Result<(), ScenarioError> {
-    if ok { Ok(()) } else { Err(ScenarioError::invalid(key, format!("{value} is out of range; allowed: {allowed}"))) }
+/// A value as messages show it: numbers short (see [`short`]), no binary noise.
+trait Shown {
+    fn shown(&self) -> String;
+}
+
+impl Shown for f64 {
+    fn shown(&self) -> String {
+        short(*self)
+    }
+}
+
+impl Shown for &f64 {
+    fn shown(&self) -> String {
+        short(**self)
+    }
+}
+
+impl Shown for u32 {
+    fn shown(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Shown for &str {
+    fn shown(&self) -> String {
+        self.to_string()
+    }
+}
+
+fn check(ok: bool, key: &str, allowed: &str, value: impl Shown) -> Result<(), ScenarioError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ScenarioError::invalid(key, format!("{} is out of range; allowed: {allowed}", value.shown())))
+    }
 }
 
 fn positive(v: f64, key: &str) -> Result<(), ScenarioError> {
@@ -727,6 +772,13 @@ impl Scenario {
         positive(self.duration_s, "duration_s")?;
         let w = &self.workload;
         positive(w.target_utilization, "workload.target_utilization")?;
+        let allowed = format!("a number > 0 and <= {MAX_TARGET_UTILIZATION} (times the pool's capacity)");
+        check(
+            w.target_utilization <= MAX_TARGET_UTILIZATION,
+            "workload.target_utilization",
+            &allowed,
+            w.target_utilization,
+        )?;
         let autos = [("job_interval", w.job_interval), ("pu_pe_ratio", w.pu_pe_ratio), ("job_size", w.job_size)];
         for (name, v) in autos {
             if let Auto::Value(v) = v {
@@ -809,23 +861,7 @@ impl Scenario {
             s.validate(at)?;
             registrar_list(&s.target_registrars, registrars, at, "target_registrars")
         })?;
-        // A cookie interval below the time resolution would be 0: cookies forever.
-        let sections = std::iter::once(("pool_elements".to_string(), self.pool_elements.clone())).chain(
-            (0..)
-                .zip(&self.pool_elements.overrides)
-                .map(|(k, o)| (format!("pool_elements.overrides[{k}]"), self.pool_element(o.index).into_owned())),
-        );
-        for (at, pe) in sections {
-            let least = pe.capacity * 1e-9;
-            let allowed = format!("at least capacity × 1 ns = {least:.3e} calculations");
-            check(
-                pe.cookie_max_calculations >= least,
-                &format!("{at}.cookie_max_calculations"),
-                &allowed,
-                pe.cookie_max_calculations,
-            )?;
-        }
-        Ok(())
+        self.validate_work()
     }
 
     /// The `pool_elements` section as PE `i` sees it (its overrides applied).

@@ -1,5 +1,6 @@
 //! `--set KEY=VALUE` overrides: a dotted key into the scenario JSON; the value is read as
-//! JSON where it parses as JSON, otherwise as a plain string.
+//! JSON where it parses as JSON, otherwise as a plain string (an object or a list that is
+//! not valid JSON is an error).
 
 use super::ScenarioError;
 use serde_json::Value;
@@ -13,7 +14,14 @@ pub fn parse_override(text: &str) -> Result<(String, Value), ScenarioError> {
     if key.is_empty() || key.split('.').any(str::is_empty) {
         return Err(ScenarioError::invalid(key, "override key must be a dotted path such as workload.pu_pe_ratio"));
     }
-    let value = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
+    let value = match super::json::parse_strict(raw) {
+        Ok(value) => value,
+        // Meant as an object or a list, but not valid JSON: say why rather than read a string.
+        Err(e) if raw.trim_start().starts_with(['{', '[']) => {
+            return Err(ScenarioError::invalid(key, format!("malformed JSON value: {e}")));
+        }
+        Err(_) => Value::String(raw.to_string()),
+    };
     Ok((key.to_string(), value))
 }
 

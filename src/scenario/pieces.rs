@@ -28,6 +28,14 @@ enum Tagged {
 }
 
 impl Pieces {
+    /// The most pieces a job can get.
+    pub fn max(&self) -> u32 {
+        match *self {
+            Pieces::Fixed(n) => n,
+            Pieces::Uniform { max, .. } => max,
+        }
+    }
+
     /// Range check; the message of the first violation.
     pub fn check(&self) -> Result<(), String> {
         let ok = |n: u32| (1..=MAX_PIECES).contains(&n);
@@ -35,8 +43,9 @@ impl Pieces {
             Pieces::Fixed(n) if ok(n) => Ok(()),
             Pieces::Uniform { min, max } if ok(min) && ok(max) && min <= max => Ok(()),
             other => Err(format!(
-                "{other:?} is out of range; allowed: a whole number from 1 to {MAX_PIECES}, or \
-                 {{\"type\": \"uniform\", \"min\": A, \"max\": B}} with 1 <= A <= B <= {MAX_PIECES}"
+                "{} is out of range; allowed: a whole number from 1 to {MAX_PIECES}, or \
+                 {{\"type\": \"uniform\", \"min\": A, \"max\": B}} with 1 <= A <= B <= {MAX_PIECES}",
+                serde_json::to_string(&other).expect("pieces serialise")
             )),
         }
     }

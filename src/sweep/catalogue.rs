@@ -2,8 +2,9 @@
 //! order of the reference's chapters (wp1, het, dpf, wp2, tos, attack, lud), then poolsim's own (new) and
 //! any other family. `poolsim reproduce` lists and runs them by name.
 
-use super::{Sweep, shard::estimated_cost};
+use super::Sweep;
 use crate::error::InputError;
+use crate::scenario::SECONDS_PER_COST;
 use std::path::{Path, PathBuf};
 
 /// One study of the catalogue.
@@ -20,11 +21,6 @@ impl Study {
         super::load(Some(&self.path))
     }
 }
-
-/// Seconds of one core per unit of [`estimated_cost`], fitted to the wall times of the
-/// committed studies (release build, 2 cores): within a factor of 2 for most, but pools of
-/// thousands of PEs run slower per event than the model says (cache misses).
-const SECONDS_PER_COST: f64 = 9.0e-8;
 
 const FAMILY_ORDER: [&str; 8] = ["wp1", "het", "dpf", "wp2", "tos", "attack", "lud", "new"];
 
@@ -63,17 +59,6 @@ pub fn studies(root: &Path) -> anyhow::Result<Vec<Study>> {
 
 /// Estimated wall time of a whole study on `cores` cores [s].
 pub fn estimated_seconds(sweep: &Sweep, cores: usize) -> f64 {
-    let cost: f64 = sweep.runs.iter().map(|r| estimated_cost(&r.scenario)).sum();
+    let cost: f64 = sweep.runs.iter().map(|r| r.scenario.estimated_cost()).sum();
     cost * SECONDS_PER_COST / cores.max(1) as f64
-}
-
-/// A duration for people: "40 s", "12 min", "3.5 h".
-pub fn human(seconds: f64) -> String {
-    if seconds < 90.0 {
-        format!("{seconds:.0} s")
-    } else if seconds < 5400.0 {
-        format!("{:.0} min", seconds / 60.0)
-    } else {
-        format!("{:.1} h", seconds / 3600.0)
-    }
 }

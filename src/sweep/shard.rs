@@ -5,7 +5,6 @@
 
 use super::{PlannedRun, Sweep};
 use crate::error::InputError;
-use crate::scenario::{Pieces, Scenario};
 
 /// Slice `index` (0-based) of `count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,7 +20,8 @@ impl std::fmt::Display for Shard {
     }
 }
 
-const MAX_SHARDS: usize = 1_000_000;
+/// Most slices of a sweep (and tasks of its array job).
+pub const MAX_SHARDS: usize = 1_000_000;
 
 impl Shard {
     /// Parses `I/N` with 1 <= I <= N (`--shard 3/8` is the third of eight slices).
@@ -58,6 +58,10 @@ impl Shard {
                 InputError::new("SLURM_ARRAY_TASK_ID", "is set, but neither SLURM_ARRAY_TASK_COUNT nor _MAX")
             })?,
         };
+        if count == 0 || count > MAX_SHARDS {
+            let message = format!("{count} tasks is out of range; allowed: 1 to {MAX_SHARDS} (as --shard)");
+            return Err(InputError::new("SLURM_ARRAY_TASK_COUNT", message));
+        }
         // Arrays like 1-100:10 have gaps; slices then follow the task's position.
         if id < min || id - min >= count {
             let message = format!("{id} is not within the array's {count} tasks from {min}; use --shard I/N");
@@ -67,46 +71,11 @@ impl Shard {
     }
 }
 
-/// A run's cost in arbitrary units (about one per event): its jobs (× pieces, about ten
-/// events each, more with load updates to several registrars), the components' periodic timers, session keep-alives while jobs run,
-/// endpoint keep-alives, the restarts of failing PEs and registrars (each a burst of
-/// registrations, resolutions and failovers), and the attacks (each a request, its answer
-/// and its reports or handle updates).
-pub fn estimated_cost(s: &Scenario) -> f64 {
-    let layout = s.layout();
-    let (registrars, pes, pus) =
-        (layout.registrar_lans.len() as f64, layout.pool_element_lans.len() as f64, layout.pool_user_lans.len() as f64);
-    let end_s = s.end_s();
-    let busy_s = (end_s - s.pool_users.start_s).max(0.0);
-    let pieces = match s.workload.pieces {
-        Pieces::Fixed(n) => n as f64,
-        Pieces::Uniform { min, max } => (min + max) as f64 / 2.0,
-    };
-    let jobs = pus * busy_s / s.job_interval_s();
-    let session_keep_alives = pus * pieces * busy_s / s.calcapp.keep_alive_interval_s;
-    let endpoint_keep_alives = pes * end_s / s.registrars.endpoint_keep_alive_interval_s;
-    let restarts = |n: f64, up: &crate::scenario::TimeDistribution| {
-        if up.is_finite() { n * end_s / up.mean_s().max(1e-3) } else { 0.0 }
-    };
-    let churn = restarts(pes, &s.pool_elements.uptime) + restarts(registrars, &s.registrars.uptime) * pes;
-    // An adaptive policy re-registers at each accept and completion; every registration
-    // is a handle update to each peer registrar.
-    let per_job = if s.pool_elements.policy.is_adaptive() { 14.0 + 2.0 * (registrars - 1.0) } else { 10.0 };
-    let attackers = layout.attacker_lans.len() as f64;
-    let attacks = attackers * (end_s - s.attackers.start_s).max(0.0) / s.attackers.interval_s;
-    per_job * jobs * pieces
-        + attacks * (3.0 + registrars)
-        + (registrars + pes + pus) * end_s / 30.0
-        + 2.0 * session_keep_alives
-        + 2.0 * endpoint_keep_alives * registrars
-        + 40.0 * churn
-}
-
 /// The shard of every run: the runs in descending cost (ties by position) each go to the
 /// slice with the least cost so far (ties to the lowest slice), the longest-processing-
 /// time rule, which keeps the slices within one run's cost of each other.
 pub fn assign(runs: &[PlannedRun], count: usize) -> Vec<usize> {
-    let costs: Vec<f64> = runs.iter().map(|r| estimated_cost(&r.scenario)).collect();
+    let costs: Vec<f64> = runs.iter().map(|r| r.scenario.estimated_cost()).collect();
     let mut order: Vec<usize> = (0..runs.len()).collect();
     order.sort_by(|&a, &b| costs[b].total_cmp(&costs[a]).then(a.cmp(&b)));
     let mut load = vec![0.0f64; count];
@@ -131,8 +100,8 @@ pub fn sbatch_commands(
     if file.is_empty() {
         return Err(InputError::new("--slurm", "needs a sweep FILE that the cluster's nodes can read").into());
     }
-    if tasks == 0 || tasks > 1_000_000 {
-        return Err(InputError::new("--tasks", format!("{tasks} is out of range; allowed: 1 to 1000000")).into());
+    if tasks == 0 || tasks > MAX_SHARDS {
+        return Err(InputError::new("--tasks", format!("{tasks} is out of range; allowed: 1 to {MAX_SHARDS}")).into());
     }
     let todo = super::tasks_with_missing_runs(sweep, out_dir, tasks)?;
     let out = out_dir.display();
@@ -214,5 +183,11 @@ mod test {
         assert_eq!(s.unwrap(), Some(Shard { index: 0, count: 8 }));
         assert!(Shard::from_env(env(&[("SLURM_ARRAY_TASK_ID", "9"), ("SLURM_ARRAY_TASK_COUNT", "4")])).is_err());
         assert!(Shard::from_env(env(&[("SLURM_ARRAY_TASK_ID", "1")])).is_err());
+        // Counts that would allocate without bound are refused, as --shard refuses them.
+        for count in ["18446744073709551615", "100000000000", "0"] {
+            let vars = [("SLURM_ARRAY_TASK_ID", "0"), ("SLURM_ARRAY_TASK_COUNT", count)];
+            let e = Shard::from_env(|k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()));
+            assert!(e.unwrap_err().to_string().contains("SLURM_ARRAY_TASK_COUNT"), "{count}");
+        }
     }
 }

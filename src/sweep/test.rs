@@ -128,8 +128,16 @@ fn plots_must_name_columns_of_the_sweep() {
     let e = format!(
         "{:#}",
         sweep(json!({"parameters": [{"key": "workload.pu_pe_ratio", "values": [1]}],
-                     "plots": [{"metric": "m", "x": "workload.pu_pe_ratio", "filter": {"policy": "Random"}}]}))
+                     "plots": [{"metric": "handling_speed_pct", "x": "workload.pu_pe_ratio", "filter": {"policy": "Random"}}]}))
         .unwrap_err()
     );
     assert!(e.contains("plots[0].filter") && e.contains("policy"), "{e}");
+    // A misspelt metric is refused before anything runs, with the metrics listed.
+    let e = format!(
+        "{:#}",
+        sweep(json!({"parameters": [{"key": "workload.pu_pe_ratio", "values": [1]}],
+                     "plots": [{"metric": "handling_sped_pct", "x": "workload.pu_pe_ratio"}]}))
+        .unwrap_err()
+    );
+    assert!(e.contains("plots[0].metric") && e.contains("handling_speed_pct"), "{e}");
 }
