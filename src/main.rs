@@ -374,13 +374,21 @@ fn run_sweep(
             outcome.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
         )?,
     }
-    if let Some(latest) = outcome.short_warmups.iter().max_by(|a, b| a.truncation_s.total_cmp(&b.truncation_s)) {
+    let (never, short): (Vec<_>, Vec<_>) = outcome.short_warmups.iter().partition(|w| w.never_settles);
+    if let Some(latest) = short.iter().max_by(|a, b| a.truncation_s.total_cmp(&b.truncation_s)) {
         eprintln!(
             "poolsim: warning: {} point(s) may need a longer warm-up: the median MSER-5 truncation point of their runs exceeds warmup_s; the latest is {:.0} s (warmup_s {} s) at {}; `poolsim warmup` estimates it for one scenario",
-            outcome.short_warmups.len(),
+            short.len(),
             latest.truncation_s,
             latest.warmup_s,
             latest.point
+        );
+    }
+    if let Some(first) = never.first() {
+        eprintln!(
+            "poolsim: warning: {} point(s) never reach a steady state within their runs (MSER-5 finds no end to the transient, e.g. an overloaded pool whose queues keep growing), such as {}; their means depend on the run's length",
+            never.len(),
+            first.point
         );
     }
     if !outcome.unmet.is_empty() {
@@ -644,39 +652,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             report::write_atomic(&dir.join("validation.md"), poolsim::validation::markdown(&rows).as_bytes())?;
             let details = serde_json::json!({"reference_cells": "validation/rspsim-cells.json", "quick": quick});
             report::write_manifest(&dir, &command_line(), details)?;
-            writeln!(
-                out,
-                "{:<7} {:<40} {:<27} {:>12} {:>12}  {:<34} verdict",
-                "against", "case", "metric", "poolsim", "reference", "tolerance"
-            )?;
-            for r in &rows {
-                writeln!(
-                    out,
-                    "{:<7} {:<40} {:<27} {:>12} {:>12}  {:<34} {}",
-                    r.against,
-                    r.case,
-                    r.metric,
-                    scenario::short(r.poolsim_mean),
-                    scenario::short(r.reference),
-                    r.tolerance,
-                    if r.pass { "pass" } else { "FAIL" }
-                )?;
-            }
-            let failed: Vec<&str> = rows.iter().filter(|r| !r.pass).map(|r| r.case.as_str()).collect();
-            let cases = |against: &str| {
-                let mut c: Vec<&str> = rows.iter().filter(|r| r.against == against).map(|r| r.case.as_str()).collect();
-                c.dedup();
-                c.len()
-            };
-            writeln!(
-                out,
-                "{} reference cells and {} theory cases, {} of {} checks within tolerance; wrote {}",
-                cases("rspsim"),
-                rows.iter().filter(|r| r.against == "theory").count(),
-                rows.len() - failed.len(),
-                rows.len(),
-                dir.join("validation.csv").display()
-            )?;
+            write!(out, "{}", poolsim::validation::text(&rows))?;
+            writeln!(out, "wrote {}", dir.join("validation.csv").display())?;
+            let failed = poolsim::validation::failed(&rows);
             if !failed.is_empty() {
                 anyhow::bail!("off tolerance: {}", failed.join(", "));
             }

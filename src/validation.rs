@@ -312,6 +312,43 @@ pub fn csv(rows: &[Row]) -> Vec<u8> {
     w.into_inner().expect("in-memory CSV")
 }
 
+/// The table as text, as `poolsim validate` prints it, with a closing count.
+pub fn text(rows: &[Row]) -> String {
+    let mut t = format!(
+        "{:<7} {:<40} {:<27} {:>12} {:>12}  {:<34} verdict\n",
+        "against", "case", "metric", "poolsim", "reference", "tolerance"
+    );
+    for r in rows {
+        t += &format!(
+            "{:<7} {:<40} {:<27} {:>12} {:>12}  {:<34} {}\n",
+            r.against,
+            r.case,
+            r.metric,
+            short(r.poolsim_mean),
+            short(r.reference),
+            r.tolerance,
+            if r.pass { "pass" } else { "FAIL" }
+        );
+    }
+    let mut cells: Vec<&str> = rows.iter().filter(|r| r.against == "rspsim").map(|r| r.case.as_str()).collect();
+    cells.dedup();
+    t += &format!(
+        "{} reference cells and {} theory cases, {} of {} checks within tolerance\n",
+        cells.len(),
+        rows.iter().filter(|r| r.against == "theory").count(),
+        rows.iter().filter(|r| r.pass).count(),
+        rows.len()
+    );
+    t
+}
+
+/// The cases with a check off tolerance, each once, in table order.
+pub fn failed(rows: &[Row]) -> Vec<&str> {
+    let mut cases: Vec<&str> = rows.iter().filter(|r| !r.pass).map(|r| r.case.as_str()).collect();
+    cases.dedup();
+    cases
+}
+
 /// The table as Markdown (docs/validation.md).
 pub fn markdown(rows: &[Row]) -> String {
     let mut t = String::from(

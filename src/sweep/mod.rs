@@ -624,6 +624,9 @@ pub struct ShortWarmup {
     pub point: String,
     pub truncation_s: f64,
     pub warmup_s: f64,
+    /// The estimate is at MSER's search limit, half the run: the runs never settle (an
+    /// overloaded pool whose queues grow throughout), rather than needing a longer warm-up.
+    pub never_settles: bool,
 }
 
 /// The points whose runs' median truncation point exceeds their warm-up.
@@ -636,12 +639,13 @@ fn short_warmups(sweep: &Sweep, done: &[(&PlannedRun, StoredRun)]) -> Vec<ShortW
         }
         points.sort_by(f64::total_cmp);
         let median = points[points.len() / 2];
-        let warmup_s = group[0].0.scenario.warmup_s;
-        if median > warmup_s {
+        let scenario = &group[0].0.scenario;
+        if median > scenario.warmup_s {
             out.push(ShortWarmup {
                 point: sweep.describe_point(group[0].0.point_index),
                 truncation_s: median,
-                warmup_s,
+                warmup_s: scenario.warmup_s,
+                never_settles: median >= 0.49 * scenario.end_s(),
             });
         }
     }
