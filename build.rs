@@ -3,14 +3,14 @@
 //!
 //! The model revision keys the results store, so that a sweep never reuses a run of
 //! another model. It is computed from the sources themselves, so no one has to remember
-//! to bump it: any change to src/model, src/handlespace, src/engine or src/scenario
+//! to bump it: any change to src/model, src/handlespace, src/engine, src/scenario or src/trace
 //! (comments included; reruns are the safe side) gives a new revision.
 
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// The folders whose sources decide a run's behaviour and its metric columns.
-const MODEL_SOURCES: [&str; 4] = ["src/model", "src/handlespace", "src/engine", "src/scenario"];
+const MODEL_SOURCES: [&str; 5] = ["src/model", "src/handlespace", "src/engine", "src/scenario", "src/trace"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("source folder") {

@@ -9,6 +9,7 @@
 //! * [`sweep`]: parameter sweeps run in parallel, resumable.
 //! * [`report`]: statistics, CSV tables and SVG plots.
 //! * [`validation`]: poolsim against the reference simulator's cells and queueing theory.
+//! * [`trace`]: real job (SWF) and availability (FTA) traces as input.
 //! * [`provenance`]: the build and model identity that outputs record.
 
 pub mod bench;
@@ -20,4 +21,5 @@ pub mod provenance;
 pub mod report;
 pub mod scenario;
 pub mod sweep;
+pub mod trace;
 pub mod validation;

@@ -308,7 +308,8 @@ impl ScenarioArgs {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Warnings about runs that are valid but may not be what the user meant: an overloaded
-/// pool (θ >= 1: the queues grow without bound), and the heaviest run when it takes long.
+/// pool (θ >= 1: the queues grow without bound), traces that barely reach the runs, and the
+/// heaviest run when it takes long.
 fn warn_before_running(runs: &[scenario::Scenario]) {
     let theta = runs.iter().map(|s| s.workload.target_utilization).fold(0.0, f64::max);
     if theta >= 1.0 {
@@ -317,6 +318,13 @@ fn warn_before_running(runs: &[scenario::Scenario]) {
             "poolsim: warning: workload.target_utilization is {}{some}: at 1 or above the offered load reaches the pool's capacity and the queues grow without bound",
             scenario::short(theta)
         );
+    }
+    let mut trace_warnings: Vec<String> = Vec::new();
+    for warning in runs.iter().flat_map(scenario::Scenario::trace_warnings) {
+        if !trace_warnings.contains(&warning) {
+            eprintln!("poolsim: warning: {warning}");
+            trace_warnings.push(warning);
+        }
     }
     let heaviest = runs.iter().max_by(|a, b| a.estimated_cost().total_cmp(&b.estimated_cost()));
     if let Some(warning) = heaviest.and_then(scenario::Scenario::cost_warning) {

@@ -58,6 +58,10 @@ pub enum Purpose {
     Pieces = 15,
     /// Attackers: the registrar attacked and whether to report PEs unreachable.
     Attack = 16,
+    /// Relative sizes of a job's pieces, when drawn.
+    PieceSizes = 17,
+    /// Registrars: whether a received handle update is lost.
+    UpdateLoss = 18,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mix with good avalanche.

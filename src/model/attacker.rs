@@ -16,7 +16,7 @@
 //! Its life cycle is the shared one (§2.1): it attacks from its start for an uptime, stops
 //! silently, and resumes after the downtime.
 
-use super::lifecycle::{LifeCycle, LifeCycleStats};
+use super::lifecycle::{LifeCycle, LifeCycleStats, Script};
 use super::message::{Message, PeRecord};
 use super::pool_element::{fraction_u32, fresh_identifier};
 use super::{Ctx, Event, NodeId, secs};
@@ -123,9 +123,10 @@ impl Attacker {
         }
     }
 
-    /// When it first starts.
-    pub fn start(&self) -> SimDuration {
-        self.config.start
+    /// Scripts its runs (status changes), at most `max_runs`; returns when it first
+    /// starts (None: never): at its start time unless scripted.
+    pub fn script(&mut self, script: Script, max_runs: u64) -> Option<SimTime> {
+        self.lifecycle.script(script, max_runs, SimTime::ZERO + self.config.start)
     }
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut Ctx) {
@@ -137,7 +138,7 @@ impl Attacker {
                 self.run_started = Some(ctx.now);
                 self.up = true;
                 ctx.arm(self.attack_timer, self.config.interval);
-                if let Some(uptime) = self.lifecycle.uptime() {
+                if let Some(uptime) = self.lifecycle.uptime(ctx.now) {
                     ctx.schedule(uptime, Event::Attacker(self.index, Timer::Shutdown));
                 }
             }
@@ -146,7 +147,7 @@ impl Attacker {
                 self.lifecycle.stop(ctx.now.since(started));
                 self.up = false;
                 ctx.cancel(self.attack_timer);
-                if let Some(downtime) = self.lifecycle.downtime() {
+                if let Some(downtime) = self.lifecycle.downtime(ctx.now) {
                     ctx.schedule(downtime, Event::Attacker(self.index, Timer::Startup));
                 }
             }

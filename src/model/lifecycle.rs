@@ -5,13 +5,21 @@
 //! statistics of a component's runs. What a start or a stop means is the component's
 //! business: a pool element starts its uptime clock at its first successful registration,
 //! a registrar at its startup.
+//!
+//! A [`Script`] (scripted status changes, or an availability trace) takes precedence over
+//! the drawn spans, as the reference's status-change lists (rspsim-model.md §2.2): when the
+//! component needs its next up or down span, the head of the script gives it (the time
+//! until the scripted instant, or 0 if that has passed).
 
 use super::metrics::Samples;
 use crate::engine::SimDuration;
+use crate::engine::SimTime;
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
-use crate::scenario::TimeDistribution;
+use crate::scenario::{MAX_TIME_S, StatusChange, StatusEvent, TimeDistribution};
+use crate::trace::fta::Availability;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
+use std::collections::VecDeque;
 
 /// One draw of a time distribution; None = never.
 pub fn draw(d: &TimeDistribution, rng: &mut StreamRng) -> Option<SimDuration> {
@@ -25,12 +33,92 @@ pub fn draw(d: &TimeDistribution, rng: &mut StreamRng) -> Option<SimDuration> {
     Some(SimDuration::from_secs_f64(s))
 }
 
-/// Alternating up and down spans, each from its own random stream.
+/// How a scripted stop ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopKind {
+    /// Clean with the kind's `clean_shutdown_probability`.
+    ByProbability,
+    Clean,
+    Silent,
+}
+
+/// One scripted change: at `at`, up (a start) or down (a stop).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Change {
+    at: SimTime,
+    up: bool,
+    stop: StopKind,
+}
+
+/// Scripted up and down instants of a component or of its interface.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Script {
+    changes: VecDeque<Change>,
+    /// After the last change the state lasts (a trace), rather than the drawn spans
+    /// resuming (a status-change list).
+    then_lasts: bool,
+    /// Down from the start to the end (a trace node that is never available).
+    never_up: bool,
+}
+
+impl Script {
+    /// The life-cycle events (`interface`: false) or the interface events of a list.
+    pub fn from_status_changes(list: &[StatusChange], interface: bool) -> Script {
+        let changes = list
+            .iter()
+            .filter(|c| c.event.is_life_cycle() != interface)
+            .map(|c| Change {
+                at: SimTime::from_secs_f64(c.at_s),
+                up: c.event.is_up(),
+                stop: match c.event {
+                    StatusEvent::CleanStop => StopKind::Clean,
+                    StatusEvent::SilentStop => StopKind::Silent,
+                    _ => StopKind::ByProbability,
+                },
+            })
+            .collect();
+        Script { changes, then_lasts: false, never_up: false }
+    }
+
+    /// A node's availability: a component that is down at time 0 starts with the first
+    /// `start` (never, if there is none); changes past any run's end (warm-up and duration
+    /// of at most [`MAX_TIME_S`] each) are left out.
+    pub fn from_availability(a: &Availability) -> Script {
+        let changes: VecDeque<Change> = a
+            .changes
+            .iter()
+            .take_while(|(at, _)| *at <= 2.0 * MAX_TIME_S)
+            .map(|&(at, up)| Change { at: SimTime::from_secs_f64(at), up, stop: StopKind::ByProbability })
+            .collect();
+        let never_up = !a.up_at_start && changes.is_empty();
+        Script { changes, then_lasts: true, never_up }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// The scripted first start, when the script begins with a start (the component is
+    /// down until then); consumes it.
+    pub fn first_start(&mut self) -> Option<SimTime> {
+        if self.changes.front()?.up { self.changes.pop_front().map(|c| c.at) } else { None }
+    }
+
+    /// The head, if it is a change to `up`; consumes it.
+    fn next(&mut self, up: bool) -> Option<Change> {
+        if self.changes.front()?.up == up { self.changes.pop_front() } else { None }
+    }
+}
+
+/// Alternating up and down spans, each from its own random stream, unless scripted.
 pub struct UpDown {
     uptime: TimeDistribution,
     downtime: TimeDistribution,
     up_rng: StreamRng,
     down_rng: StreamRng,
+    script: Script,
+    /// How the stop that the last scripted up span ends is to end.
+    scripted_stop: Option<StopKind>,
 }
 
 impl UpDown {
@@ -53,22 +141,43 @@ impl UpDown {
             downtime,
             up_rng: rng::stream(seed, component, index as u64, up),
             down_rng: rng::stream(seed, component, index as u64, down),
+            script: Script::default(),
+            scripted_stop: None,
         }
+    }
+
+    /// The spans follow `script` first.
+    pub fn with_script(mut self, script: Script) -> UpDown {
+        self.script = script;
+        self
     }
 
     /// Whether it ever goes down.
     pub fn fails(&self) -> bool {
-        self.uptime.is_finite()
+        self.uptime.is_finite() || !self.script.is_empty()
     }
 
-    /// The next up span; None = up for ever.
-    pub fn uptime(&mut self) -> Option<SimDuration> {
-        draw(&self.uptime, &mut self.up_rng)
+    /// The scripted first start, if the script begins with one.
+    pub fn first_start(&mut self) -> Option<SimTime> {
+        self.script.first_start()
     }
 
-    /// The next down span; None = down for ever.
-    pub fn downtime(&mut self) -> Option<SimDuration> {
-        draw(&self.downtime, &mut self.down_rng)
+    /// The up span that begins at `now`; None = up for ever.
+    pub fn uptime(&mut self, now: SimTime) -> Option<SimDuration> {
+        if let Some(c) = self.script.next(false) {
+            self.scripted_stop = Some(c.stop);
+            return Some(c.at.since(now));
+        }
+        self.scripted_stop = None;
+        if self.script.then_lasts { None } else { draw(&self.uptime, &mut self.up_rng) }
+    }
+
+    /// The down span that begins at `now`; None = down for ever.
+    pub fn downtime(&mut self, now: SimTime) -> Option<SimDuration> {
+        if let Some(c) = self.script.next(true) {
+            return Some(c.at.since(now));
+        }
+        if self.script.then_lasts { None } else { draw(&self.downtime, &mut self.down_rng) }
     }
 }
 
@@ -84,11 +193,14 @@ pub struct LifeCycleStats {
     pub run_length: Samples,
 }
 
-/// A component's life cycle: its up/down spans and how it stops.
+/// A component's life cycle: its up/down spans, how it stops and how many runs it has.
 pub struct LifeCycle {
     spans: UpDown,
     clean_probability: f64,
     shutdown_rng: StreamRng,
+    /// Runs ended since the start of the simulation, and the most it may have.
+    runs: u64,
+    max_runs: u64,
     pub stats: LifeCycleStats,
 }
 
@@ -105,28 +217,48 @@ impl LifeCycle {
             spans: UpDown::new(uptime, downtime, seed, component, index, false),
             clean_probability,
             shutdown_rng: rng::stream(seed, component, index as u64, Purpose::Shutdown),
+            runs: 0,
+            max_runs: u64::MAX,
             stats: LifeCycleStats::default(),
         }
     }
 
-    /// The length of the run that starts now; None = it never ends.
-    pub fn uptime(&mut self) -> Option<SimDuration> {
-        self.spans.uptime()
+    /// Runs follow `script` first and end for good after `max_runs`; returns when the
+    /// component first starts: None = never (no runs, or a trace that keeps it down),
+    /// otherwise the scripted start, or `default`.
+    pub fn script(&mut self, script: Script, max_runs: u64, default: SimTime) -> Option<SimTime> {
+        self.spans.script = script;
+        self.max_runs = max_runs;
+        if self.max_runs == 0 || self.spans.script.never_up {
+            return None;
+        }
+        Some(self.spans.first_start().unwrap_or(default))
     }
 
-    /// A run of `length` ends: whether cleanly, with the configured probability (one
-    /// uniform draw, as the reference; `<` so that 0 and 1 are exact).
+    /// The length of the run that starts now; None = it never ends.
+    pub fn uptime(&mut self, now: SimTime) -> Option<SimDuration> {
+        self.spans.uptime(now)
+    }
+
+    /// A run of `length` ends: whether cleanly, as scripted or with the configured
+    /// probability (one uniform draw, as the reference; `<` so that 0 and 1 are exact).
     pub fn stop(&mut self, length: SimDuration) -> bool {
-        let clean = self.shutdown_rng.random::<f64>() < self.clean_probability;
+        let clean = match self.spans.scripted_stop.take() {
+            Some(StopKind::Clean) => true,
+            Some(StopKind::Silent) => false,
+            Some(StopKind::ByProbability) | None => self.shutdown_rng.random::<f64>() < self.clean_probability,
+        };
+        self.runs += 1;
         self.stats.stops += 1;
         self.stats.clean_stops += clean as u64;
         self.stats.run_length.add(length.as_secs_f64());
         clean
     }
 
-    /// How long to stay down before the restart; None = never restart.
-    pub fn downtime(&mut self) -> Option<SimDuration> {
-        self.spans.downtime()
+    /// How long to stay down before the restart; None = never restart (also after the
+    /// last of `max_runs`).
+    pub fn downtime(&mut self, now: SimTime) -> Option<SimDuration> {
+        if self.runs >= self.max_runs { None } else { self.spans.downtime(now) }
     }
 
     /// Counts a restart.

@@ -146,6 +146,25 @@ pub struct Metrics {
     /// Share of the PUs' server selections (requests and cookie echoes) that went to a
     /// fake PE.
     pub fake_selection_share: f64,
+    /// Only in runs with a job trace.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceMetrics>,
+}
+
+/// What became of a job trace's jobs over the whole run (warm-up included): each job line
+/// is skipped, filtered, due after the end, or arrived; each arrived job is completed,
+/// in service or queued at the end.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct TraceMetrics {
+    pub trace_jobs_read: u64,
+    /// Lines with -1 in a needed field, or no work.
+    pub trace_jobs_skipped: u64,
+    /// Left out by the window, status or processor filters.
+    pub trace_jobs_filtered: u64,
+    /// Due after the end of the run.
+    pub trace_jobs_after_end: u64,
+    pub trace_jobs_arrived: u64,
+    pub trace_jobs_completed: u64,
 }
 
 /// Per-LAN figures of a run (`--json`'s `lans` array).
@@ -271,6 +290,18 @@ pub struct MetricsInput<'a> {
     pub in_flight_calculations: f64,
     pub nominal_capacity: f64,
     pub duration_s: f64,
+    /// The job trace's counts, if it has one.
+    pub trace: Option<TraceCounts>,
+}
+
+/// A job trace's job lines, as the run was set up.
+#[derive(Clone, Copy, Debug)]
+pub struct TraceCounts {
+    pub read: u64,
+    pub skipped: u64,
+    pub filtered: u64,
+    /// Jobs handed to the PUs to replay.
+    pub replayed: u64,
 }
 
 /// `a / b`, NaN when b is 0.
@@ -370,6 +401,17 @@ impl Metrics {
             refused_endpoint_unreachables: pr(|s| s.refused_endpoint_unreachables),
             ignored_application_messages: attack(|s| s.ignored_application_messages),
             fake_selection_share: ratio(pu.fake_selections as f64, (pu.requests + pu.cookie_echoes) as f64),
+            trace: input.trace.map(|t| {
+                let arrived = input.pool_users.iter().map(|u| u.arrived_since_start).sum();
+                TraceMetrics {
+                    trace_jobs_read: t.read,
+                    trace_jobs_skipped: t.skipped,
+                    trace_jobs_filtered: t.filtered,
+                    trace_jobs_after_end: t.replayed - arrived,
+                    trace_jobs_arrived: arrived,
+                    trace_jobs_completed: input.pool_users.iter().map(|u| u.completed_since_start).sum(),
+                }
+            }),
         }
     }
 
@@ -381,6 +423,12 @@ impl Metrics {
     /// Names of every metric, in declaration order.
     pub fn names() -> Vec<String> {
         Metrics::default().fields().into_iter().map(|(k, _)| k).collect()
+    }
+
+    /// Names of every metric of a run with a job trace.
+    pub fn names_with_trace() -> Vec<String> {
+        let traced = Metrics { trace: Some(TraceMetrics::default()), ..Metrics::default() };
+        traced.fields().into_iter().map(|(k, _)| k).collect()
     }
 }
 

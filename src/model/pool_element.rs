@@ -13,7 +13,7 @@
 //! earlier incarnation are gone for good. Work done since a session's last cookie is lost
 //! when the session ends without completion, and counted (`lost_calculations`).
 
-use super::lifecycle::{LifeCycle, LifeCycleStats};
+use super::lifecycle::{LifeCycle, LifeCycleStats, Script};
 use super::message::{Cookie, Message, PeRecord};
 use super::registrar_table::RegistrarTable;
 use super::{Ctx, Event, NodeId, secs};
@@ -395,7 +395,7 @@ impl PoolElement {
         self.update_pending = false;
         self.deregister_pending = false;
         self.state = ServiceState::Down;
-        if let Some(downtime) = self.lifecycle.downtime() {
+        if let Some(downtime) = self.lifecycle.downtime(ctx.now) {
             ctx.schedule(downtime, self.timer(Timer::Startup));
         }
     }
@@ -450,7 +450,7 @@ impl PoolElement {
             if self.state == ServiceState::Running && self.run_started.is_none() {
                 // The uptime counts from the run's first successful registration.
                 self.run_started = Some(ctx.now);
-                if let Some(uptime) = self.lifecycle.uptime() {
+                if let Some(uptime) = self.lifecycle.uptime(ctx.now) {
                     ctx.schedule(uptime, self.timer(Timer::Shutdown));
                 }
             }
@@ -672,6 +672,12 @@ impl PoolElement {
     }
 
     /// Runs, stops and restarts in the window.
+    /// Scripts its runs (status changes or an availability trace), at most `max_runs`;
+    /// returns when it first starts (None: never), `default` unless scripted.
+    pub fn script(&mut self, script: Script, max_runs: u64, default: SimTime) -> Option<SimTime> {
+        self.lifecycle.script(script, max_runs, default)
+    }
+
     pub fn lifecycle_stats(&self) -> LifeCycleStats {
         self.lifecycle.stats
     }

@@ -22,7 +22,7 @@ use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
 use crate::handlespace::{
     Handlespace, HandlespaceConfig, PeId, PoolElement, PoolHandle, RegistrarId, Registration, TimerCode,
 };
-use crate::scenario::{MAX_PIECES, Pieces, PoolUsers, Scenario};
+use crate::scenario::{MAX_PIECES, PieceSizes, Pieces, PoolUsers, Scenario};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp};
 use std::collections::VecDeque;
@@ -37,6 +37,8 @@ pub struct PoolUserConfig {
     pub job_interval_s: f64,
     /// Pieces per job.
     pub pieces: Pieces,
+    /// Relative sizes of the pieces.
+    pub piece_sizes: PieceSizes,
     pub start: SimDuration,
     pub request_timeout: SimDuration,
     pub keep_alive_interval: SimDuration,
@@ -153,7 +155,18 @@ impl PoolUserStats {
 struct QueuedJob {
     id: u64,
     size: f64,
+    /// Pieces given by a trace; None = drawn by `workload.pieces`.
+    pieces: Option<u32>,
     queued_at: SimTime,
+}
+
+/// A job a job trace brings to this PU.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TraceArrival {
+    pub at: SimTime,
+    /// [calculations]
+    pub size: f64,
+    pub pieces: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -232,9 +245,15 @@ pub struct PoolUser {
     hunt_rng: StreamRng,
     policy_rng: StreamRng,
     pieces_rng: StreamRng,
+    piece_sizes_rng: StreamRng,
+    /// The jobs still to come from a job trace, which then replaces the generated arrivals.
+    trace: Option<VecDeque<TraceArrival>>,
     pub stats: PoolUserStats,
     /// Failovers since the start (never reset), for timelines.
     failovers_since_start: u64,
+    /// Jobs arrived and completed since the start (never reset), for trace accounting.
+    pub arrived_since_start: u64,
+    pub completed_since_start: u64,
 }
 
 /// MaxIncrement a PU applies to its cache (rspsim-model.md §6.4).
@@ -279,8 +298,12 @@ impl PoolUser {
             hunt_rng: stream(Purpose::Hunt),
             policy_rng: stream(Purpose::PolicySelection),
             pieces_rng: stream(Purpose::Pieces),
+            piece_sizes_rng: stream(Purpose::PieceSizes),
+            trace: None,
             stats: PoolUserStats::default(),
             failovers_since_start: 0,
+            arrived_since_start: 0,
+            completed_since_start: 0,
             config,
         }
     }
@@ -320,8 +343,20 @@ impl PoolUser {
         Event::PoolUser(self.index, t)
     }
 
+    /// Replays these jobs (in arrival order) instead of generating arrivals. Jobs due
+    /// before the PU starts arrive at its start.
+    pub fn replay(&mut self, jobs: Vec<TraceArrival>) {
+        self.trace = Some(jobs.into());
+    }
+
     fn schedule_arrival(&mut self, ctx: &mut Ctx) {
-        let delay = secs(self.interval_dist.sample(&mut self.interval_rng));
+        let delay = match &self.trace {
+            None => secs(self.interval_dist.sample(&mut self.interval_rng)),
+            Some(jobs) => match jobs.front() {
+                Some(job) => job.at.since(ctx.now),
+                None => return,
+            },
+        };
         ctx.schedule(delay, self.timer(Timer::JobArrival));
     }
 
@@ -329,9 +364,13 @@ impl PoolUser {
         match timer {
             Timer::Start => self.schedule_arrival(ctx),
             Timer::JobArrival => {
-                let size = self.size_dist.sample(&mut self.size_rng);
-                self.queue.push_back(QueuedJob { id: self.next_job_id, size, queued_at: ctx.now });
+                let (size, pieces) = match self.trace.as_mut().and_then(VecDeque::pop_front) {
+                    Some(job) => (job.size, Some(job.pieces)),
+                    None => (self.size_dist.sample(&mut self.size_rng), None),
+                };
+                self.queue.push_back(QueuedJob { id: self.next_job_id, size, pieces, queued_at: ctx.now });
                 self.next_job_id += 1;
+                self.arrived_since_start += 1;
                 self.stats.jobs_queued += 1;
                 self.stats.job_size_queued += size;
                 self.schedule_arrival(ctx);
@@ -382,7 +421,7 @@ impl PoolUser {
         self.stats.jobs_started += 1;
         self.stats.job_size_started += job.size;
         self.stats.queuing_delay.add(ctx.now.since(job.queued_at).as_secs_f64());
-        let n = self.draw_pieces();
+        let n = job.pieces.map_or_else(|| self.draw_pieces(), |n| n as usize);
         while self.timers.len() < n {
             let p = self.timers.len() as u16;
             let event = |t| Event::PoolUser(self.index, t);
@@ -403,13 +442,22 @@ impl PoolUser {
             last_goodput_calcs: 0.0,
             processing_time_s: 0.0,
         };
-        let piece_size = if n == 1 { job.size } else { job.size / n as f64 };
+        let pieces = match self.config.piece_sizes {
+            _ if n == 1 => vec![piece(job.size)],
+            PieceSizes::Equal => (0..n).map(|_| piece(job.size / n as f64)).collect(),
+            PieceSizes::Uniform => {
+                // Weights on (0, 1], normalised to the job's size.
+                let weights: Vec<f64> = (0..n).map(|_| 1.0 - self.piece_sizes_rng.random::<f64>()).collect();
+                let total: f64 = weights.iter().sum();
+                weights.iter().map(|w| piece(job.size * w / total)).collect()
+            }
+        };
         self.current = Some(CurrentJob {
             id: job.id,
             queued_at: job.queued_at,
             started_at: ctx.now,
             accepted_at: None,
-            pieces: (0..n).map(|_| piece(piece_size)).collect(),
+            pieces,
             open: n,
         });
         for p in 0..n {
@@ -664,6 +712,7 @@ impl PoolUser {
         let job = self.current.take().expect("a job is in service");
         let now = ctx.now;
         self.stats.jobs_completed += 1;
+        self.completed_since_start += 1;
         let accepted = job.accepted_at.expect("completion implies an accept");
         self.stats.processing_time.add(now.since(accepted).as_secs_f64());
         self.stats.handling_time.add(now.since(job.queued_at).as_secs_f64());
@@ -687,6 +736,7 @@ pub fn config_from(s: &Scenario, pu: &PoolUsers, registrars: RegistrarTable) -> 
         job_size: s.job_size(),
         job_interval_s: s.job_interval_s(),
         pieces: s.workload.pieces,
+        piece_sizes: s.workload.piece_sizes,
         start: secs(pu.start_s),
         request_timeout: secs(s.request_timeout_s()),
         keep_alive_interval: secs(s.calcapp.keep_alive_interval_s),

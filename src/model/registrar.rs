@@ -24,7 +24,7 @@
 //! in the handlespace's timer storage; one engine timer is armed at the earliest of them,
 //! as the RSPLIB registrar does.
 
-use super::lifecycle::{LifeCycle, LifeCycleStats};
+use super::lifecycle::{LifeCycle, LifeCycleStats, Script};
 use super::message::{Message, PeRecord};
 use super::rate_limit::{RateLimit, RateLimiter};
 use super::{Ctx, Event, NodeId, secs};
@@ -71,6 +71,8 @@ pub struct RegistrarConfig {
     pub uptime: TimeDistribution,
     pub downtime: TimeDistribution,
     pub clean_shutdown_probability: f64,
+    /// Probability that a received handle update is lost.
+    pub update_loss_probability: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,6 +157,7 @@ pub struct Registrar {
     mentor_timer: TimerId,
     heartbeat_timer: TimerId,
     lifecycle: LifeCycle,
+    update_loss_rng: StreamRng,
     /// Owned PEs, integrated over time since the statistics reset: (Σ count·ns, Σ ns, last
     /// update). Updated after every event handled, as the reference's time-weighted mean.
     owned_integral: (f64, u64, SimTime),
@@ -219,6 +222,7 @@ impl Registrar {
                 Component::Registrar,
                 index,
             ),
+            update_loss_rng: rng::stream(seed, Component::Registrar, index as u64, Purpose::UpdateLoss),
             owned_integral: (0.0, 0, SimTime::ZERO),
             pool: calcapp_pool(),
             handlespace: Handlespace::new(config.handlespace),
@@ -299,7 +303,7 @@ impl Registrar {
         ctx.arm(self.mentor_timer, self.config.mentor_discovery_timeout);
         self.send_presence_to_all(true, ctx);
         ctx.arm(self.heartbeat_timer, self.config.peer_heartbeat_cycle);
-        if let Some(uptime) = self.lifecycle.uptime() {
+        if let Some(uptime) = self.lifecycle.uptime(ctx.now) {
             ctx.schedule(uptime, self.timer(Timer::Shutdown));
         }
     }
@@ -317,7 +321,7 @@ impl Registrar {
             self.forget_peer(i, ctx);
             self.peers[i].list_requested = false;
         }
-        if let Some(downtime) = self.lifecycle.downtime() {
+        if let Some(downtime) = self.lifecycle.downtime(ctx.now) {
             ctx.schedule(downtime, self.timer(Timer::Startup));
         }
     }
@@ -510,7 +514,7 @@ impl Registrar {
                 };
                 ctx.send(from, Message::HandleTableResponse { sender: self.id, records });
             }
-            Message::HandleTableResponse { records, .. } => self.on_handle_table(from, records, ctx),
+            Message::HandleTableResponse { records, .. } => self.on_handle_table(from, sent, records, ctx),
             Message::HandleUpdate { add, record, takeover_suggested, .. } => {
                 self.on_handle_update(sent, add, record, takeover_suggested, ctx)
             }
@@ -647,8 +651,13 @@ impl Registrar {
         ctx.send(self.peers[i].node, Message::HandleTableRequest { sender: self.id, own_children_only: true });
     }
 
-    fn on_handle_table(&mut self, from: NodeId, records: Vec<PeRecord>, ctx: &mut Ctx) {
-        for record in records {
+    /// Imports a peer's handle table (a mentor's at startup, or a peer's PEs after a
+    /// checksum mismatch); like a handle update, each entry's distance grows by the
+    /// one-way delay of the response.
+    fn on_handle_table(&mut self, from: NodeId, sent: SimTime, records: Vec<PeRecord>, ctx: &mut Ctx) {
+        let hop = distance_ms(ctx.now.since(sent));
+        for mut record in records {
+            record.settings.distance = record.settings.distance.saturating_add(hop);
             if self.learn(record, ctx.now).is_some() {
                 let code = if record.home == self.id { TimerCode::KeepAliveTransmission } else { TimerCode::Expiry };
                 let delay = if code == TimerCode::Expiry {
@@ -678,6 +687,11 @@ impl Registrar {
         takeover_suggested: bool,
         ctx: &mut Ctx,
     ) {
+        // Lost with the configured probability (drawn only when it can happen).
+        let p = self.config.update_loss_probability;
+        if p > 0.0 && self.update_loss_rng.random::<f64>() < p {
+            return;
+        }
         self.stats.handle_updates += 1;
         if record.home == self.id {
             return; // updates about our own PEs are ignored
@@ -807,6 +821,12 @@ impl Registrar {
         self.phase != Phase::Down
     }
 
+    /// Scripts its runs (status changes or an availability trace), at most `max_runs`;
+    /// returns when it first starts (None: never), `default` unless scripted.
+    pub fn script(&mut self, script: Script, max_runs: u64, default: SimTime) -> Option<SimTime> {
+        self.lifecycle.script(script, max_runs, default)
+    }
+
     pub fn lifecycle_stats(&self) -> LifeCycleStats {
         self.lifecycle.stats
     }
@@ -852,5 +872,6 @@ pub fn config_from(s: &Scenario, r: &Registrars) -> RegistrarConfig {
         uptime: r.uptime,
         downtime: r.downtime,
         clean_shutdown_probability: r.clean_shutdown_probability,
+        update_loss_probability: r.update_loss_probability,
     }
 }

@@ -5,11 +5,11 @@
 //! interface fails alternate up and down from time 0 (§1.4).
 
 use super::attacker::{self, Attacker};
-use super::lifecycle::UpDown;
-use super::metrics::{LanReport, Metrics, MetricsInput, PoolElementReport, RegistrarReport};
+use super::lifecycle::{Script, UpDown};
+use super::metrics::{LanReport, Metrics, MetricsInput, PoolElementReport, RegistrarReport, TraceCounts};
 use super::network::Network;
 use super::pool_element::{self, PoolElement, fresh_identifier};
-use super::pool_user::{self, PoolUser};
+use super::pool_user::{self, PoolUser, TraceArrival};
 use super::registrar::{self, Registrar};
 use super::registrar_table::RegistrarTable;
 use super::{Ctx, Event, InFlight, Message, NetworkCounters, NodeId, WELL_KNOWN_PORT, secs};
@@ -17,7 +17,10 @@ use crate::engine::queue::EventListTrace;
 use crate::engine::rng::{self, Component, Purpose};
 use crate::engine::{EventQueue, Fingerprint, SimDuration, SimTime};
 use crate::handlespace::PeId;
-use crate::scenario::{CapacityDistribution, HomeRegistrars, Layout, Scenario, TimeDistribution, index_in_lan};
+use crate::scenario::{
+    CapacityDistribution, HomeRegistrars, Layout, MAX_TIME_S, Scenario, StatusChange, TimeDistribution,
+    TraceAssignment, index_in_lan,
+};
 use rand::RngExt;
 use rand_distr::{Distribution, Normal};
 use std::borrow::Cow;
@@ -51,6 +54,8 @@ pub struct Simulation {
     interfaces: Vec<Option<UpDown>>,
     nominal_capacity: f64,
     duration_s: f64,
+    /// The job trace's counts, if it has one.
+    trace: Option<TraceCounts>,
     end: SimTime,
     now: SimTime,
     events: u64,
@@ -141,6 +146,33 @@ fn pool_element_ids(seed: u64, n: usize) -> Vec<(PeId, rng::StreamRng)> {
     ids
 }
 
+/// Hands the jobs of the scenario's job trace (if any) to the pool users: by user id, or
+/// in turn; returns the trace's counts.
+fn replay_job_trace(s: &Scenario, pool_users: &mut [PoolUser]) -> Option<TraceCounts> {
+    let jobs = s.workload.trace_jobs(s.pool_elements.capacity).expect("validated scenario")?;
+    let n = pool_users.len();
+    let mut per_user: Vec<Vec<TraceArrival>> = vec![Vec::new(); n];
+    // Jobs due after any run's end never arrive (counted as such by the metrics).
+    let due = jobs.jobs.iter().take_while(|j| j.arrival_s <= 2.0 * MAX_TIME_S);
+    for (k, job) in due.enumerate() {
+        let pu = match s.workload.trace_assignment {
+            TraceAssignment::User => (job.user % n as u64) as usize,
+            TraceAssignment::RoundRobin => k % n,
+        };
+        let arrival = TraceArrival { at: SimTime::from_secs_f64(job.arrival_s), size: job.size, pieces: job.pieces };
+        per_user[pu].push(arrival);
+    }
+    for (user, arrivals) in pool_users.iter_mut().zip(per_user) {
+        user.replay(arrivals);
+    }
+    Some(TraceCounts {
+        read: jobs.read,
+        skipped: jobs.skipped,
+        filtered: jobs.filtered,
+        replayed: jobs.jobs.len() as u64,
+    })
+}
+
 impl Simulation {
     pub fn new(s: &Scenario) -> Simulation {
         let layout = s.layout();
@@ -161,7 +193,7 @@ impl Simulation {
         // Components create their timers in the queue.
         let mut queue = EventQueue::default();
         let pr_configs = configs(&layout.registrar_lans, |i| s.registrar(i), |r, _| registrar::config_from(s, r));
-        let registrars = (0..n_pr)
+        let mut registrars: Vec<Registrar> = (0..n_pr)
             .map(|i| {
                 let peers = pr_nodes.iter().copied().filter(|&p| p != pr_nodes[i]).collect();
                 Registrar::new(i as u32, pr_nodes[i], peers, pr_configs[i].clone(), s.seed, &mut queue)
@@ -176,7 +208,7 @@ impl Simulation {
         for ov in s.pool_elements.overrides.iter().filter(|o| o.set.contains_key("capacity")) {
             capacities[ov.index as usize] = s.pool_element(ov.index).capacity;
         }
-        let pool_elements = pool_element_ids(s.seed, n_pe)
+        let mut pool_elements: Vec<PoolElement> = pool_element_ids(s.seed, n_pe)
             .into_iter()
             .zip(capacities)
             .enumerate()
@@ -189,8 +221,9 @@ impl Simulation {
             |i| s.pool_user(i),
             |pu, lan| pool_user::config_from(s, pu, table(&pu.home_registrars, lan)),
         );
-        let pool_users =
+        let mut pool_users: Vec<PoolUser> =
             (0..n_pu).map(|i| PoolUser::new(i as u32, pu_node(i), pu_configs[i].clone(), s.seed, &mut queue)).collect();
+        let trace = replay_job_trace(s, &mut pool_users);
         let attacker_configs = configs(
             &layout.attacker_lans,
             |i| s.attacker(i),
@@ -202,55 +235,86 @@ impl Simulation {
                 attacker::config_from(s, a, targets)
             },
         );
-        let attackers: Vec<Attacker> = (0..n_at)
+        let mut attackers: Vec<Attacker> = (0..n_at)
             .map(|i| Attacker::new(i as u32, attacker_node(i), attacker_configs[i].clone(), s.seed, &mut queue))
             .collect();
 
         // Registrar j of LAN i starts 30 s·i + 10 s·j after the first, the PEs of LAN i
         // 0.5 s·i after those of LAN 0 (rspsim-model.md §9.4).
-        for (i, &lan) in (0..).zip(&layout.registrar_lans) {
+        // A component with an availability trace follows it; otherwise its status changes.
+        let scripts = |trace: Option<Vec<_>>, n: usize, changes: &dyn Fn(u32) -> Script| -> Vec<Script> {
+            match trace {
+                Some(availability) => availability.iter().map(Script::from_availability).collect(),
+                None => (0..n as u32).map(changes).collect(),
+            }
+        };
+        let traced = s.registrars.availability().of(n_pr as u32, "registrars").expect("validated scenario");
+        let life = |changes: &[StatusChange]| Script::from_status_changes(changes, false);
+        let pr_scripts = scripts(traced, n_pr, &|i| life(&s.registrar(i).status_changes));
+        for ((i, &lan), script) in (0..).zip(&layout.registrar_lans).zip(pr_scripts) {
             let j = index_in_lan(&layout.registrar_lans, i as usize);
-            let at = SimTime::from_secs_f64(s.registrar(i).start_s + 30.0 * lan as f64 + 10.0 * j as f64);
-            queue.schedule(at, Event::Registrar(i, registrar::Timer::Startup));
+            let r = s.registrar(i);
+            let at = SimTime::from_secs_f64(r.start_s + 30.0 * lan as f64 + 10.0 * j as f64);
+            if let Some(at) = registrars[i as usize].script(script, r.max_runs, at) {
+                queue.schedule(at, Event::Registrar(i, registrar::Timer::Startup));
+            }
         }
-        for (i, &lan) in (0..).zip(&layout.pool_element_lans) {
-            let at = SimTime::from_secs_f64(s.pool_element(i).start_s + 0.5 * lan as f64);
-            queue.schedule(at, Event::PoolElement(i, pool_element::Timer::Startup));
+        let traced = s.pool_elements.availability().of(n_pe as u32, "pool_elements").expect("validated scenario");
+        let pe_scripts = scripts(traced, n_pe, &|i| life(&s.pool_element(i).status_changes));
+        for ((i, &lan), script) in (0..).zip(&layout.pool_element_lans).zip(pe_scripts) {
+            let pe = s.pool_element(i);
+            let at = SimTime::from_secs_f64(pe.start_s + 0.5 * lan as f64);
+            if let Some(at) = pool_elements[i as usize].script(script, pe.max_runs, at) {
+                queue.schedule(at, Event::PoolElement(i, pool_element::Timer::Startup));
+            }
         }
         for (i, config) in pu_configs.iter().enumerate() {
             queue.schedule(SimTime::ZERO + config.start, Event::PoolUser(i as u32, pool_user::Timer::Start));
         }
-        for (i, a) in (0..).zip(&attackers) {
-            queue.schedule(SimTime::ZERO + a.start(), Event::Attacker(i, attacker::Timer::Startup));
+        for (i, a) in (0..).zip(attackers.iter_mut()) {
+            let section = s.attacker(i);
+            if let Some(at) = a.script(life(&section.status_changes), section.max_runs) {
+                queue.schedule(at, Event::Attacker(i, attacker::Timer::Startup));
+            }
         }
         queue.schedule(SimTime::from_secs_f64(s.warmup_s), Event::StatisticsReset);
         let end = SimTime::ZERO + secs(s.end_s());
         queue.schedule(end, Event::StatisticsWrite);
 
         // Interfaces: every host's, by node (registrars, PEs, PUs, then attackers).
-        let interface = |(up, down): (TimeDistribution, TimeDistribution), component, index: usize| {
-            let cycle = UpDown::new(up, down, s.seed, component, index as u32, true);
-            cycle.fails().then_some(cycle)
-        };
+        let interface =
+            |(up, down): (TimeDistribution, TimeDistribution), changes: &[StatusChange], component, index: usize| {
+                let cycle = UpDown::new(up, down, s.seed, component, index as u32, true)
+                    .with_script(Script::from_status_changes(changes, true));
+                cycle.fails().then_some(cycle)
+            };
         let mut interfaces: Vec<Option<UpDown>> = Vec::with_capacity(n_pr + n_pe + n_pu + n_at);
         for i in 0..n_pr {
             let r = s.registrar(i as u32);
-            interfaces.push(interface((r.interface_uptime, r.interface_downtime), Component::Registrar, i));
+            let spans = (r.interface_uptime, r.interface_downtime);
+            interfaces.push(interface(spans, &r.status_changes, Component::Registrar, i));
         }
         for i in 0..n_pe {
             let pe = s.pool_element(i as u32);
-            interfaces.push(interface((pe.interface_uptime, pe.interface_downtime), Component::PoolElement, i));
+            let spans = (pe.interface_uptime, pe.interface_downtime);
+            interfaces.push(interface(spans, &pe.status_changes, Component::PoolElement, i));
         }
         for i in 0..n_pu {
             let pu = s.pool_user(i as u32);
-            interfaces.push(interface((pu.interface_uptime, pu.interface_downtime), Component::PoolUser, i));
+            let spans = (pu.interface_uptime, pu.interface_downtime);
+            interfaces.push(interface(spans, &pu.status_changes, Component::PoolUser, i));
         }
         for i in 0..n_at {
             let a = s.attacker(i as u32);
-            interfaces.push(interface((a.interface_uptime, a.interface_downtime), Component::Attacker, i));
+            interfaces.push(interface(
+                (a.interface_uptime, a.interface_downtime),
+                &a.status_changes,
+                Component::Attacker,
+                i,
+            ));
         }
         for (node, cycle) in interfaces.iter_mut().enumerate() {
-            if let Some(uptime) = cycle.as_mut().and_then(UpDown::uptime) {
+            if let Some(uptime) = cycle.as_mut().and_then(|c| c.uptime(SimTime::ZERO)) {
                 queue.schedule(SimTime::ZERO + uptime, Event::Interface(node as u32));
             }
         }
@@ -274,6 +338,7 @@ impl Simulation {
             interfaces,
             nominal_capacity: s.pool_elements.capacity,
             duration_s: s.duration_s,
+            trace,
             end,
             now: SimTime::ZERO,
             events: 0,
@@ -441,7 +506,7 @@ impl Simulation {
                 let was_up = self.net.is_up(NodeId(node));
                 self.net.set_up(NodeId(node), !was_up);
                 let cycle = self.interfaces[node as usize].as_mut().expect("only failing interfaces toggle");
-                if let Some(span) = if was_up { cycle.downtime() } else { cycle.uptime() } {
+                if let Some(span) = if was_up { cycle.downtime(now) } else { cycle.uptime(now) } {
                     self.queue.schedule(now + span, Event::Interface(node));
                 }
             }
@@ -469,6 +534,7 @@ impl Simulation {
             in_flight_calculations: self.in_flight.pending().map(|d| d.msg.newly_saved()).sum(),
             nominal_capacity: self.nominal_capacity,
             duration_s: self.duration_s,
+            trace: self.trace,
         });
         RunOutput {
             metrics,

@@ -76,18 +76,26 @@ pub fn table(r: &RunReport) -> String {
     let mut t = String::new();
     let s = &r.scenario;
     let layout = s.layout();
+    // A job trace replaces the generated workload (θ, r and S).
+    let workload = match &s.workload.trace {
+        Some(path) => format!(
+            "jobs from {} (time scale {})",
+            std::path::Path::new(path).file_name().map_or(path.into(), |f| f.to_string_lossy()),
+            s.workload.trace_time_scale
+        ),
+        None => {
+            format!("θ = {}, r = {}, S = {:.3e} calc", s.workload.target_utilization, s.pu_pe_ratio(), s.job_size())
+        }
+    };
     let _ = writeln!(
         t,
-        "scenario: {} PEs x {:.0} calc/s, {} PUs, {} registrar(s) in {} LAN(s), policy {}, θ = {}, r = {}, S = {:.3e} calc, seed {}",
+        "scenario: {} PEs x {:.0} calc/s, {} PUs, {} registrar(s) in {} LAN(s), policy {}, {workload}, seed {}",
         layout.pool_element_lans.len(),
         s.pool_elements.capacity,
         layout.pool_user_lans.len(),
         layout.registrar_lans.len(),
         s.network.lans,
         s.pool_elements.policy,
-        s.workload.target_utilization,
-        s.pu_pe_ratio(),
-        s.job_size(),
         s.seed
     );
     let attackers = layout.attacker_lans.len();

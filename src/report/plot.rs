@@ -221,6 +221,9 @@ const COLORS: [RGBColor; 8] = [
     RGBColor(0x7f, 0x7f, 0x7f),
 ];
 
+/// Offset between the curves' points at one category of a categorical x axis.
+const DODGE: f64 = 0.12;
+
 /// Renders `spec` from the bytes of a summary.csv into an SVG document; `labels` name
 /// columns whose axis label is not derived from the key.
 pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Result<String, InputError> {
@@ -259,18 +262,45 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
         spec.filter.iter().map(|(k, v)| Ok((col(k, "filter")?, v))).collect::<Result<_, InputError>>()?;
     let (y_label, scale) = metric_axis(&spec.metric);
 
+    let records: Vec<csv::StringRecord> =
+        reader.records().collect::<Result<_, _>>().map_err(|e| InputError::new("summary.csv", e.to_string()))?;
+    // A categorical x axis (names such as policies): the categories in first-seen order,
+    // at 0, 1, 2, ...; each curve's points side by side around them, without lines.
+    let mut categories: Vec<String> = Vec::new();
+    if records.iter().any(|r| r[x_col].parse::<f64>().is_err()) {
+        if spec.x_log {
+            let message = format!("`{}` has names, not numbers; allowed on a log axis: numbers > 0", spec.x);
+            return Err(InputError::new("x_log", message));
+        }
+        for r in &records {
+            if !categories.iter().any(|c| *c == r[x_col]) {
+                categories.push(r[x_col].to_string());
+            }
+        }
+    }
+    // The curves' names, sorted: each curve's place beside a category.
+    let mut curve_names: Vec<&str> = curve_col.map_or_else(Vec::new, |c| records.iter().map(|r| &r[c]).collect());
+    curve_names.sort_unstable();
+    curve_names.dedup();
+    let curve_count = curve_names.len().max(1);
+
     // panel -> curve -> points, in first-seen order of the summary's rows.
     let mut panels: Vec<Panel> = Vec::new();
     let mut metrics_seen = BTreeMap::new();
-    for record in reader.records() {
-        let r = record.map_err(|e| InputError::new("summary.csv", e.to_string()))?;
+    for r in &records {
         metrics_seen.insert(r[m].to_string(), ());
         if r[m] != *spec.metric || !filters.iter().all(|&(c, v)| cell_matches(&r[c], v)) {
             continue;
         }
-        let x: f64 = r[x_col]
-            .parse()
-            .map_err(|_| InputError::new("x", format!("`{}` has non-numeric value `{}`", spec.x, &r[x_col])))?;
+        let x: f64 = match categories.iter().position(|c| *c == r[x_col]) {
+            Some(i) => {
+                let curve = curve_col.map_or(0, |c| curve_names.iter().position(|s| *s == &r[c]).unwrap_or(0));
+                i as f64 + DODGE * (curve as f64 - (curve_count as f64 - 1.0) / 2.0)
+            }
+            None => r[x_col]
+                .parse()
+                .map_err(|_| InputError::new("x", format!("`{}` has non-numeric value `{}`", spec.x, &r[x_col])))?,
+        };
         if spec.x_log && x <= 0.0 {
             return Err(InputError::new(
                 "x_log",
@@ -319,7 +349,11 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
     let x_max = all.iter().map(|p| p.x).fold(f64::NEG_INFINITY, f64::max);
     let y_hi = all.iter().map(|p| finite(p.mean) + finite(p.ci)).fold(f64::NEG_INFINITY, f64::max);
     let y_lo = all.iter().map(|p| finite(p.mean) - finite(p.ci)).fold(0.0, f64::min);
-    let x_pad = ((x_max - x_min) * 0.03).max(1e-9);
+    let (x_min, x_max, x_pad) = if categories.is_empty() {
+        (x_min, x_max, ((x_max - x_min) * 0.03).max(1e-9))
+    } else {
+        (0.0, categories.len() as f64 - 1.0, 0.5)
+    };
     // A flat line (ENRP packets with one registrar: all 0) gets an axis of ±1, not ±1e-9.
     let y_pad = if y_hi > y_lo { (y_hi - y_lo) * 0.05 } else { 1.0 };
 
@@ -350,25 +384,36 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
                 .y_label_area_size(60)
                 .build_cartesian_2d(x_min - x_pad..x_max + x_pad, y_lo - y_pad..y_hi + y_pad)
                 .map_err(|e| draw_err(e.to_string()))?;
-            chart
-                .configure_mesh()
-                .x_label_formatter(&|v| match spec.x_log {
-                    // Decades only: 10, 100, 1000, ...
-                    true if (v - v.round()).abs() > 1e-9 => String::new(),
-                    true => short_number(10f64.powf(v.round())),
-                    false => short_number(*v),
-                })
-                .y_label_formatter(&|v| short_number(*v))
-                .x_desc(label(&spec.x))
-                .y_desc(y_label.as_str())
-                .draw()
-                .map_err(|e| draw_err(e.to_string()))?;
+            let mut mesh = chart.configure_mesh();
+            if !categories.is_empty() {
+                // A label position at every category and between them (left blank).
+                mesh.x_labels(2 * categories.len() + 1);
+            }
+            mesh.x_label_formatter(&|v| match spec.x_log {
+                // Categories at whole positions only.
+                _ if !categories.is_empty() => categories
+                    .get(v.round() as usize)
+                    .filter(|_| (v - v.round()).abs() < 1e-9 && *v >= 0.0)
+                    .cloned()
+                    .unwrap_or_default(),
+                // Decades only: 10, 100, 1000, ...
+                true if (v - v.round()).abs() > 1e-9 => String::new(),
+                true => short_number(10f64.powf(v.round())),
+                false => short_number(*v),
+            })
+            .y_label_formatter(&|v| short_number(*v))
+            .x_desc(label(&spec.x))
+            .y_desc(y_label.as_str())
+            .draw()
+            .map_err(|e| draw_err(e.to_string()))?;
             for (i, (_, points)) in curves.iter().enumerate() {
                 let color = COLORS[i % COLORS.len()];
                 let mut pts = points.clone();
                 pts.sort_by(|a, b| a.x.total_cmp(&b.x));
+                // (Categories are not a sequence: no line between them.)
+                let line = if categories.is_empty() { pts.as_slice() } else { &[] };
                 chart
-                    .draw_series(LineSeries::new(pts.iter().map(|p| (p.x, p.mean)), color.stroke_width(2)))
+                    .draw_series(LineSeries::new(line.iter().map(|p| (p.x, p.mean)), color.stroke_width(2)))
                     .map_err(|e| draw_err(e.to_string()))?;
                 chart
                     .draw_series(
@@ -568,9 +613,20 @@ mod test {
         let e =
             plot_summary(SUMMARY.as_bytes(), &spec("speed", "workload.pu_pe_ratio", None), &Labels::new()).unwrap_err();
         assert!(e.to_string().contains("handling_speed_pct"), "{e}");
-        let e =
-            plot_summary(SUMMARY.as_bytes(), &spec("handling_speed_pct", "pool_elements.policy", None), &Labels::new())
-                .unwrap_err();
-        assert!(e.to_string().contains("non-numeric"), "{e}");
+    }
+
+    #[test]
+    fn names_on_the_x_axis_are_categories() {
+        let svg = plot_summary(
+            SUMMARY.as_bytes(),
+            &spec("handling_speed_pct", "pool_elements.policy", Some("workload.pu_pe_ratio")),
+            &Labels::new(),
+        )
+        .unwrap();
+        assert!(svg.contains("LeastUsed") && svg.contains("Random"), "{svg}");
+        let mut log = spec("handling_speed_pct", "pool_elements.policy", None);
+        log.x_log = true;
+        let e = plot_summary(SUMMARY.as_bytes(), &log, &Labels::new()).unwrap_err();
+        assert!(e.to_string().contains("has names, not numbers"), "{e}");
     }
 }

@@ -2,7 +2,9 @@
 //! RFC 5355's threats), either flooding registrars with handle resolutions and fake
 //! unreachability reports, or registering fake pool elements that accept no work.
 
-use super::{At, Auto, ComponentOverride, HomeRegistrars, ScenarioError, TimeDistribution};
+use super::{
+    At, Auto, ComponentOverride, DEFAULT_MAX_RUNS, HomeRegistrars, ScenarioError, StatusChange, TimeDistribution,
+};
 use super::{fraction, non_negative, positive, time_distribution};
 use crate::handlespace::PolicyType;
 use serde::{Deserialize, Serialize};
@@ -54,6 +56,10 @@ pub struct Attackers {
     /// Network interface up time [s]; while down, every packet to or from the host is lost.
     pub interface_uptime: TimeDistribution,
     pub interface_downtime: TimeDistribution,
+    /// Scripted status changes (see `pool_elements.status_changes`).
+    pub status_changes: Vec<StatusChange>,
+    /// Runs (up periods) before the attacker stays down for good; 0 = it never starts.
+    pub max_runs: u64,
     /// Per-attacker exceptions: `{"index": i, KEY: VALUE, ...}` overrides keys for attacker i.
     pub overrides: Vec<ComponentOverride>,
 }
@@ -76,6 +82,8 @@ impl Default for Attackers {
             downtime: TimeDistribution::ZERO,
             interface_uptime: TimeDistribution::Never,
             interface_downtime: TimeDistribution::ZERO,
+            status_changes: Vec::new(),
+            max_runs: DEFAULT_MAX_RUNS,
             overrides: Vec::new(),
         }
     }
@@ -90,6 +98,7 @@ impl Attackers {
         time_distribution(&self.uptime, true, &at.key("uptime"))?;
         time_distribution(&self.downtime, false, &at.key("downtime"))?;
         time_distribution(&self.interface_uptime, true, &at.key("interface_uptime"))?;
-        time_distribution(&self.interface_downtime, false, &at.key("interface_downtime"))
+        time_distribution(&self.interface_downtime, false, &at.key("interface_downtime"))?;
+        super::traces::check_status_changes(&self.status_changes, true, at)
     }
 }

@@ -13,6 +13,7 @@ mod layout;
 mod overrides;
 mod pieces;
 mod time;
+mod traces;
 mod work;
 
 pub use attackers::{AttackType, Attackers};
@@ -24,6 +25,10 @@ pub use layout::{CountDistribution, Layout, index_in_lan};
 pub use overrides::{apply_override, parse_override};
 pub use pieces::{MAX_PIECES, Pieces};
 pub use time::TimeDistribution;
+pub use traces::{
+    AvailabilityKeys, PieceSizes, StatusChange, StatusEvent, TraceAssignment, TraceJob, TraceJobs, TracePieces,
+    TraceStart, anchor_paths, content_addressed,
+};
 pub use work::{MAX_CAPACITY, MAX_JOB_SIZE, MAX_TARGET_UTILIZATION, MIN_SERVICE_S, capacity_bounds, short};
 
 use crate::handlespace::{PolicyType, U32MAX};
@@ -87,8 +92,30 @@ pub struct Workload {
     /// Mean job inter-arrival time per pool user [s], exponential; auto = max(1, r)·S / (θ·C).
     /// At most one of the three is auto (rspsim-model.md §9.1).
     pub job_interval: Auto<f64>,
-    /// Pieces each job is split into (equal sizes), run in parallel on PEs of their own.
+    /// Pieces each job is split into, run in parallel on PEs of their own.
     pub pieces: Pieces,
+    /// Relative sizes of a job's pieces: "equal" or "uniform" (weights uniform on (0, 1],
+    /// normalised to the job's size).
+    pub piece_sizes: PieceSizes,
+    /// An SWF job trace that replaces the generated arrivals (path relative to the
+    /// scenario file); θ, r, S and the interval are then unused.
+    pub trace: Option<String>,
+    /// Trace time × this = simulated time.
+    pub trace_time_scale: f64,
+    /// A trace job needs run time × processors × this [calculations/s per processor];
+    /// auto = `pool_elements.capacity`.
+    pub trace_capacity_per_processor: Auto<f64>,
+    /// Pieces of a trace job: "processors" (one per allocated processor) or a number.
+    pub trace_pieces: TracePieces,
+    /// Which PU a trace job goes to: "user" (user id mod PUs) or "round_robin".
+    pub trace_assignment: TraceAssignment,
+    /// Only jobs submitted in [from, to) s after the trace's first job; the window's
+    /// start is time 0.
+    pub trace_window_s: Option<[f64; 2]>,
+    /// Only jobs of these SWF statuses (1 completed, 0 failed, 5 cancelled); empty = all.
+    pub trace_statuses: Vec<i64>,
+    /// Only jobs of at most this many processors; 0 = all.
+    pub trace_max_processors: u32,
 }
 
 /// Heterogeneous capacities (rspsim-model.md §9.3); the mean stays `pool_elements.capacity`.
@@ -160,6 +187,25 @@ pub struct PoolElements {
     /// Network interface up time [s]; while down, every packet to or from the host is lost.
     pub interface_uptime: TimeDistribution,
     pub interface_downtime: TimeDistribution,
+    /// An FTA availability trace (`event_trace` table; path relative to the scenario file):
+    /// component i follows the i-th node in node-id order, or the nodes listed in
+    /// `availability_nodes`; down over unavailable intervals, up from the next available
+    /// one. Replaces uptime and downtime.
+    pub availability_trace: Option<String>,
+    /// Trace node ids, one per component; empty = the first nodes in id order.
+    pub availability_nodes: Vec<u64>,
+    /// Trace time that becomes time 0: "first" (the earliest event) or a time of the
+    /// trace's clock [s].
+    pub availability_trace_start: TraceStart,
+    /// (Trace time − start) × this = simulated time.
+    pub availability_trace_time_scale: f64,
+    /// Scripted status changes, e.g. `[{"at_s": 1800, "event": "stop"}, {"at_s": 2400,
+    /// "event": "start"}]`: start, stop (clean by `clean_shutdown_probability`),
+    /// clean_stop, silent_stop, interface_down, interface_up. A first `start` replaces
+    /// `start_s`; when the list is used up, uptime and downtime apply again.
+    pub status_changes: Vec<StatusChange>,
+    /// Runs (up periods) before the component stays down for good; 0 = it never starts.
+    pub max_runs: u64,
     /// Per-PE exceptions: `{"index": i, KEY: VALUE, ...}` overrides keys for PE i.
     pub overrides: Vec<ComponentOverride>,
 }
@@ -182,6 +228,8 @@ pub struct PoolUsers {
     /// Network interface up time [s]; while down, every packet to or from the host is lost.
     pub interface_uptime: TimeDistribution,
     pub interface_downtime: TimeDistribution,
+    /// Scripted interface changes: `[{"at_s": 3000, "event": "interface_down"}, ...]`.
+    pub status_changes: Vec<StatusChange>,
     /// Per-PU exceptions: `{"index": i, KEY: VALUE, ...}` overrides keys for PU i.
     pub overrides: Vec<ComponentOverride>,
 }
@@ -237,6 +285,17 @@ pub struct Registrars {
     /// Network interface up time [s]; while down, every packet to or from the host is lost.
     pub interface_uptime: TimeDistribution,
     pub interface_downtime: TimeDistribution,
+    /// Probability that a received ENRP handle update is lost (the reference's
+    /// `registrarUpdateLossProbability`).
+    pub update_loss_probability: f64,
+    /// The availability and status-change keys, as [`PoolElements::availability_trace`]
+    /// and the keys after it.
+    pub availability_trace: Option<String>,
+    pub availability_nodes: Vec<u64>,
+    pub availability_trace_start: TraceStart,
+    pub availability_trace_time_scale: f64,
+    pub status_changes: Vec<StatusChange>,
+    pub max_runs: u64,
     /// Per-registrar exceptions: `{"index": i, KEY: VALUE, ...}` overrides keys for
     /// registrar i, e.g. `{"index": 0, "uptime": "never"}`.
     pub overrides: Vec<ComponentOverride>,
@@ -326,6 +385,15 @@ impl Default for Workload {
             job_size: Auto::Value(1e7),
             job_interval: Auto::Auto,
             pieces: Pieces::Fixed(1),
+            piece_sizes: PieceSizes::Equal,
+            trace: None,
+            trace_time_scale: 1.0,
+            trace_capacity_per_processor: Auto::Auto,
+            trace_pieces: TracePieces::Fixed(1),
+            trace_assignment: TraceAssignment::User,
+            trace_window_s: None,
+            trace_statuses: Vec::new(),
+            trace_max_processors: 0,
         }
     }
 }
@@ -358,6 +426,12 @@ impl Default for PoolElements {
             clean_shutdown_probability: 1.0,
             interface_uptime: TimeDistribution::Never,
             interface_downtime: TimeDistribution::ZERO,
+            availability_trace: None,
+            availability_nodes: Vec::new(),
+            availability_trace_start: TraceStart::First,
+            availability_trace_time_scale: 1.0,
+            status_changes: Vec::new(),
+            max_runs: DEFAULT_MAX_RUNS,
             overrides: Vec::new(),
         }
     }
@@ -374,6 +448,7 @@ impl Default for PoolUsers {
             home_registrars: HomeRegistrars::Auto,
             interface_uptime: TimeDistribution::Never,
             interface_downtime: TimeDistribution::ZERO,
+            status_changes: Vec::new(),
             overrides: Vec::new(),
         }
     }
@@ -408,6 +483,13 @@ impl Default for Registrars {
             clean_shutdown_probability: 1.0,
             interface_uptime: TimeDistribution::Never,
             interface_downtime: TimeDistribution::ZERO,
+            update_loss_probability: 0.0,
+            availability_trace: None,
+            availability_nodes: Vec::new(),
+            availability_trace_start: TraceStart::First,
+            availability_trace_time_scale: 1.0,
+            status_changes: Vec::new(),
+            max_runs: DEFAULT_MAX_RUNS,
             overrides: Vec::new(),
         }
     }
@@ -444,10 +526,13 @@ pub const DEFAULT_SCENARIO_NAME: &str = "<built-in default>";
 /// type-checks and validates it. Auto-parameters are left for [`Scenario::resolve`].
 pub fn load(file: Option<&Path>, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let mut value = read_json(file)?;
+    anchor_paths(&mut value, file.and_then(Path::parent).unwrap_or(Path::new(".")));
     for ov in overrides {
         let (key, v) = parse_override(ov)?;
         apply_override(&mut value, &key, v)?;
     }
+    // Paths given on the command line are relative to the working directory.
+    anchor_paths(&mut value, Path::new("."));
     from_value(value)
 }
 
@@ -623,7 +708,20 @@ fn representable_times(value: &serde_json::Value, path: &str) -> Result<(), Scen
 }
 
 /// Keys that describe a whole kind and cannot be set for one component.
-const KIND_ONLY_KEYS: &[&str] = &["count", "count_distribution", "overrides", "capacity_distribution"];
+const KIND_ONLY_KEYS: &[&str] = &[
+    "count",
+    "count_distribution",
+    "overrides",
+    "capacity_distribution",
+    "availability_trace",
+    "availability_nodes",
+    "availability_trace_start",
+    "availability_trace_time_scale",
+];
+
+/// Runs of a component unless `max_runs` says otherwise (the reference tool-chain's
+/// `componentRuns`).
+pub const DEFAULT_MAX_RUNS: u64 = 1_000_000_000;
 
 impl PoolElements {
     fn validate(&self, at: &At) -> Result<(), ScenarioError> {
@@ -665,7 +763,18 @@ impl PoolElements {
         time_distribution(&self.downtime, false, &at.key("downtime"))?;
         fraction(self.clean_shutdown_probability, &at.key("clean_shutdown_probability"))?;
         time_distribution(&self.interface_uptime, true, &at.key("interface_uptime"))?;
-        time_distribution(&self.interface_downtime, false, &at.key("interface_downtime"))
+        time_distribution(&self.interface_downtime, false, &at.key("interface_downtime"))?;
+        traces::check_status_changes(&self.status_changes, true, at)
+    }
+
+    /// The availability-trace keys.
+    pub fn availability(&self) -> AvailabilityKeys<'_> {
+        AvailabilityKeys {
+            trace: &self.availability_trace,
+            nodes: &self.availability_nodes,
+            start: self.availability_trace_start,
+            time_scale: self.availability_trace_time_scale,
+        }
     }
 
     fn validate_count_distribution(&self, lans: u32) -> Result<(), ScenarioError> {
@@ -717,7 +826,8 @@ impl PoolUsers {
         positive(self.handle_resolution_retry_delay_s, &at.key("handle_resolution_retry_delay_s"))?;
         non_negative(self.stale_cache_s, &at.key("stale_cache_s"))?;
         time_distribution(&self.interface_uptime, true, &at.key("interface_uptime"))?;
-        time_distribution(&self.interface_downtime, false, &at.key("interface_downtime"))
+        time_distribution(&self.interface_downtime, false, &at.key("interface_downtime"))?;
+        traces::check_status_changes(&self.status_changes, false, at)
     }
 }
 
@@ -760,9 +870,35 @@ impl Registrars {
         time_distribution(&self.uptime, true, &at.key("uptime"))?;
         time_distribution(&self.downtime, false, &at.key("downtime"))?;
         fraction(self.clean_shutdown_probability, &at.key("clean_shutdown_probability"))?;
+        fraction(self.update_loss_probability, &at.key("update_loss_probability"))?;
         time_distribution(&self.interface_uptime, true, &at.key("interface_uptime"))?;
-        time_distribution(&self.interface_downtime, false, &at.key("interface_downtime"))
+        time_distribution(&self.interface_downtime, false, &at.key("interface_downtime"))?;
+        traces::check_status_changes(&self.status_changes, true, at)
     }
+
+    /// The availability-trace keys.
+    pub fn availability(&self) -> AvailabilityKeys<'_> {
+        AvailabilityKeys {
+            trace: &self.availability_trace,
+            nodes: &self.availability_nodes,
+            start: self.availability_trace_start,
+            time_scale: self.availability_trace_time_scale,
+        }
+    }
+}
+
+/// A kind's availability trace replaces its scripted and drawn life cycle: both set is an
+/// error rather than a silent choice.
+fn one_life_cycle(keys: &AvailabilityKeys, status_changes: &[StatusChange], kind: &str) -> Result<(), ScenarioError> {
+    if keys.trace.is_some() && status_changes.iter().any(|c| c.event.is_life_cycle()) {
+        return Err(ScenarioError::invalid(
+            &format!("{kind}.status_changes"),
+            format!(
+                "has start/stop events together with {kind}.availability_trace; allowed: one of them (interface events may stay)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl Scenario {
@@ -803,6 +939,7 @@ impl Scenario {
             });
         }
         w.pieces.check().map_err(|m| ScenarioError::invalid("workload.pieces", m))?;
+        w.validate_trace()?;
         let n = &self.network;
         check((1..=1000).contains(&n.lans), "network.lans", "an integer from 1 to 1000", n.lans)?;
         non_negative(n.lan_delay_ms, "network.lan_delay_ms")?;
@@ -861,7 +998,37 @@ impl Scenario {
             s.validate(at)?;
             registrar_list(&s.target_registrars, registrars, at, "target_registrars")
         })?;
-        self.validate_work()
+        self.validate_work()?;
+        self.validate_traces()
+    }
+
+    /// The trace files: readable, well-formed, enough nodes, trace jobs within the
+    /// representable range of work.
+    fn validate_traces(&self) -> Result<(), ScenarioError> {
+        let layout = self.layout();
+        let pe = &self.pool_elements;
+        one_life_cycle(&pe.availability(), &pe.status_changes, "pool_elements")?;
+        pe.availability().of(layout.pool_element_lans.len() as u32, "pool_elements")?;
+        let pr = &self.registrars;
+        one_life_cycle(&pr.availability(), &pr.status_changes, "registrars")?;
+        pr.availability().of(layout.registrar_lans.len() as u32, "registrars")?;
+        let Some(jobs) = self.workload.trace_jobs(pe.capacity)? else { return Ok(()) };
+        if let Some(big) = jobs.jobs.iter().find(|j| j.size > MAX_JOB_SIZE) {
+            let message = format!(
+                "a job of {} calculations (run time × processors × workload.trace_capacity_per_processor) is out of range; allowed: jobs of at most {MAX_JOB_SIZE:e} calculations (lower workload.trace_capacity_per_processor)",
+                short(big.size)
+            );
+            return Err(ScenarioError::invalid("workload.trace_capacity_per_processor", message));
+        }
+        if let Some(small) = jobs.jobs.iter().find(|j| j.size < j.pieces as f64) {
+            let message = format!(
+                "a job of {} calculations in {} pieces is out of range; allowed: pieces of at least one calculation (raise workload.trace_capacity_per_processor)",
+                short(small.size),
+                small.pieces
+            );
+            return Err(ScenarioError::invalid("workload.trace_capacity_per_processor", message));
+        }
+        Ok(())
     }
 
     /// The `pool_elements` section as PE `i` sees it (its overrides applied).

@@ -1,5 +1,5 @@
 //! The catalogue of studies: every sweep file under `scenarios/studies/<family>/`, in the
-//! order of the reference's chapters (wp1, het, dpf, wp2, tos, attack, lud), then poolsim's own (new) and
+//! order of the reference's chapters (wp1, het, dpf, wp2, tos, attack, lud), then poolsim's own (new, trace) and
 //! any other family. `poolsim reproduce` lists and runs them by name.
 
 use super::Sweep;
@@ -22,7 +22,7 @@ impl Study {
     }
 }
 
-const FAMILY_ORDER: [&str; 8] = ["wp1", "het", "dpf", "wp2", "tos", "attack", "lud", "new"];
+const FAMILY_ORDER: [&str; 9] = ["wp1", "het", "dpf", "wp2", "tos", "attack", "lud", "new", "trace"];
 
 /// The folder of the shipped studies: `scenarios/studies` below the working directory, or
 /// below the source tree the binary was built from.

@@ -198,6 +198,15 @@ impl Sweep {
         params.chain(self.file.derived.iter().map(|d| d.name.clone())).collect()
     }
 
+    /// The metric columns of its tables: those of a job trace too, if a run has one.
+    pub fn metric_names(&self) -> Vec<String> {
+        if self.runs.iter().any(|r| r.scenario.workload.trace.is_some()) {
+            Metrics::names_with_trace()
+        } else {
+            Metrics::names()
+        }
+    }
+
     /// Axis labels the sweep file gives its columns.
     pub fn labels(&self) -> BTreeMap<String, String> {
         let params = self.file.parameters.iter().filter_map(|p| Some((p.column().to_string(), p.label.clone()?)));
@@ -426,7 +435,8 @@ fn check_plots(file: &SweepFile) -> Result<(), InputError> {
         }
         files.push(name);
         let metrics = match p.table {
-            Table::Runs => Metrics::names(),
+            // (Trace metrics are checked against the runs once they are planned.)
+            Table::Runs => Metrics::names_with_trace(),
             Table::Registrars => RegistrarReport::names(),
         };
         if !metrics.contains(&p.metric) {
@@ -458,7 +468,9 @@ fn check_plots(file: &SweepFile) -> Result<(), InputError> {
         // The x axis takes numbers that an axis can show (positive ones on a log axis).
         let x_values = file.parameters.iter().find(|q| q.key.as_deref() == Some(p.x.as_str())).map(|q| &q.values);
         for (j, v) in x_values.into_iter().flatten().enumerate() {
-            let plottable = v.as_f64().is_some_and(|x| if p.x_log { x > 0.0 } else { x.abs() <= MAX_AXIS_VALUE });
+            // Names make a categorical axis (not a log one).
+            let plottable = v.as_f64().is_some_and(|x| if p.x_log { x > 0.0 } else { x.abs() <= MAX_AXIS_VALUE })
+                || (v.is_string() && !p.x_log);
             if !plottable {
                 let allowed = if p.x_log {
                     "numbers > 0 on a log axis".to_string()
@@ -469,6 +481,21 @@ fn check_plots(file: &SweepFile) -> Result<(), InputError> {
                     format!("`{}` = {} (values[{j}]) cannot be on the x axis; allowed: {allowed}", p.x, cell(v));
                 return Err(InputError::new(format!("plots[{i}].x"), message));
             }
+        }
+    }
+    Ok(())
+}
+
+/// Plots of trace metrics need runs with a job trace.
+fn check_trace_plots(sweep: &Sweep) -> Result<(), InputError> {
+    let names = sweep.metric_names();
+    for (i, p) in sweep.file.plots.iter().enumerate() {
+        if p.table == Table::Runs && !names.contains(&p.metric) {
+            let message = format!(
+                "`{}` is a metric of runs with a job trace; no run of this sweep has `workload.trace`",
+                p.metric
+            );
+            return Err(InputError::new(format!("plots[{i}].metric"), message));
         }
     }
     Ok(())
@@ -496,10 +523,14 @@ pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
         .enumerate()
         .map(|(i, d)| Expr::parse(&d.expr).map_err(|m| InputError::new(format!("derived[{i}].expr"), m)))
         .collect::<Result<_, _>>()?;
-    let mut base = scenario::read_json(file.base.as_ref().map(|b| base_dir.join(b)).as_deref())?;
+    let base_file = file.base.as_ref().map(|b| base_dir.join(b));
+    let mut base = scenario::read_json(base_file.as_deref())?;
+    // Trace paths: relative to the file that names them (the base file, or the sweep file).
+    scenario::anchor_paths(&mut base, base_file.as_deref().and_then(Path::parent).unwrap_or(base_dir));
     for (k, v) in &file.set {
         scenario::apply_override(&mut base, k, v.clone())?;
     }
+    scenario::anchor_paths(&mut base, base_dir);
     let mut runs = Vec::new();
     let mut points = Vec::new();
     let mut skipped = 0;
@@ -517,6 +548,7 @@ pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
             }
             point.push(text);
         }
+        scenario::anchor_paths(&mut value, base_dir);
         let point_hash = hash64(&assignment.join(";"));
         for k in 0..file.planned_replications() {
             let seed = match file.seeds {
@@ -540,7 +572,7 @@ pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
                 let v = e.eval(&resolved).map_err(|m| InputError::new(format!("derived[{i}].expr"), m))?;
                 cells.push(derived::cell(v));
             }
-            let key = run_key(&resolved);
+            let key = run_key(&scenario::content_addressed(&resolved));
             runs.push(PlannedRun {
                 point: cells,
                 point_index: points.len(),
@@ -559,7 +591,9 @@ pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
             if d == 0 {
                 let base = scenario::from_value(base.clone())
                     .map_or(base, |s| serde_json::to_value(s.resolve()).expect("scenario serialises"));
-                return Ok(Sweep { file, runs, skipped, base, source_sha256: String::new(), points });
+                let sweep = Sweep { file, runs, skipped, base, source_sha256: String::new(), points };
+                check_trace_plots(&sweep)?;
+                return Ok(sweep);
             }
             d -= 1;
             index[d] += 1;
@@ -640,7 +674,8 @@ fn short_warmups(sweep: &Sweep, done: &[(&PlannedRun, StoredRun)]) -> Vec<ShortW
         points.sort_by(f64::total_cmp);
         let median = points[points.len() / 2];
         let scenario = &group[0].0.scenario;
-        if median > scenario.warmup_s {
+        // A job trace is replayed as it is, not run into a steady state.
+        if median > scenario.warmup_s && scenario.workload.trace.is_none() {
             out.push(ShortWarmup {
                 point: sweep.describe_point(group[0].0.point_index),
                 truncation_s: median,
@@ -920,7 +955,7 @@ fn write_outputs(
     out_dir: &Path,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let params = sweep.columns();
-    let names = Metrics::names();
+    let names = sweep.metric_names();
     let rows: Vec<RunRow> = done
         .iter()
         .map(|(run, r)| RunRow {

@@ -122,7 +122,9 @@ impl StoredRun {
         }
         let registrar_names = RegistrarReport::names();
         let same = |map: &serde_json::Map<String, serde_json::Value>, names: &[String]| map.keys().eq(names.iter());
-        if !same(&self.metrics, &Metrics::names()) || !self.registrars.iter().all(|r| same(r, &registrar_names)) {
+        // (Runs with a job trace have its columns too.)
+        let metrics_ok = same(&self.metrics, &Metrics::names()) || same(&self.metrics, &Metrics::names_with_trace());
+        if !metrics_ok || !self.registrars.iter().all(|r| same(r, &registrar_names)) {
             return Some(Stale::OtherColumns);
         }
         None
