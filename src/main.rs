@@ -95,6 +95,11 @@ enum Command {
         /// A logarithmic x axis.
         #[arg(long)]
         x_log: bool,
+        /// Keep only the rows where a swept parameter has this value (repeatable), e.g.
+        /// --filter pool_elements.policy=LeastUsed; needed for each varied parameter that is
+        /// neither x, curves nor panels.
+        #[arg(long = "filter", value_name = "KEY=VALUE")]
+        filter: Vec<String>,
     },
     /// Measure speed: whole simulations (median wall time of repeated runs, peak memory),
     /// the handlespace alone at pool sizes 10^2..10^6, the default workload at 10 to
@@ -130,9 +135,20 @@ enum Command {
         /// Run the whole catalogue, in order.
         #[arg(long, conflicts_with = "names")]
         all: bool,
+        /// Folder to write each study's results into, as DIR/<name> (default: results/, where
+        /// the committed results are: a rerun then overwrites them in place).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
         #[command(flatten)]
         exec: ExecArgs,
     },
+    /// Print a shell completion script, e.g. `poolsim completions bash > /etc/bash_completion.d/poolsim`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `poolsim man > poolsim.1 && man ./poolsim.1`.
+    Man,
     /// The validation suite: 59 cells measured with the reference simulator (RSPSIM 6.3.2,
     /// seeds 1-3) and the queueing-theory cases, with the tolerance and a verdict per case;
     /// writes validation.csv and validation.md; exit code 1 when a case is off.
@@ -478,26 +494,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             run_sweep(&mut out, &sweep, &file_text, &out_dir, &exec.options(mode)?)?;
         }
-        Command::Reproduce { names, list, all, exec } => {
+        Command::Reproduce { names, list, all, out: results_dir, exec } => {
             let studies = catalogue::studies(&catalogue::default_root())?;
             let cores =
                 if exec.jobs > 0 { exec.jobs } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
             if list || (names.is_empty() && !all) {
                 let (mut runs, mut time) = (0, 0.0);
                 for s in &studies {
-                    let sweep = s.plan()?;
-                    let question = sweep.file.question.as_deref().unwrap_or_default();
-                    let seconds = catalogue::estimated_seconds(&sweep, cores);
-                    (runs, time) = (runs + sweep.runs.len(), time + seconds);
+                    let (n, question, seconds) = s.outline(cores)?;
+                    (runs, time) = (runs + n, time + seconds);
                     let shown = scenario::human_duration(seconds);
-                    writeln!(
-                        out,
-                        "{:<5} {:<48} {:>6} runs {:>8}  {question}",
-                        s.family,
-                        s.name,
-                        sweep.runs.len(),
-                        shown
-                    )?;
+                    writeln!(out, "{:<5} {:<48} {:>6} runs {:>8}  {question}", s.family, s.name, n, shown)?;
                 }
                 writeln!(
                     out,
@@ -514,8 +521,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .iter()
                     .map(|n| {
                         studies.iter().find(|s| &s.name == n).ok_or_else(|| {
-                            let known = studies.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
-                            InputError::new(n, format!("is not a study; allowed: {known}"))
+                            let names = || studies.iter().map(|s| s.name.as_str());
+                            let message = match poolsim::error::did_you_mean(n, names()) {
+                                Some(meant) => {
+                                    format!("is not a study; did you mean {meant}? (`reproduce --list` lists them all)")
+                                }
+                                None => format!("is not a study; allowed: {}", names().collect::<Vec<_>>().join(", ")),
+                            };
+                            InputError::new(n, message)
                         })
                     })
                     .collect::<Result<_, _>>()?
@@ -523,7 +536,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             for study in chosen {
                 let sweep = study.plan()?;
                 warn_before_sweeping(&sweep);
-                let out_dir = PathBuf::from("results").join(&study.name);
+                let out_dir = results_dir.clone().unwrap_or_else(|| PathBuf::from("results")).join(&study.name);
                 write!(out, "{}: ", study.name)?;
                 run_sweep(
                     &mut out,
@@ -534,11 +547,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 )?;
             }
         }
-        Command::Plot { dir, metric, x, curves, panels, out: file, table, x_log } => {
+        Command::Plot { dir, metric, x, curves, panels, out: file, table, x_log, filter: filters } => {
+            if let Some(path) = &file
+                && path.extension().is_none_or(|e| !e.eq_ignore_ascii_case("svg"))
+            {
+                let message =
+                    format!("{} is not an .svg file; allowed: an .svg path (poolsim draws SVG only)", path.display());
+                return Err(InputError::new("--out", message).into());
+            }
+            let mut filter = serde_json::Map::new();
+            for f in &filters {
+                let (key, value) = f.split_once('=').ok_or_else(|| {
+                    InputError::new(
+                        "--filter",
+                        format!("`{f}` has no `=`; allowed: KEY=VALUE, e.g. pool_elements.policy=LeastUsed"),
+                    )
+                })?;
+                let value =
+                    serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
+                filter.insert(key.to_string(), value);
+            }
             let summary_path = dir.join(table.summary_file());
             let summary = std::fs::read(&summary_path)
                 .map_err(|e| InputError::new(summary_path.display().to_string(), format!("cannot read: {e}")))?;
-            let spec = PlotSpec { metric, x, curves, panels, file: None, x_log, filter: Default::default(), table };
+            let spec = PlotSpec { metric, x, curves, panels, file: None, x_log, filter, table };
             let svg = plot_summary(&summary, &spec, &Labels::new())?;
             let path = file.unwrap_or_else(|| dir.join(spec.file_name()));
             report::write_atomic(&path, svg.as_bytes())?;
@@ -708,6 +740,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 scenario::short(cost),
                 scenario::human_duration(cost * scenario::SECONDS_PER_COST)
             )?;
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "poolsim", &mut out);
+        }
+        Command::Man => {
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
         }
         Command::Scenario { command: ScenarioCommand::Show { scenario } } => {
             let s = scenario.load()?;

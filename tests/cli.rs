@@ -320,3 +320,75 @@ fn warmup_estimates_flag_transients_and_pass_stationary_runs() {
     // The default workload (r 10, θ 0.8) and a lighter one.
     assert!(!sweep("light.json", 10, "0.5, 0.8").contains("warm-up"));
 }
+
+/// An unknown policy, key or study names the one the user most likely meant.
+#[test]
+fn unknown_names_suggest_the_close_match() {
+    for (args, hint) in [
+        (
+            vec!["run", "--set", "pool_elements.policy=leastused"],
+            "unknown policy `leastused` (did you mean LeastUsed?)",
+        ),
+        (vec!["run", "--set", "pool_elements.polcy=1"], "unknown field `polcy` (did you mean policy?)"),
+        (vec!["reproduce", "example"], "is not a study; did you mean example1?"),
+    ] {
+        let out = poolsim(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr.contains(hint), "{args:?}: {stderr}");
+    }
+    // Nothing close: the allowed names, and no guess.
+    let out = poolsim(&["run", "--set", "pool_elements.policy=Fastest"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("allowed: RoundRobin") && !stderr.contains("did you mean"), "{stderr}");
+}
+
+#[test]
+fn completions_and_the_manual_page_are_generated() {
+    let bash = poolsim(&["completions", "bash"]);
+    assert!(bash.status.success() && String::from_utf8_lossy(&bash.stdout).contains("reproduce"));
+    let man = poolsim(&["man"]);
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(man.status.success() && page.contains(".TH poolsim 1") && page.contains("sweep"), "{page}");
+    assert_eq!(poolsim(&["completions", "cmd"]).status.code(), Some(2));
+}
+
+/// A sweep's plots are checked against its planned points before any run: a filter
+/// value that is no value, or a plot that would mix configurations, is exit 2 at once.
+#[test]
+fn sweep_plots_are_checked_before_the_first_run() {
+    let body = |plot: &str| {
+        format!(
+            r#"{{"set": {{"duration_s": 60}}, "parameters": [{{"key": "pool_elements.policy", "values": ["LeastUsed", "Random"]}}, {{"key": "workload.pu_pe_ratio", "values": [1, 2]}}], "plots": [{plot}]}}"#
+        )
+    };
+    for (plot, message) in [
+        (
+            r#"{"metric": "handling_speed_pct", "x": "workload.pu_pe_ratio", "filter": {"pool_elements.policy": "Randm"}}"#,
+            "\"Randm\" is not a value of `pool_elements.policy`; allowed: LeastUsed, Random",
+        ),
+        (
+            r#"{"metric": "handling_speed_pct", "x": "workload.pu_pe_ratio"}"#,
+            "pool_elements.policy (LeastUsed, Random) also vary",
+        ),
+        (r#"{"metric": "handling_sped_pct", "x": "workload.pu_pe_ratio"}"#, "handling_sped_pct"),
+    ] {
+        let file = temp_file("plots.json", &body(plot));
+        let out_dir = file.with_file_name("plots-out");
+        let out = poolsim(&["sweep", file.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "--quiet"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{plot}: {stderr}");
+        assert!(stderr.contains(message), "{plot}: {stderr}");
+        assert!(!out_dir.exists(), "no run and no file before the plots are valid");
+    }
+}
+
+/// `reproduce NAME --out DIR` leaves the committed results/NAME alone.
+#[test]
+fn reproduce_writes_where_it_is_told() {
+    let dir = std::env::temp_dir().join(format!("poolsim-cli-reproduce-{}", std::process::id()));
+    let out = poolsim(&["reproduce", "example1", "--out", dir.to_str().unwrap(), "--quiet"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let committed = concat!(env!("CARGO_MANIFEST_DIR"), "/results/example1/summary.csv");
+    assert_eq!(std::fs::read(dir.join("example1/summary.csv")).unwrap(), std::fs::read(committed).unwrap());
+}

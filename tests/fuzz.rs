@@ -498,6 +498,13 @@ fn plots_of_damaged_summaries_draw_or_are_refused() {
             if log {
                 args.push("--x-log");
             }
+            // The other parameters fixed at the first row's values: one configuration per point.
+            let first: Vec<&str> = summary.lines().nth(1).unwrap().split(',').collect();
+            let filters: Vec<String> =
+                (0..params).filter(|&c| header[c] != *x).map(|c| format!("{}={}", header[c], first[c])).collect();
+            for f in &filters {
+                args.extend(["--filter", f.as_str()]);
+            }
             let (code, _, stderr) = poolsim(&args).map_err(TestCaseError::fail)?;
             check_exit(code, &stderr, &args)?;
             if code == 0 {

@@ -201,9 +201,27 @@ fn plot_command_writes_svg_and_rejects_unknown_columns() {
     let file = sweep_file(&dir, "1, 3");
     let out = dir.join("out");
     run(&file, &out, 2);
-    let o = poolsim(&["plot", out.to_str().unwrap(), "--metric", "handling_speed_pct", "--x", "workload.pu_pe_ratio"]);
+    let plot = |extra: &[&str]| {
+        let mut args =
+            vec!["plot", out.to_str().unwrap(), "--metric", "handling_speed_pct", "--x", "workload.pu_pe_ratio"];
+        args.extend(extra);
+        poolsim(&args)
+    };
+    // Two policies per PU:PE ratio: curves, or a filter, or a refusal that names them.
+    let o = plot(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pool_elements.policy (LeastUsed, Random) also vary"));
+    let o = plot(&["--filter", "pool_elements.policy=Randm"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("\"Randm\" is not a value of `pool_elements.policy`"));
+    let o = plot(&["--filter", "pool_elements.policy=Random"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = plot(&["--curves", "pool_elements.policy"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(read(out.join("handling_speed_pct.svg")).contains("<svg"));
+    let o = plot(&["--out", dir.join("x.png").to_str().unwrap(), "--curves", "pool_elements.policy"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not an .svg file") && !dir.join("x.png").exists());
     let o = poolsim(&["plot", out.to_str().unwrap(), "--metric", "handling_speed_pct", "--x", "workload.job_size"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("workload.job_size"));

@@ -173,6 +173,82 @@ pub fn short_number(v: f64) -> String {
 /// Whether a table cell holds a filter's value, or one of a list of values: numbers
 /// compared as numbers (1e7 matches 10000000.0), anything else as text (true matches
 /// "true").
+/// Every filter value names a value of its column (a misspelt "Randm" is an error, not an
+/// empty plot).
+fn check_filters(
+    records: &[csv::StringRecord],
+    filters: &[(usize, &serde_json::Value)],
+    spec: &PlotSpec,
+) -> Result<(), InputError> {
+    for ((key, _), &(c, value)) in spec.filter.iter().zip(filters) {
+        let wanted: Vec<&serde_json::Value> = match value {
+            serde_json::Value::Array(values) => values.iter().collect(),
+            v => vec![v],
+        };
+        for v in wanted {
+            if !records.iter().any(|r| cell_matches(&r[c], v)) {
+                let mut values: Vec<&str> = records.iter().map(|r| &r[c]).collect();
+                values.dedup();
+                values.sort_unstable();
+                values.dedup();
+                let message = format!("{v} is not a value of `{key}`; allowed: {}", values.join(", "));
+                return Err(InputError::new(format!("filter.{key}"), message));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A plot shows one configuration per point: a parameter that varies while x, curve and
+/// panel stay put would be drawn as one zig-zag line through several configurations.
+fn check_one_configuration_per_point(
+    records: &[csv::StringRecord],
+    params: &[String],
+    metric_col: usize,
+    spec: &PlotSpec,
+    roles: [Option<usize>; 3],
+) -> Result<(), InputError> {
+    let filters: Vec<usize> = spec.filter.keys().filter_map(|k| params.iter().position(|p| p == k)).collect();
+    let key = |r: &csv::StringRecord| roles.map(|c| c.map_or(String::new(), |c| r[c].to_string()));
+    let mut groups: BTreeMap<[String; 3], Vec<&csv::StringRecord>> = BTreeMap::new();
+    for r in records {
+        let kept =
+            spec.filter.iter().all(|(k, v)| params.iter().position(|p| p == k).is_none_or(|c| cell_matches(&r[c], v)));
+        if r[metric_col] == *spec.metric && kept {
+            groups.entry(key(r)).or_default().push(r);
+        }
+    }
+    let mut varying: Vec<(String, Vec<String>)> = Vec::new();
+    for rows in groups.values().filter(|rows| rows.len() > 1) {
+        for (c, name) in params.iter().enumerate() {
+            if roles.contains(&Some(c)) || filters.contains(&c) {
+                continue;
+            }
+            if rows.iter().all(|r| r[c] == rows[0][c]) {
+                continue;
+            }
+            let i = varying.iter().position(|(n, _)| n == name).unwrap_or_else(|| {
+                varying.push((name.clone(), Vec::new()));
+                varying.len() - 1
+            });
+            for r in rows {
+                if !varying[i].1.iter().any(|v| *v == r[c]) {
+                    varying[i].1.push(r[c].to_string());
+                }
+            }
+        }
+    }
+    if varying.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<String> = varying.iter().map(|(n, v)| format!("{n} ({})", v.join(", "))).collect();
+    let message = format!(
+        "each point of the plot would mix several configurations: {} also vary; allowed: put each on the curves or panels, or fix it with a filter (--filter KEY=VALUE)",
+        listed.join(", ")
+    );
+    Err(InputError::new("plot", message))
+}
+
 fn cell_matches(cell: &str, value: &serde_json::Value) -> bool {
     if let serde_json::Value::Array(values) = value {
         return values.iter().any(|v| cell_matches(cell, v));
@@ -283,6 +359,9 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
     curve_names.sort_unstable();
     curve_names.dedup();
     let curve_count = curve_names.len().max(1);
+
+    check_filters(&records, &filters, spec)?;
+    check_one_configuration_per_point(&records, &header[..m], m, spec, [Some(x_col), curve_col, panel_col])?;
 
     // panel -> curve -> points, in first-seen order of the summary's rows.
     let mut panels: Vec<Panel> = Vec::new();
@@ -544,13 +623,21 @@ mod test {
 
     #[test]
     fn filters_keep_the_matching_rows_only() {
-        let mut s = spec("handling_speed_pct", "workload.pu_pe_ratio", None);
+        let mut s = spec("handling_speed_pct", "workload.pu_pe_ratio", Some("pool_elements.policy"));
         s.filter.insert("pool_elements.policy".into(), serde_json::json!("Random"));
         let points = |svg: &str| svg.matches("<circle").count();
-        let all =
-            plot_summary(SUMMARY.as_bytes(), &spec("handling_speed_pct", "workload.pu_pe_ratio", None), &Labels::new());
+        let both = spec("handling_speed_pct", "workload.pu_pe_ratio", Some("pool_elements.policy"));
+        let all = plot_summary(SUMMARY.as_bytes(), &both, &Labels::new());
         let svg = plot_summary(SUMMARY.as_bytes(), &s, &Labels::new()).unwrap();
         assert_eq!(points(&all.unwrap()), 2 * points(&svg), "Random's two points of four");
+        let mut typo = s.clone();
+        typo.filter.insert("pool_elements.policy".into(), serde_json::json!("Randm"));
+        let e = plot_summary(SUMMARY.as_bytes(), &typo, &Labels::new()).unwrap_err().to_string();
+        assert!(e.contains("\"Randm\" is not a value") && e.contains("allowed: LeastUsed, Random"), "{e}");
+        // Without curves (or a filter), each point would mix both policies: refused.
+        let mixed = spec("handling_speed_pct", "workload.pu_pe_ratio", None);
+        let e = plot_summary(SUMMARY.as_bytes(), &mixed, &Labels::new()).unwrap_err().to_string();
+        assert!(e.contains("pool_elements.policy (LeastUsed, Random) also vary"), "{e}");
         s.filter.insert("nothing".into(), serde_json::json!(1));
         let e = plot_summary(SUMMARY.as_bytes(), &s, &Labels::new()).unwrap_err();
         assert!(e.to_string().contains("filter") && e.to_string().contains("nothing"), "{e}");

@@ -568,9 +568,10 @@ pub fn from_value(value: serde_json::Value) -> Result<Scenario, ScenarioError> {
     Ok(scenario)
 }
 
-/// Replaces Rust type names in serde messages by words a user knows.
+/// Replaces Rust type names in serde messages by words a user knows, and suggests the
+/// name meant for an unknown one.
 fn plain_types(message: &str) -> String {
-    message
+    crate::error::with_suggestion(message)
         .replace("expected u32", "expected a non-negative integer")
         .replace("expected u64", "expected a non-negative integer")
         .replace("expected f64", "expected a number")

@@ -62,3 +62,14 @@ pub fn estimated_seconds(sweep: &Sweep, cores: usize) -> f64 {
     let cost: f64 = sweep.runs.iter().map(|r| r.scenario.estimated_cost()).sum();
     cost * SECONDS_PER_COST / cores.max(1) as f64
 }
+
+impl Study {
+    /// Its runs, question and estimated wall time on `cores` cores [s], from one
+    /// replication per point (replications differ only in their seeds).
+    pub fn outline(&self, cores: usize) -> anyhow::Result<(usize, String, f64)> {
+        let (sweep, replications) = super::outline(&self.path)?;
+        let question = sweep.file.question.clone().unwrap_or_default();
+        let n = replications as usize;
+        Ok((sweep.runs.len() * n, question, estimated_seconds(&sweep, cores) * n as f64))
+    }
+}

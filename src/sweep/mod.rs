@@ -240,16 +240,30 @@ pub fn load(path: Option<&Path>) -> Result<Sweep, anyhow::Error> {
 /// Parses and validates the text of a sweep file named `name` (in messages); `base`
 /// files are found relative to `base_dir`.
 pub fn parse(text: &str, name: &str, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
+    let mut sweep = plan(read_file(text, name)?, base_dir)?;
+    sweep.source_sha256 = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    Ok(sweep)
+}
+
+/// A sweep file planned with one replication per point, and the replications it plans:
+/// enough to count and estimate its runs, at a fraction of the cost of planning them all.
+pub fn outline(path: &Path) -> Result<(Sweep, u32), anyhow::Error> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?;
+    let mut file = read_file(&text, &name)?;
+    let replications = file.planned_replications();
+    (file.replications, file.precision) = (1, None);
+    Ok((plan(file, path.parent().unwrap_or(Path::new(".")))?, replications))
+}
+
+fn read_file(text: &str, name: &str) -> Result<SweepFile, anyhow::Error> {
     let value =
         scenario::json::parse_strict(text).map_err(|e| InputError::new(name, format!("malformed JSON: {e}")))?;
     check_objects(&value, name)?;
-    let file: SweepFile = serde_path_to_error::deserialize(value).map_err(|e| {
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let key = e.path().to_string();
-        InputError::new(if key == "." { name.to_string() } else { key }, e.into_inner().to_string())
-    })?;
-    let mut sweep = plan(file, base_dir)?;
-    sweep.source_sha256 = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-    Ok(sweep)
+        InputError::new(if key == "." { name.to_string() } else { key }, e.into_inner().to_string()).into()
+    })
 }
 
 /// The (key, value) assignments of value `i` of a parameter, and its cell text.
@@ -486,17 +500,35 @@ fn check_plots(file: &SweepFile) -> Result<(), InputError> {
     Ok(())
 }
 
-/// Plots of trace metrics need runs with a job trace.
-fn check_trace_plots(sweep: &Sweep) -> Result<(), InputError> {
+/// The plots, against the planned points before any run: trace metrics need runs with a
+/// job trace, filter values must name values of their columns, and each point of a plot
+/// must be one configuration (a summary of the planned points is drawn and dropped).
+fn check_planned_plots(sweep: &Sweep) -> Result<(), InputError> {
     let names = sweep.metric_names();
+    let labels = sweep.labels();
     for (i, p) in sweep.file.plots.iter().enumerate() {
-        if p.table == Table::Runs && !names.contains(&p.metric) {
+        if p.table != Table::Runs {
+            continue;
+        }
+        if !names.contains(&p.metric) {
             let message = format!(
                 "`{}` is a metric of runs with a job trace; no run of this sweep has `workload.trace`",
                 p.metric
             );
             return Err(InputError::new(format!("plots[{i}].metric"), message));
         }
+        let mut summary = csv::Writer::from_writer(Vec::new());
+        let header =
+            sweep.columns().into_iter().chain(["metric", "mean", "sd", "n", "ci95_half_width"].map(String::from));
+        let written = summary.write_record(header).and_then(|_| {
+            sweep.points.iter().try_for_each(|range| {
+                let cells = sweep.runs[range.start].point.iter().map(String::as_str);
+                summary.write_record(cells.chain([p.metric.as_str(), "0", "0", "1", "0"]))
+            })
+        });
+        written.expect("writing to memory");
+        let summary = summary.into_inner().expect("writing to memory");
+        plot_summary(&summary, p, &labels).map_err(|e| InputError::new(format!("plots[{i}]"), e.to_string()))?;
     }
     Ok(())
 }
@@ -550,23 +582,26 @@ pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
         }
         scenario::anchor_paths(&mut value, base_dir);
         let point_hash = hash64(&assignment.join(";"));
+        // The point's scenario is read and checked once; its replications differ in the seed.
+        let at_point = || format!("at parameter point {}", assignment.join(", "));
+        let template = match scenario::from_value(value.clone()) {
+            Ok(s) => Some((serde_json::to_value(s.resolve()).expect("scenario serialises"), s)),
+            // The point describes no run (auto r < 1): left out, as the reference does.
+            Err(scenario::ScenarioError::Skipped { .. }) => None,
+            Err(e) => return Err(anyhow::Error::new(e).context(at_point())),
+        };
         for k in 0..file.planned_replications() {
             let seed = match file.seeds {
                 SeedMode::Common => file.first_seed + k as u64,
                 SeedMode::Unique => mix64(mix64(file.first_seed.wrapping_add(k as u64)) ^ point_hash),
             };
-            value["seed"] = Value::from(seed);
-            let at_point = || format!("at parameter point {}", assignment.join(", "));
-            let s = match scenario::from_value(value.clone()) {
-                Ok(s) => s,
-                // The point describes no run (auto r < 1): left out, as the reference does.
-                Err(scenario::ScenarioError::Skipped { .. }) => {
-                    skipped += 1;
-                    continue;
-                }
-                Err(e) => return Err(anyhow::Error::new(e).context(at_point())),
+            let Some((resolved, s)) = &template else {
+                skipped += 1;
+                continue;
             };
-            let resolved = serde_json::to_value(s.resolve()).expect("scenario serialises");
+            let (mut resolved, mut s) = (resolved.clone(), s.clone());
+            resolved["seed"] = Value::from(seed);
+            s.seed = seed;
             let mut cells = point.clone();
             for (i, e) in exprs.iter().enumerate() {
                 let v = e.eval(&resolved).map_err(|m| InputError::new(format!("derived[{i}].expr"), m))?;
@@ -592,7 +627,7 @@ pub fn plan(file: SweepFile, base_dir: &Path) -> Result<Sweep, anyhow::Error> {
                 let base = scenario::from_value(base.clone())
                     .map_or(base, |s| serde_json::to_value(s.resolve()).expect("scenario serialises"));
                 let sweep = Sweep { file, runs, skipped, base, source_sha256: String::new(), points };
-                check_trace_plots(&sweep)?;
+                check_planned_plots(&sweep)?;
                 return Ok(sweep);
             }
             d -= 1;
