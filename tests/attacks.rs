@@ -1,4 +1,4 @@
-//! Attackers and the registrars' countermeasures (rspsim-model.md §4.4, §4.6, §7): the
+//! Attackers and the registrars' countermeasures (docs/model.md §4.4, §4.6, §7): the
 //! findings of the attack studies on the small committed scenarios
 //! `scenarios/handle-resolution-attack.json` and `scenarios/registration-attack.json`,
 //! the rate limit's threshold, and a flood of forged messages of every kind that must

@@ -1,5 +1,5 @@
 //! Churn: components that stop, vanish and restart, interfaces that fail, and the
-//! failure detection and failover that keep the pool working (rspsim-model.md §2, §4.5,
+//! failure detection and failover that keep the pool working (docs/model.md §2, §4.5,
 //! §4.6, §5.5-5.8, §6.3). Nothing may be lost: every job is accounted for, and every
 //! calculation a PE does is credited, lost, or still unsaved at the end.
 

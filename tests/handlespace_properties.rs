@@ -1,6 +1,6 @@
 //! The handlespace against a naive reference implementation (a plain list of slots,
 //! linear scans, the key and weight formulas written out again from the specification
-//! tables, rsplib-handlespace.md §1-3), over random sequences of registrations,
+//! tables, RSPLIB's handlespace (docs/model.md §3)), over random sequences of registrations,
 //! re-registrations, deregistrations and handle resolutions, for every policy and both
 //! quirk modes: the same selections and the same per-PE state after every step.
 

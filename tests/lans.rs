@@ -1,4 +1,4 @@
-//! Pools spread over LANs (rspsim-model.md §1.1-1.3, §9.3, §10.3): the chain topology and
+//! Pools spread over LANs (docs/model.md §1.1-1.3, §9.3, §10.3): the chain topology and
 //! its delays, the registrars' distance measurement (§4.3, §4.8, quirk 11.4), the
 //! distance-sensitive policies on measured distances, and localized disasters. (The DPF
 //! policies' selection on given distances: tests/handlespace_distributions.rs.)
@@ -103,7 +103,7 @@ fn least_used_dpf_beats_least_used_as_the_wan_delay_grows() {
     assert!(far_dpf.local_service_share > 0.9, "local share {}", far_dpf.local_service_share);
 }
 
-/// A localized disaster (rspsim-model.md §9.3): LAN 0 keeps 3 of its 12 PEs, LANs 1 and 2
+/// A localized disaster (docs/model.md §9.3): LAN 0 keeps 3 of its 12 PEs, LANs 1 and 2
 /// get 17 and 16. The pool absorbs it: utilization stays at the target, LAN 0's PUs are
 /// served remotely at full throughput, and no job is lost.
 #[test]

@@ -1,6 +1,6 @@
 //! Memory per component, by kind, measured with a counting allocator (this test binary's
 //! own): the peak of live heap bytes during a run, and what one PU cache allocates. The
-//! README's "memory per component by kind" comes from here
+//! docs/performance.md's "memory per component by kind" comes from here
 //! (`cargo test --release --test memory -- --nocapture` prints the figures).
 
 use poolsim::handlespace::policy::{PolicySettings, PolicyType};

@@ -1,4 +1,4 @@
-//! The published behaviour of the policy-evaluation papers (rspsim-model.md §12,
+//! The published behaviour of the policy-evaluation papers (docs/model.md §12,
 //! ecosystem-notes A.5): on the default workload, Least Used beats Round Robin beats
 //! Random in handling speed, most clearly at small PU:PE ratios.
 

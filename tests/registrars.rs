@@ -2,7 +2,7 @@
 //! handle updates spread them to the peers, PUs resolve at any registrar, and the pool
 //! serves the offered load as with one registrar. Registrars that fail are taken over by
 //! one peer, the handlespaces stay consistent through churn, and takeover suggestion
-//! spreads PE ownership (rspsim-model.md §4.7, §4.8).
+//! spreads PE ownership (docs/model.md §4.7, §4.8).
 
 use poolsim::engine::SimTime;
 use poolsim::handlespace::PeId;
@@ -47,7 +47,7 @@ fn step_until(sim: &mut Simulation, mut done: impl FnMut(&Simulation) -> bool) -
 }
 
 /// Every live registrar holds exactly the live PEs (equal handlespace checksums, the audit
-/// of rsplib-handlespace.md §6.5).
+/// of RSPLIB's handlespace (docs/model.md §3)).
 fn assert_consistent(sim: &Simulation, what: &str) {
     let live: Vec<PeId> = sim.pool_elements().iter().filter(|pe| pe.is_up()).map(|pe| pe.id).collect();
     for (i, r) in sim.registrars().iter().enumerate().filter(|(_, r)| r.is_up()) {

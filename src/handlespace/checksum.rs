@@ -1,4 +1,4 @@
-//! The RSPLIB handlespace checksum (rsplib-handlespace.md §4.6, quirk Q3), emulated
+//! The RSPLIB handlespace checksum (docs/model.md §3 quirk Q3), emulated
 //! exactly: per PE, the pool handle bytes (zero-padded to even length) and the PE id in
 //! network byte order are summed as little-endian 16-bit words into a wrapping u32; the
 //! handlespace and ownership checksums are wrapping sums of those, folded and complemented.

@@ -1,13 +1,13 @@
 //! The RSerPool handlespace: pools by pool handle, pool elements by identifier, the 18
 //! selection policies, per-PE timers, ownership sets by home registrar and the handlespace
-//! checksum, as specified in rsplib-handlespace.md. It holds no simulator types: the
+//! checksum, as specified in RSPLIB's handlespace (docs/model.md §3). It holds no simulator types: the
 //! per-PE transport data is a type parameter `T` and time is an opaque `u64` clock, so a
 //! real registrar (or a pool user's cache) can use it as it is.
 //!
 //! Complexity with N PEs in all, n in the pool, P pools, k returned items: registration
 //! O(log P + log n + log N); handle resolution O(log P + k log n); timers O(log N).
 //!
-//! Reference quirks (rsplib-handlespace.md §10) and what this module does about them:
+//! Reference quirks (docs/model.md §3.6) and what this module does about them:
 //! * Q1 double update hook: reproduced unless [`HandlespaceConfig::double_update`] is off.
 //! * Q2 registration life kept from the first registration: reproduced unless
 //!   [`HandlespaceConfig::keep_first_registration_life`] is off.

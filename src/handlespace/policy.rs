@@ -1,4 +1,4 @@
-//! The pool member selection policies: the 18 of RSPLIB (rsplib-handlespace.md §1-3) and
+//! The pool member selection policies: the 18 of RSPLIB (docs/model.md §3) and
 //! PowerOfDChoices. Names, type ids, selection engine, adaptivity and default MaxIncrement
 //! come from one table, and the sort key or selection weight from [`PolicySettings`].
 //!
@@ -97,7 +97,7 @@ policies! {
     PowerOfDChoices = "PowerOfDChoices", 0xC000_0001, Sampled, true, 1;
 }
 
-/// Which selection engine a policy uses (rsplib-handlespace.md §2, and the sampled one).
+/// Which selection engine a policy uses (docs/model.md §3 and the sampled one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
     /// Walk a sorted order, ties by sequence number (round robin among equals).
@@ -198,7 +198,7 @@ impl PolicySettings {
         }
     }
 
-    /// "Settings changed" compares every field except the type (rsplib-handlespace.md §0).
+    /// "Settings changed" compares every field except the type (docs/model.md §3).
     pub fn values_differ(&self, other: &PolicySettings) -> bool {
         (self.weight, self.load, self.load_degradation, self.load_dpf, self.weight_dpf, self.distance)
             != (other.weight, other.load, other.load_degradation, other.load_dpf, other.weight_dpf, other.distance)

@@ -1,7 +1,7 @@
 //! One pool: its pool elements in a slab, an index by PE id, and the selection storage of
 //! its policy family: an ordered map for ordered policies, a Fenwick tree of weights for
 //! random ones (weight 1 each for sampled ones). Implements both selection engines of
-//! rsplib-handlespace.md §2 exactly, and the sampled engine of PowerOfDChoices.
+//! RSPLIB's handlespace (docs/model.md §3) exactly, and the sampled engine of PowerOfDChoices.
 
 use super::fenwick::Fenwick;
 use super::policy::{Family, PolicySettings, PolicyType};
@@ -10,7 +10,7 @@ use rand::Rng;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
-/// Dynamic selection state of a pool element (rsplib-handlespace.md §2).
+/// Dynamic selection state of a pool element (docs/model.md §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct SelectionState {
     /// Tie-breaker: lower = selected (or added) longer ago. u64, never resequenced.
@@ -302,7 +302,7 @@ impl<T> Pool<T> {
         }
     }
 
-    /// Weighted random selection without replacement (rsplib-handlespace.md §2.2).
+    /// Weighted random selection without replacement (docs/model.md §3).
     fn select_random(
         &mut self,
         max_items: usize,

@@ -1,4 +1,4 @@
-//! Test vectors of rsplib-handlespace.md §11 and error cases.
+//! Test vectors of RSPLIB's handlespace (docs/model.md §3) and error cases.
 
 use super::*;
 use rand::SeedableRng;

@@ -1,4 +1,4 @@
-//! A denial-of-service attacker (rspsim-model.md §7, RFC 5355 §3): every `interval` it
+//! A denial-of-service attacker (docs/model.md §7, RFC 5355 §3): every `interval` it
 //! picks one of its target registrars at random and attacks it.
 //!
 //! * Handle-resolution attack: it asks for handle resolutions, and with probability p per

@@ -1,4 +1,4 @@
-//! The life cycle every component kind shares (rspsim-model.md §2.1): start, run for an
+//! The life cycle every component kind shares (docs/model.md §2.1): start, run for an
 //! uptime, stop (cleanly with some probability, otherwise silently), stay down for a
 //! downtime, restart. [`UpDown`] draws the alternating spans, and is also what network
 //! interfaces follow (§1.4); [`LifeCycle`] adds the clean/unclean decision and the
@@ -7,7 +7,7 @@
 //! a registrar at its startup.
 //!
 //! A [`Script`] (scripted status changes, or an availability trace) takes precedence over
-//! the drawn spans, as the reference's status-change lists (rspsim-model.md §2.2): when the
+//! the drawn spans, as the reference's status-change lists (docs/model.md §2.2): when the
 //! component needs its next up or down span, the head of the script gives it (the time
 //! until the scripted instant, or 0 if that has passed).
 

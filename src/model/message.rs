@@ -1,4 +1,4 @@
-//! Messages between components (rspsim-model.md Appendix A). The pool handle is implicit:
+//! Messages between components (docs/model.md Appendix A). The pool handle is implicit:
 //! a simulation has one pool, "CalcAppPool".
 
 use crate::handlespace::{PeId, PolicySettings, RegistrarId};
@@ -139,7 +139,7 @@ pub enum Message {
     },
 }
 
-/// Packet classes counted by the transport nodes (rspsim-model.md §1.5).
+/// Packet classes counted by the transport nodes (docs/model.md §1.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PacketClass {
     Asap,

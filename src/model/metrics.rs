@@ -1,5 +1,5 @@
 //! The metrics of the policy-evaluation papers over the measurement window, defined
-//! exactly as the RSPSIM controller computes them (rspsim-model.md §8).
+//! exactly as the RSPSIM controller computes them (docs/model.md §8).
 
 use super::NetworkCounters;
 use super::attacker::{Attacker, AttackerStats};
@@ -130,7 +130,7 @@ pub struct Metrics {
     /// Share of the completed pieces (jobs, unless partitioned) served by a PE in the
     /// PU's own LAN.
     pub local_service_share: f64,
-    /// Packets the attackers sent (rspsim-model.md §7).
+    /// Packets the attackers sent (docs/model.md §7).
     pub attacker_messages: u64,
     pub attacker_handle_resolutions: u64,
     /// Fake unreachability reports the attackers sent to registrars.

@@ -41,7 +41,7 @@ pub struct Delivery {
     pub from: NodeId,
     pub to: NodeId,
     /// Destination port: [`WELL_KNOWN_PORT`], or a PE incarnation's CalcApp service port.
-    /// A PE binds its service to a fresh port at every (re)start (rspsim-model.md §5.8) and
+    /// A PE binds its service to a fresh port at every (re)start (docs/model.md §5.8) and
     /// names it after its identifier, so that requests to an earlier incarnation are
     /// dropped as by an unbound port.
     pub port: u32,
@@ -102,7 +102,7 @@ pub enum Event {
 /// What the transport nodes saw in the measurement window, summed over all hosts.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NetworkCounters {
-    /// Packets originated (rspsim-model.md §1.5).
+    /// Packets originated (docs/model.md §1.5).
     pub asap: u64,
     pub enrp: u64,
     pub cookies: u64,

@@ -1,6 +1,6 @@
 //! The network: LANs in a chain joined by WAN links of delay D; every component host hangs
 //! off its LAN's switch by two links of delay d/2, so the one-way delay A -> B is
-//! d_A/2 + d_B/2 + |lan_A − lan_B|·D (rspsim-model.md §1.2). No queueing; the only loss
+//! d_A/2 + d_B/2 + |lan_A − lan_B|·D (docs/model.md §1.2). No queueing; the only loss
 //! is at a host whose interface is down (§1.4): every packet it sends or that arrives for
 //! it is discarded.
 

@@ -1,4 +1,4 @@
-//! Heads up: the CalcApp pool element of the RSPSIM model (rspsim-model.md §5): a server
+//! Heads up: the CalcApp pool element of the RSPSIM model (docs/model.md §5): a server
 //! that shares its capacity equally among its active jobs (egalitarian processor
 //! sharing), rejects requests when MaxJobs jobs run, sends cookies with the job's progress,
 //! monitors sessions with keep-alives, and re-registers at its home registrar whenever its
@@ -24,7 +24,7 @@ use crate::scenario::{PoolElements, Scenario, TimeDistribution};
 use rand::RngExt;
 use std::rc::Rc;
 
-/// Pool element parameters shared by all PEs of a scenario (rspsim-model.md §5.2).
+/// Pool element parameters shared by all PEs of a scenario (docs/model.md §5.2).
 #[derive(Clone, Debug)]
 pub struct PoolElementConfig {
     pub policy: PolicyType,
@@ -125,7 +125,7 @@ struct Job {
     keep_alive_timeout: TimerId,
 }
 
-/// Per-PE statistics over the measurement window (rspsim-model.md §5.9).
+/// Per-PE statistics over the measurement window (docs/model.md §5.9).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PoolElementStats {
     /// Calculations performed (TotalCalculations; includes work later lost).
@@ -196,7 +196,7 @@ impl PoolElement {
         queue: &mut EventQueue<Event>,
     ) -> PoolElement {
         let mut timer = |t| queue.add_timer(Event::PoolElement(index, t));
-        // MaxJobs and a capacity below MinCapacityPerJob (rspsim-model.md §5.3).
+        // MaxJobs and a capacity below MinCapacityPerJob (docs/model.md §5.3).
         let (capacity, max_jobs) = if config.max_jobs >= 1 {
             (capacity, config.max_jobs)
         } else {
@@ -645,7 +645,7 @@ impl PoolElement {
         ctx.arm(self.service_timer, at.since(ctx.now));
     }
 
-    /// Load reporting (rspsim-model.md §5.7): re-register when the load changed by more
+    /// Load reporting (docs/model.md §5.7): re-register when the load changed by more
     /// than the update threshold (adaptive policies only).
     fn update_load(&mut self, ctx: &mut Ctx) {
         let load = self.jobs.len() as f64 / self.max_jobs as f64;
@@ -834,7 +834,7 @@ mod test {
         }
     }
 
-    /// rspsim-model.md §12: two jobs of sizes a <= b admitted at the same instant on one PE
+    /// docs/model.md §12: two jobs of sizes a <= b admitted at the same instant on one PE
     /// finish at 2a/capacity and (a+b)/capacity (egalitarian processor sharing).
     #[test]
     fn processor_sharing_finishes_two_jobs_at_2a_and_a_plus_b() {

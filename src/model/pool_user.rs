@@ -1,4 +1,4 @@
-//! Heads up: the CalcApp queuing pool user of the RSPSIM model (rspsim-model.md §6): an
+//! Heads up: the CalcApp queuing pool user of the RSPSIM model (docs/model.md §6): an
 //! open Poisson job source with exponential job sizes and a FIFO queue, serving one job at
 //! a time. Each job is placed by a server selection: the PU's ASAP layer asks its cache (a
 //! private handlespace, the same module registrars use) and, when that is empty, a
@@ -28,7 +28,7 @@ use rand_distr::{Distribution, Exp};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-/// Pool user parameters (rspsim-model.md §6.1).
+/// Pool user parameters (docs/model.md §6.1).
 #[derive(Clone, Debug)]
 pub struct PoolUserConfig {
     /// Mean job size [calculations] (exponential).
@@ -73,7 +73,7 @@ pub enum Timer {
     KeepAliveTimeout(u16),
 }
 
-/// Per-PU statistics over the measurement window (rspsim-model.md §6.5).
+/// Per-PU statistics over the measurement window (docs/model.md §6.5).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PoolUserStats {
     pub jobs_queued: u64,
@@ -256,7 +256,7 @@ pub struct PoolUser {
     pub completed_since_start: u64,
 }
 
-/// MaxIncrement a PU applies to its cache (rspsim-model.md §6.4).
+/// MaxIncrement a PU applies to its cache (docs/model.md §6.4).
 const CACHE_MAX_INCREMENT: u32 = 1_000_000_000;
 
 impl PoolUser {

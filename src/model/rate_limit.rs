@@ -1,4 +1,4 @@
-//! A registrar's per-pool-user rate limit (rspsim-model.md §4.4, §4.6): for every source
+//! A registrar's per-pool-user rate limit (docs/model.md §4.4, §4.6): for every source
 //! (pool user host) and pool, the times of its last `max_entries` requests; a request is
 //! refused when the rate they show exceeds the limit.
 //!

@@ -1,5 +1,5 @@
 //! Heads up: this is the pool registrar of RFC 5351-5353 as the RSPSIM model implements it
-//! (rspsim-model.md §4): ASAP registration, deregistration, handle resolution, endpoint
+//! (docs/model.md §4): ASAP registration, deregistration, handle resolution, endpoint
 //! keep-alive monitoring and unreachability reports; ENRP presence, handle updates and
 //! handle-table synchronisation with the mentor and on checksum mismatch.
 //!
@@ -49,7 +49,7 @@ pub struct Transports {
     pub registrator: NodeId,
 }
 
-/// Registrar parameters (rspsim-model.md §4.1).
+/// Registrar parameters (docs/model.md §4.1).
 #[derive(Clone, Debug)]
 pub struct RegistrarConfig {
     pub max_handle_resolution_items: u32,
@@ -100,7 +100,7 @@ enum Phase {
     Running,
 }
 
-/// Registrar counters (rspsim-model.md §4.9), reset at the end of the warm-up.
+/// Registrar counters (docs/model.md §4.9), reset at the end of the warm-up.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RegistrarStats {
     pub registrations: u64,
@@ -308,7 +308,7 @@ impl Registrar {
         }
     }
 
-    /// The uptime is over: stop silently (rspsim-model.md §4.2), forget the handlespace
+    /// The uptime is over: stop silently (docs/model.md §4.2), forget the handlespace
     /// and the peers' state, restart after the downtime.
     fn stop(&mut self, ctx: &mut Ctx) {
         self.lifecycle.stop(ctx.now.since(self.run_started));

@@ -1,5 +1,5 @@
 //! The registrars a PE or PU may use and how it hunts among them (the reference's
-//! `registrarTable`, rspsim-model.md §5.1, §6.4): at random among all (the reference), or
+//! `registrarTable`, docs/model.md §5.1, §6.4): at random among all (the reference), or
 //! a home-registrar list tried in order, the next one at each hunt.
 
 use super::NodeId;

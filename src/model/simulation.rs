@@ -1,7 +1,7 @@
 //! Builds the components of a scenario and runs the event loop: registrars start at
 //! `registrars.start_s` (+10 s each), pool elements at `pool_elements.start_s`, pool users
 //! at `pool_users.start_s`; statistics are reset at `warmup_s` and written at
-//! `warmup_s + duration_s`, where the run ends (rspsim-model.md §9.4). Hosts whose
+//! `warmup_s + duration_s`, where the run ends (docs/model.md §9.4). Hosts whose
 //! interface fails alternate up and down from time 0 (§1.4).
 
 use super::attacker::{self, Attacker};
@@ -89,7 +89,7 @@ fn configs<'s, S: Clone + 's, C>(
         .collect()
 }
 
-/// Capacities of the pool elements, LAN by LAN (rspsim-model.md §9.3): the pool elements
+/// Capacities of the pool elements, LAN by LAN (docs/model.md §9.3): the pool elements
 /// of each LAN are distributed like a pool of their own [calculations/s].
 pub fn capacities(s: &Scenario) -> Vec<f64> {
     let c = s.pool_elements.capacity;
@@ -240,7 +240,7 @@ impl Simulation {
             .collect();
 
         // Registrar j of LAN i starts 30 s·i + 10 s·j after the first, the PEs of LAN i
-        // 0.5 s·i after those of LAN 0 (rspsim-model.md §9.4).
+        // 0.5 s·i after those of LAN 0 (docs/model.md §9.4).
         // A component with an availability trace follows it; otherwise its status changes.
         let scripts = |trace: Option<Vec<_>>, n: usize, changes: &dyn Fn(u32) -> Script| -> Vec<Script> {
             match trace {

@@ -1,4 +1,4 @@
-//! The `attackers` section: denial-of-service attackers on the pool (rspsim-model.md §7,
+//! The `attackers` section: denial-of-service attackers on the pool (docs/model.md §7,
 //! RFC 5355's threats), either flooding registrars with handle resolutions and fake
 //! unreachability reports, or registering fake pool elements that accept no work.
 

@@ -1,5 +1,5 @@
 //! Where the components sit: `network.lans` LANs in a chain, each with its own registrars,
-//! pool elements and pool users (rspsim-model.md §1.1). The counts of a scenario are per
+//! pool elements and pool users (docs/model.md §1.1). The counts of a scenario are per
 //! LAN, as in the reference tool-chain; the pool elements may be spread unevenly by a
 //! number distribution (§9.3), the others never are. Components are numbered LAN by LAN
 //! within their kind, so a one-LAN scenario numbers them as before.
@@ -76,7 +76,7 @@ impl<'de> Deserialize<'de> for CountDistribution {
 }
 
 impl CountDistribution {
-    /// Pool elements per LAN for `v` per LAN over `lans` LANs (rspsim-model.md §9.3): the
+    /// Pool elements per LAN for `v` per LAN over `lans` LANs (docs/model.md §9.3): the
     /// struck LAN gets max(1, floor(v·λ)), every other LAN ceil(v + (v − that)/(L − 1)),
     /// the last of them the remainder, so that the total stays L·v (v = 12, L = 3,
     /// λ = 0.25 gives 3 / 17 / 16).

@@ -1,5 +1,5 @@
 //! Scenario files: JSON, every key optional with the RSPSIM tool-chain default
-//! (rspsim-model.md §9.2), unknown keys rejected. [`load`] reads a file (or the built-in
+//! (docs/model.md §9.2), unknown keys rejected. [`load`] reads a file (or the built-in
 //! default), applies `--set` overrides by dotted path, checks types and ranges and names
 //! the offending key in every error. [`Scenario::resolve`] fills in the auto-parameters.
 
@@ -77,7 +77,7 @@ pub struct Scenario {
     pub attackers: Attackers,
 }
 
-/// Workload descriptors of the policy papers (rspsim-model.md §9.1).
+/// Workload descriptors of the policy papers (docs/model.md §9.1).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Workload {
@@ -90,7 +90,7 @@ pub struct Workload {
     /// interval·θ·C / max(1, r).
     pub job_size: Auto<f64>,
     /// Mean job inter-arrival time per pool user [s], exponential; auto = max(1, r)·S / (θ·C).
-    /// At most one of the three is auto (rspsim-model.md §9.1).
+    /// At most one of the three is auto (docs/model.md §9.1).
     pub job_interval: Auto<f64>,
     /// Pieces each job is split into, run in parallel on PEs of their own.
     pub pieces: Pieces,
@@ -118,7 +118,7 @@ pub struct Workload {
     pub trace_max_processors: u32,
 }
 
-/// Heterogeneous capacities (rspsim-model.md §9.3); the mean stays `pool_elements.capacity`.
+/// Heterogeneous capacities (docs/model.md §9.3); the mean stays `pool_elements.capacity`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CapacityDistribution {
@@ -244,14 +244,14 @@ pub struct Registrars {
     /// Pool elements returned per handle resolution (at most the pool; the reference's
     /// studies ask for 999, i.e. all).
     pub max_handle_resolution_items: u32,
-    /// Draw the number of items per handle resolution (rspsim-model.md §4.4).
+    /// Draw the number of items per handle resolution (docs/model.md §4.4).
     pub randomize_max_handle_resolution_items: bool,
     /// How many returned PEs advance their selection state; 0 = policy default.
     pub max_increment: u32,
     /// Endpoint-unreachable reports before a PE is removed.
     pub max_bad_pe_reports: u32,
     /// Handle resolutions a pool user may ask per second before it is refused (the
-    /// request dropped silently); 0 = no limit (rspsim-model.md §4.4) [1/s].
+    /// request dropped silently); 0 = no limit (docs/model.md §4.4) [1/s].
     pub max_handle_resolution_rate: f64,
     /// Hash buckets and timestamps kept per pool user of the handle-resolution rate
     /// estimator.
@@ -348,7 +348,7 @@ pub struct Network {
     pub wan_delay_ms: f64,
 }
 
-/// Reference quirks of the handlespace (rsplib-handlespace.md §10).
+/// Reference quirks of the handlespace (docs/model.md §3.6).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct HandlespaceQuirks {
@@ -1098,7 +1098,7 @@ impl Scenario {
         self.workload.target_utilization * self.pool_elements.capacity
     }
 
-    /// r: explicit, or interval·θ·C / S (rspsim-model.md §9.1).
+    /// r: explicit, or interval·θ·C / S (docs/model.md §9.1).
     pub fn pu_pe_ratio(&self) -> f64 {
         let w = &self.workload;
         w.pu_pe_ratio.or_else(|| match (w.job_interval, w.job_size) {
@@ -1116,7 +1116,7 @@ impl Scenario {
         })
     }
 
-    /// Mean job interval [s]: explicit, or max(1, r)·S / (θ·C) (rspsim-model.md §9.1).
+    /// Mean job interval [s]: explicit, or max(1, r)·S / (θ·C) (docs/model.md §9.1).
     pub fn job_interval_s(&self) -> f64 {
         let w = &self.workload;
         w.job_interval.or_else(|| self.pu_pe_ratio().max(1.0) * self.job_size() / self.offered_per_pe())

@@ -1,4 +1,4 @@
-//! `TimeDistribution`: how long a component stays up or down (rspsim-model.md §2.1, §9.3).
+//! `TimeDistribution`: how long a component stays up or down (docs/model.md §2.1, §9.3).
 //! In a scenario file it is a number (constant seconds), `"never"`, or an object:
 //! `{"type": "constant", "value_s": X}`, `{"type": "exponential", "mean_s": X}`,
 //! `{"type": "uniform", "min_s": A, "max_s": B}`. The reference's MTBF in units of the

@@ -1,5 +1,5 @@
 //! The representable range of work: the limits within which a PE's integer-nanosecond
-//! timers and whole-calculation accounting (rspsim-model.md §5.3, as the reference) give
+//! timers and whole-calculation accounting (docs/model.md §5.3, as the reference) give
 //! correct numbers and make progress. Outside it a run either never ends (a cookie or a
 //! time cookie that comes before a job has done one whole calculation, so the job never
 //! advances) or reports nonsense (a job served in less than the time resolution: zero
@@ -82,7 +82,7 @@ pub fn short(v: f64) -> String {
 
 impl Section<'_> {
     /// Greatest capacity a PE of this section serves with: a capacity below
-    /// MinCapacityPerJob is raised to it when MaxJobs is derived (rspsim-model.md §5.3).
+    /// MinCapacityPerJob is raised to it when MaxJobs is derived (docs/model.md §5.3).
     fn fastest(&self) -> (f64, String) {
         let (_, max) = self.capacity;
         let m = self.pe.min_capacity_per_job;

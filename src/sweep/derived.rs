@@ -1,7 +1,7 @@
 //! Derived columns of a sweep: a value computed from each run's resolved scenario, such
 //! as the request size : PE capacity ratio `workload.job_size / pool_elements.capacity`
 //! or the cookie interval in job sizes, so that plots can use the axes the papers use
-//! (rspsim-model.md §10, "derived x-axis variables").
+//! (docs/model.md §10, "derived x-axis variables").
 //!
 //! An expression is a product of factors, `a * b / c ...`: each factor a number or a
 //! dotted scenario key whose resolved value is a number (auto-parameters resolved).

@@ -222,7 +222,7 @@ fn cell(v: &Value) -> String {
     }
 }
 
-/// Name of the built-in sweep: the homogeneous policy study of rspsim-model.md §10.1.
+/// Name of the built-in sweep: the homogeneous policy study of docs/model.md §10.1.
 pub const BUILT_IN_NAME: &str = "wp1-hom-puToPERatio-jobSizeI";
 
 /// The built-in sweep file (the same as `scenarios/studies/wp1/wp1-hom-puToPERatio-jobSizeI.json`).
