@@ -100,6 +100,15 @@ enum Command {
         /// neither x, curves nor panels.
         #[arg(long = "filter", value_name = "KEY=VALUE")]
         filter: Vec<String>,
+        /// Figure width [px] (default: 520 per panel plus the legend).
+        #[arg(long)]
+        width: Option<u32>,
+        /// Figure height [px] (default 420).
+        #[arg(long)]
+        height: Option<u32>,
+        /// Factor on every font size, e.g. 1.5 for slides.
+        #[arg(long)]
+        font_scale: Option<f64>,
     },
     /// Measure speed: whole simulations (median wall time of repeated runs, peak memory),
     /// the handlespace alone at pool sizes 10^2..10^6, the default workload at 10 to
@@ -139,6 +148,9 @@ enum Command {
         /// the committed results are: a rerun then overwrites them in place).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Only redraw the plots from the tables already in the results folder (no run).
+        #[arg(long)]
+        plots_only: bool,
         #[command(flatten)]
         exec: ExecArgs,
     },
@@ -494,7 +506,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             run_sweep(&mut out, &sweep, &file_text, &out_dir, &exec.options(mode)?)?;
         }
-        Command::Reproduce { names, list, all, out: results_dir, exec } => {
+        Command::Reproduce { names, list, all, out: results_dir, plots_only, exec } => {
             let studies = catalogue::studies(&catalogue::default_root())?;
             let cores =
                 if exec.jobs > 0 { exec.jobs } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
@@ -535,8 +547,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             for study in chosen {
                 let sweep = study.plan()?;
-                warn_before_sweeping(&sweep);
                 let out_dir = results_dir.clone().unwrap_or_else(|| PathBuf::from("results")).join(&study.name);
+                if plots_only {
+                    let files = sweep::replot(&sweep, &out_dir)?;
+                    writeln!(out, "{}: redrew {} plots in {}", study.name, files.len(), out_dir.display())?;
+                    continue;
+                }
+                warn_before_sweeping(&sweep);
                 write!(out, "{}: ", study.name)?;
                 run_sweep(
                     &mut out,
@@ -547,7 +564,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 )?;
             }
         }
-        Command::Plot { dir, metric, x, curves, panels, out: file, table, x_log, filter: filters } => {
+        Command::Plot {
+            dir,
+            metric,
+            x,
+            curves,
+            panels,
+            out: file,
+            table,
+            x_log,
+            filter: filters,
+            width,
+            height,
+            font_scale,
+        } => {
             if let Some(path) = &file
                 && path.extension().is_none_or(|e| !e.eq_ignore_ascii_case("svg"))
             {
@@ -570,7 +600,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let summary_path = dir.join(table.summary_file());
             let summary = std::fs::read(&summary_path)
                 .map_err(|e| InputError::new(summary_path.display().to_string(), format!("cannot read: {e}")))?;
-            let spec = PlotSpec { metric, x, curves, panels, file: None, x_log, filter, table };
+            let spec =
+                PlotSpec { metric, x, curves, panels, file: None, x_log, filter, table, width, height, font_scale };
             let svg = plot_summary(&summary, &spec, &Labels::new())?;
             let path = file.unwrap_or_else(|| dir.join(spec.file_name()));
             report::write_atomic(&path, svg.as_bytes())?;

@@ -15,8 +15,16 @@ pub type Labels = BTreeMap<String, String>;
 /// Largest magnitude of a plotted value (x, mean or interval).
 pub const MAX_AXIS_VALUE: f64 = 1e100;
 
-/// Least width of the legend beside each panel [px]; longer labels widen it.
+/// Least width of the figure's legend [px]; longer labels widen it.
 const LEGEND_WIDTH: u32 = 150;
+/// Default size of one panel [px].
+const PANEL_WIDTH: u32 = 520;
+const PANEL_HEIGHT: u32 = 420;
+/// Font sizes [px] before `font_scale`: readable when a figure is printed one column wide.
+const CAPTION_FONT: f64 = 18.0;
+const AXIS_FONT: f64 = 15.0;
+const TICK_FONT: f64 = 14.0;
+const LEGEND_FONT: f64 = 14.0;
 
 /// What to plot.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -47,6 +55,14 @@ pub struct PlotSpec {
     /// column can be an axis, the curves or the panels).
     #[serde(default, skip_serializing_if = "Table::is_runs")]
     pub table: Table,
+    /// The figure's size [px]; default: 520 per panel plus the legend, by 420.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Factor on every font size (1.5 for slides, or a figure printed small).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font_scale: Option<f64>,
 }
 
 /// The summary a plot reads.
@@ -115,6 +131,12 @@ pub fn metric_axis(metric: &str) -> (String, f64) {
         "handling_speed" | "processing_speed" => (format!("{} [calculations/s]", humanize(metric)), 1.0),
         m if m.ends_with("_per_s") => (format!("{} [1/s]", humanize(m.trim_end_matches("_per_s"))), 1.0),
         m if m.ends_with("_s") => (format!("{} [s]", humanize(m.trim_end_matches("_s"))), 1.0),
+        m if m.ends_with("_ms") => (format!("{} [ms]", humanize(m.trim_end_matches("_ms"))), 1.0),
+        m if m.ends_with("_calculations") || m.ends_with("_capacity") => {
+            (format!("{} [calculations]", humanize(m)), 1.0)
+        }
+        m if m.ends_with("_share") => (format!("{} [%]", humanize(m)), 100.0),
+        m if is_count(m) => (format!("{} [per run]", humanize(m)), 1.0),
         m => (humanize(m), 1.0),
     }
 }
@@ -154,6 +176,37 @@ pub fn parameter_label(key: &str) -> String {
 
 /// A number as a short label: integers without ".0", large round values as "1e6", others
 /// to 6 significant digits (no binary-fraction noise such as 2.4999999999999996).
+/// Tick labels of one axis in one style: with ticks beyond 10^5 (or below 10^-3) in
+/// magnitude every tick in e-notation (0, 5e7, 1e8, 1.5e8), otherwise plain; on a count
+/// axis, whole numbers only.
+fn tick_label(v: f64, axis_max: f64, whole_only: bool) -> String {
+    if whole_only && (v - v.round()).abs() > 1e-9 {
+        return String::new();
+    }
+    let v = if v.abs() < axis_max * 1e-12 { 0.0 } else { v };
+    if v == 0.0 {
+        return "0".into();
+    }
+    if !(1e-3..1e5).contains(&axis_max) {
+        let exp = v.abs().log10().floor() as i32;
+        let mantissa: f64 = format!("{:.3}", v / 10f64.powi(exp)).parse().expect("formatted float parses");
+        return format!("{mantissa}e{exp}");
+    }
+    let rounded: f64 = format!("{v:.5e}").parse().expect("formatted float parses");
+    format!("{rounded}")
+}
+
+/// Metrics that count things (integers in a run; their axes get whole-number ticks).
+fn is_count(metric: &str) -> bool {
+    static COUNTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let counts = COUNTS.get_or_init(|| {
+        let runs = serde_json::to_value(crate::model::metrics::Metrics::default()).expect("metrics serialise");
+        runs.as_object()
+            .map_or_else(Vec::new, |m| m.iter().filter(|(_, v)| v.is_u64()).map(|(k, _)| k.clone()).collect())
+    });
+    counts.iter().any(|c| c == metric)
+}
+
 pub fn short_number(v: f64) -> String {
     if v != 0.0 && v.fract() == 0.0 && v.abs() >= 1e4 {
         let exp = v.abs().log10().floor() as i32;
@@ -303,6 +356,14 @@ const DODGE: f64 = 0.12;
 /// Renders `spec` from the bytes of a summary.csv into an SVG document; `labels` name
 /// columns whose axis label is not derived from the key.
 pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Result<String, InputError> {
+    for (key, size) in [("width", spec.width), ("height", spec.height)] {
+        if let Some(v) = size.filter(|v| !(200..=20_000).contains(v)) {
+            return Err(InputError::new(key, format!("{v} is out of range; allowed: 200 to 20000 [px]")));
+        }
+    }
+    if let Some(f) = spec.font_scale.filter(|f| !(*f >= 0.25 && *f <= 8.0)) {
+        return Err(InputError::new("font_scale", format!("{f} is out of range; allowed: 0.25 to 8")));
+    }
     let label = |key: &str| labels.get(key).cloned().unwrap_or_else(|| parameter_label(key));
     let mut reader = csv::Reader::from_reader(summary_csv);
     let header: Vec<String> =
@@ -436,31 +497,55 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
     // A flat line (ENRP packets with one registrar: all 0) gets an axis of ±1, not ±1e-9.
     let y_pad = if y_hi > y_lo { (y_hi - y_lo) * 0.05 } else { 1.0 };
 
-    // About 7 px per character of a 13 px sans-serif label, after the 34 px line sample.
-    let longest = panels.iter().flat_map(|p| p.1.iter().map(|c| short_value(&c.0).chars().count())).max();
+    // One colour per curve across the panels, and one legend for the figure.
+    let mut curve_order: Vec<String> = Vec::new();
+    for (_, curves) in &panels {
+        for (name, _) in curves {
+            if !curve_order.contains(name) {
+                curve_order.push(name.clone());
+            }
+        }
+    }
+    let color_of = |name: &str| COLORS[curve_order.iter().position(|c| c == name).unwrap_or(0) % COLORS.len()];
+    let font = spec.font_scale.unwrap_or(1.0);
+    let px = |size: f64| (size * font).round();
+    // About 0.55 of the font size per character of a sans-serif label, after the line sample.
+    let char_px = px(LEGEND_FONT) * 0.55;
+    let longest = curve_order.iter().map(|c| short_value(c).chars().count()).max();
     let legend_width = match (&spec.curves, longest) {
-        (Some(key), Some(n)) => LEGEND_WIDTH.max(40 + 7 * n as u32).max(16 + 7 * label(key).chars().count() as u32),
+        (Some(key), Some(n)) => {
+            let by_label = 16.0 + char_px * label(key).chars().count() as f64;
+            LEGEND_WIDTH.max((44.0 + char_px * n as f64).max(by_label).ceil() as u32)
+        }
         _ => 0,
     };
-    let width = (520 + legend_width) * panels.len() as u32;
+    let x_whole =
+        categories.is_empty() && !spec.x_log && all.iter().all(|p| p.x.fract() == 0.0) && x_max - x_min <= 20.0;
+    let y_whole = is_count(&spec.metric);
+    let y_max_abs = (y_hi + y_pad).abs().max((y_lo - y_pad).abs());
+    let x_max_abs = if spec.x_log { 0.0 } else { (x_max + x_pad).abs().max((x_min - x_pad).abs()) };
+    // Room for the longest y tick label (e-notation keeps them short).
+    let y_label_area = (px(TICK_FONT) * 0.6 * 7.0 + px(AXIS_FONT) * 1.6 + 8.0).ceil() as u32;
+    let width = spec.width.unwrap_or(PANEL_WIDTH * panels.len() as u32 + legend_width);
+    let height = spec.height.unwrap_or(PANEL_HEIGHT);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (width, 420)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         let draw_err = |e: String| InputError::new("plot", e);
         root.fill(&WHITE).map_err(|e| draw_err(e.to_string()))?;
-        let areas = root.split_evenly((1, panels.len()));
+        let (plots, legend_area) = root.split_horizontally(width.saturating_sub(legend_width));
+        let areas = plots.split_evenly((1, panels.len()));
         for (area, (panel, curves)) in areas.iter().zip(&panels) {
-            let (area, legend_area) = area.split_horizontally(area.dim_in_pixel().0 - legend_width);
             let title = y_label.split(" [").next().unwrap_or(&y_label);
             let caption = match &spec.panels {
                 Some(k) => format!("{title}: {} = {}", label(k), short_value(panel)),
                 None => title.to_string(),
             };
-            let mut chart = ChartBuilder::on(&area)
-                .caption(caption, ("sans-serif", 16))
+            let mut chart = ChartBuilder::on(area)
+                .caption(caption, ("sans-serif", px(CAPTION_FONT)))
                 .margin(12)
-                .x_label_area_size(40)
-                .y_label_area_size(60)
+                .x_label_area_size((px(TICK_FONT) + px(AXIS_FONT) * 1.8 + 8.0) as u32)
+                .y_label_area_size(y_label_area)
                 .build_cartesian_2d(x_min - x_pad..x_max + x_pad, y_lo - y_pad..y_hi + y_pad)
                 .map_err(|e| draw_err(e.to_string()))?;
             let mut mesh = chart.configure_mesh();
@@ -477,16 +562,23 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
                     .unwrap_or_default(),
                 // Decades only: 10, 100, 1000, ...
                 true if (v - v.round()).abs() > 1e-9 => String::new(),
-                true => short_number(10f64.powf(v.round())),
-                false => short_number(*v),
+                true => {
+                    let decade = 10f64.powf(v.round());
+                    tick_label(decade, if v.round().abs() >= 5.0 || v.round() < -3.0 { 1e5 } else { 1.0 }, false)
+                }
+                false => tick_label(*v, x_max_abs, x_whole),
             })
-            .y_label_formatter(&|v| short_number(*v))
+            .y_label_formatter(&|v| tick_label(*v, y_max_abs, y_whole))
+            .x_label_style(("sans-serif", px(TICK_FONT)))
+            .y_label_style(("sans-serif", px(TICK_FONT)))
+            .axis_desc_style(("sans-serif", px(AXIS_FONT)))
+            .light_line_style(BLACK.mix(0.04))
             .x_desc(label(&spec.x))
             .y_desc(y_label.as_str())
             .draw()
             .map_err(|e| draw_err(e.to_string()))?;
-            for (i, (_, points)) in curves.iter().enumerate() {
-                let color = COLORS[i % COLORS.len()];
+            for (name, points) in curves {
+                let color = color_of(name);
                 let mut pts = points.clone();
                 pts.sort_by(|a, b| a.x.total_cmp(&b.x));
                 // (Categories are not a sequence: no line between them.)
@@ -505,9 +597,10 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
                     .draw_series(pts.iter().map(|p| Circle::new((p.x, p.mean), 3, color.filled())))
                     .map_err(|e| draw_err(e.to_string()))?;
             }
-            if let Some(key) = &spec.curves {
-                draw_legend(&legend_area, &label(key), curves).map_err(|e| draw_err(e.to_string()))?;
-            }
+        }
+        if let Some(key) = &spec.curves {
+            let entries: Vec<(String, RGBColor)> = curve_order.iter().map(|c| (short_value(c), color_of(c))).collect();
+            draw_legend(&legend_area, &label(key), &entries, px(LEGEND_FONT)).map_err(|e| draw_err(e.to_string()))?;
         }
         root.present().map_err(|e| draw_err(e.to_string()))?;
     }
@@ -536,6 +629,7 @@ pub fn log_log_chart(x_label: &str, panels: &[LogLogPanel]) -> Result<String, In
         for (area, panel) in root.split_evenly((1, panels.len())).iter().zip(panels) {
             let xs = range(&mut panel.points.iter().map(|p| p.0));
             let ys = range(&mut panel.points.iter().map(|p| p.1));
+            let (x_max, y_max) = (xs.end, ys.end);
             let mut chart = ChartBuilder::on(area)
                 .caption(&panel.title, ("sans-serif", 16))
                 .margin(12)
@@ -545,8 +639,8 @@ pub fn log_log_chart(x_label: &str, panels: &[LogLogPanel]) -> Result<String, In
                 .map_err(|e| draw_err(e.to_string()))?;
             chart
                 .configure_mesh()
-                .x_label_formatter(&|v| short_number(*v))
-                .y_label_formatter(&|v| short_number(*v))
+                .x_label_formatter(&|v| tick_label(*v, x_max, false))
+                .y_label_formatter(&|v| tick_label(*v, y_max, false))
                 .x_desc(x_label)
                 .y_desc(panel.y_label.as_str())
                 .draw()
@@ -568,16 +662,17 @@ pub fn log_log_chart(x_label: &str, panels: &[LogLogPanel]) -> Result<String, In
 fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
-    curves: &[Curve],
+    entries: &[(String, RGBColor)],
+    font_px: f64,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let text = ("sans-serif", 13).into_font();
+    let text = ("sans-serif", font_px).into_font();
+    let step = (font_px * 1.5).round() as i32;
     area.draw(&Text::new(title.to_string(), (4, 40), text.clone()))?;
-    for (i, (name, _)) in curves.iter().enumerate() {
-        let color = COLORS[i % COLORS.len()];
-        let y = 62 + 20 * i as i32;
+    for (i, (name, color)) in entries.iter().enumerate() {
+        let y = 40 + step + step * i as i32 + step / 3;
         area.draw(&PathElement::new(vec![(6, y), (28, y)], color.stroke_width(2)))?;
         area.draw(&Circle::new((17, y), 3, color.filled()))?;
-        area.draw(&Text::new(short_value(name), (34, y - 7), text.clone()))?;
+        area.draw(&Text::new(name.clone(), (34, y - (font_px / 2.0) as i32), text.clone()))?;
     }
     Ok(())
 }
@@ -604,6 +699,9 @@ mod test {
             x_log: false,
             filter: Default::default(),
             table: Table::Runs,
+            width: None,
+            height: None,
+            font_scale: None,
         }
     }
 
@@ -700,6 +798,38 @@ mod test {
         let e =
             plot_summary(SUMMARY.as_bytes(), &spec("speed", "workload.pu_pe_ratio", None), &Labels::new()).unwrap_err();
         assert!(e.to_string().contains("handling_speed_pct"), "{e}");
+    }
+
+    #[test]
+    fn ticks_of_one_axis_share_one_style() {
+        // The axis of lost work that mixed "4e8 / 350000000 / 3e8" and cut "25000000000".
+        let axis: Vec<String> = [0.0, 3e8, 3.5e8, 4e8, 2.5e10].iter().map(|&v| tick_label(v, 2.6e10, false)).collect();
+        assert_eq!(axis, ["0", "3e8", "3.5e8", "4e8", "2.5e10"]);
+        assert_eq!(tick_label(50_000.0, 1.5e5, false), "5e4");
+        assert_eq!(tick_label(62.5, 100.0, false), "62.5");
+        assert_eq!(tick_label(2e-5, 5e-5, false), "2e-5");
+        // Counts: whole ticks only.
+        assert_eq!((tick_label(0.5, 3.0, true), tick_label(2.0, 3.0, true)), (String::new(), "2".to_string()));
+        assert!(is_count("jobs_completed") && is_count("failovers") && !is_count("handling_speed_pct"));
+    }
+
+    #[test]
+    fn one_legend_per_figure_and_sizes_on_request() {
+        let mut s = spec("handling_speed_pct", "workload.pu_pe_ratio", Some("pool_elements.policy"));
+        s.panels = Some("workload.pu_pe_ratio".into());
+        s.x = "pool_elements.policy".into();
+        s.curves = None;
+        let panels = plot_summary(SUMMARY.as_bytes(), &s, &Labels::new()).unwrap();
+        assert!(panels.contains("PU:PE ratio r = 1") && panels.contains("PU:PE ratio r = 3"));
+        let mut s = spec("handling_speed_pct", "workload.pu_pe_ratio", Some("pool_elements.policy"));
+        s.panels = None;
+        let svg = plot_summary(SUMMARY.as_bytes(), &s, &Labels::new()).unwrap();
+        assert_eq!(svg.matches(">\nPolicy\n<").count() + svg.matches(">Policy<").count(), 1, "{svg}");
+        (s.width, s.height, s.font_scale) = (Some(1000), Some(300), Some(2.0));
+        let big = plot_summary(SUMMARY.as_bytes(), &s, &Labels::new()).unwrap();
+        assert!(big.starts_with("<svg width=\"1000\" height=\"300\""), "{}", &big[..80]);
+        s.font_scale = Some(0.0);
+        assert!(plot_summary(SUMMARY.as_bytes(), &s, &Labels::new()).unwrap_err().to_string().contains("font_scale"));
     }
 
     #[test]

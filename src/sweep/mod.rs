@@ -722,6 +722,33 @@ fn short_warmups(sweep: &Sweep, done: &[(&PlannedRun, StoredRun)]) -> Vec<ShortW
     out
 }
 
+/// The sweep's plots (file name, SVG) from its summary tables.
+fn render_plots(sweep: &Sweep, summary: &[u8], registrar_summary: &[u8]) -> Result<Vec<(String, String)>, InputError> {
+    let labels = sweep.labels();
+    let table = |spec: &PlotSpec| if spec.table == Table::Runs { summary } else { registrar_summary };
+    sweep.file.plots.iter().map(|spec| Ok((spec.file_name(), plot_summary(table(spec), spec, &labels)?))).collect()
+}
+
+/// Redraws a sweep's plots from the tables already in `out_dir` (summary.csv and, with
+/// per-registrar tables, registrars_summary.csv), without running anything; returns the
+/// files written.
+pub fn replot(sweep: &Sweep, out_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let read = |name: &str| -> anyhow::Result<Vec<u8>> {
+        let path = out_dir.join(name);
+        std::fs::read(&path)
+            .map_err(|e| InputError::new(path.display().to_string(), format!("cannot read: {e}")).into())
+    };
+    let summary = read("summary.csv")?;
+    let registrar_summary = if sweep.file.per_registrar { read("registrars_summary.csv")? } else { Vec::new() };
+    let mut files = Vec::new();
+    for (name, svg) in render_plots(sweep, &summary, &registrar_summary)? {
+        let path = out_dir.join(name);
+        write_atomic(&path, svg.as_bytes())?;
+        files.push(path);
+    }
+    Ok(files)
+}
+
 /// Stored runs that `--no-rerun` refuses to rerun.
 #[derive(Debug, thiserror::Error)]
 #[error("{} stored runs in {store} cannot be used: {}; leave out --no-rerun to rerun them, or sweep into a new --out folder", stale.values().sum::<usize>(), describe_stale(stale))]
@@ -1035,13 +1062,8 @@ fn write_outputs(
         write("registrars.csv", &csv_out::components_csv(&columns, &names, &table))?;
         write("registrars_summary.csv", &registrar_summary)?;
     }
-    let labels = sweep.labels();
-    for spec in &sweep.file.plots {
-        let svg = match spec.table {
-            Table::Runs => plot_summary(&summary, spec, &labels)?,
-            Table::Registrars => plot_summary(&registrar_summary, spec, &labels)?,
-        };
-        write(&spec.file_name(), svg.as_bytes())?;
+    for (name, svg) in render_plots(sweep, &summary, &registrar_summary)? {
+        write(&name, svg.as_bytes())?;
     }
     Ok(files)
 }
