@@ -154,6 +154,12 @@ enum Command {
         #[command(flatten)]
         exec: ExecArgs,
     },
+    /// List what scenarios and sweeps can name: the pool policies, the metrics (with their
+    /// units) or the scenario keys (with their defaults).
+    List {
+        #[arg(value_enum)]
+        what: ListWhat,
+    },
     /// Print a shell completion script, e.g. `poolsim completions bash > /etc/bash_completion.d/poolsim`.
     Completions {
         #[arg(value_enum)]
@@ -313,6 +319,13 @@ enum ScenarioCommand {
         #[command(flatten)]
         scenario: ScenarioArgs,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ListWhat {
+    Policies,
+    Metrics,
+    Keys,
 }
 
 #[derive(Args)]
@@ -771,6 +784,46 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 scenario::short(cost),
                 scenario::human_duration(cost * scenario::SECONDS_PER_COST)
             )?;
+        }
+        Command::List { what: ListWhat::Policies } => {
+            for p in poolsim::handlespace::PolicyType::ALL {
+                let engine = match p.family() {
+                    poolsim::handlespace::Family::Ordered => "sorted order",
+                    poolsim::handlespace::Family::Random => "weighted random",
+                    poolsim::handlespace::Family::Sampled => "d sampled, best taken",
+                };
+                let adaptive = if p.is_adaptive() { "load-adaptive (PEs report load changes)" } else { "static" };
+                writeln!(
+                    out,
+                    "{:<40} {engine}, {adaptive}, default MaxIncrement {}",
+                    p.name(),
+                    p.default_max_increment()
+                )?;
+            }
+        }
+        Command::List { what: ListWhat::Metrics } => {
+            let registrar = poolsim::model::metrics::RegistrarReport::names();
+            for m in poolsim::model::Metrics::names_with_trace() {
+                let (label, scale) = poolsim::report::plot::metric_axis(&m);
+                let tables = if scale == 1.0 { "" } else { " (the tables hold the fraction 0..1; plots show %)" };
+                writeln!(out, "{m:<36} {label}{tables}")?;
+            }
+            writeln!(out, "\nper registrar (--json, per_registrar sweeps): {}", registrar.join(", "))?;
+        }
+        Command::List { what: ListWhat::Keys } => {
+            fn walk(prefix: &str, v: &serde_json::Value, out: &mut impl Write) -> std::io::Result<()> {
+                match v {
+                    serde_json::Value::Object(m) if !m.is_empty() && !m.contains_key("type") => {
+                        for (k, v) in m {
+                            walk(&if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") }, v, out)?;
+                        }
+                        Ok(())
+                    }
+                    v => writeln!(out, "{prefix:<52} {v}"),
+                }
+            }
+            writeln!(out, "{:<52} default (docs/scenarios.md says what each means and allows)", "key")?;
+            walk("", &serde_json::to_value(scenario::Scenario::default())?, &mut out)?;
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "poolsim", &mut out);

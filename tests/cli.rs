@@ -392,3 +392,23 @@ fn reproduce_writes_where_it_is_told() {
     let committed = concat!(env!("CARGO_MANIFEST_DIR"), "/results/example1/summary.csv");
     assert_eq!(std::fs::read(dir.join("example1/summary.csv")).unwrap(), std::fs::read(committed).unwrap());
 }
+
+/// `poolsim list` names what scenarios and sweeps can use.
+#[test]
+fn list_names_policies_metrics_and_keys() {
+    let list = |what: &str| {
+        let out = poolsim(&["list", what]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let policies = list("policies");
+    assert_eq!(policies.lines().count(), 19);
+    assert!(policies.contains("LeastUsed") && policies.contains("load-adaptive"));
+    let metrics = list("metrics");
+    assert!(metrics.contains("handling_speed_pct") && metrics.contains("[% of PE capacity]"));
+    assert!(metrics.contains("lost_calculations") && metrics.contains("[calculations]"));
+    let keys = list("keys");
+    assert!(keys.lines().any(|l| l.starts_with("pool_elements.policy") && l.contains("\"LeastUsed\"")));
+    assert!(keys.lines().any(|l| l.starts_with("registrars.update_loss_probability")));
+    assert_eq!(poolsim(&["list", "colours"]).status.code(), Some(2));
+}

@@ -473,3 +473,17 @@ fn a_trace_driven_sweep_is_identical_with_one_and_two_threads() {
     assert!(summary.contains("trace_jobs_completed"), "trace columns in the tables");
     assert!(Metrics::names_with_trace().len() > Metrics::names().len());
 }
+
+/// The timeline picture: PEs not yet started are grey, not "down"; rows are grouped by
+/// LAN; a panel that stays at 0 (no failovers) is left out.
+#[test]
+fn the_timeline_picture_tells_not_started_from_down_and_groups_lans() {
+    let s = load(&["network.lans=2".into(), "warmup_s=0".into(), "duration_s=600".into()]);
+    let (_, timeline) = poolsim::report::timeline::record(&s, SimDuration::from_secs(10));
+    let svg = timeline.svg();
+    assert!(svg.contains("LAN 1 PE") && svg.contains("LAN 0 PR"), "rows labelled by LAN");
+    assert!(svg.contains("not started yet (grey)") && svg.contains("#D0D0D0"), "grey before the PEs start at 300 s");
+    assert!(!svg.contains("Failovers per"), "no failovers, no failover panel");
+    let black_before_start = timeline.pool_elements[0].iter().all(|p| !p.up);
+    assert!(black_before_start, "the first sample (time 0) precedes every start");
+}

@@ -179,7 +179,7 @@ pub fn parameter_label(key: &str) -> String {
 /// Tick labels of one axis in one style: with ticks beyond 10^5 (or below 10^-3) in
 /// magnitude every tick in e-notation (0, 5e7, 1e8, 1.5e8), otherwise plain; on a count
 /// axis, whole numbers only.
-fn tick_label(v: f64, axis_max: f64, whole_only: bool) -> String {
+pub(crate) fn tick_label(v: f64, axis_max: f64, whole_only: bool) -> String {
     if whole_only && (v - v.round()).abs() > 1e-9 {
         return String::new();
     }

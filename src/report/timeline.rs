@@ -4,7 +4,7 @@
 //! churn, failovers and queue build-up at a glance. Sampling schedules no event, so the
 //! run is the one `poolsim run` makes (same metrics, same fingerprint).
 
-use super::plot::short_number;
+use super::plot::{short_number, tick_label};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{NodeId, RunOutput, Simulation};
 use crate::scenario::Scenario;
@@ -55,13 +55,22 @@ pub struct Timeline {
     pub pool_users: Vec<PoolUserSample>,
     /// End of the warm-up [s] (shaded in the picture).
     pub warmup_s: f64,
+    /// The LAN of each PE and each registrar (rows are grouped by LAN when there are several).
+    pub pool_element_lans: Vec<u32>,
+    pub registrar_lans: Vec<u32>,
 }
 
 /// Runs `s`, sampling every `interval`.
 pub fn record(s: &Scenario, interval: SimDuration) -> (RunOutput, Timeline) {
-    let mut t = Timeline { interval, warmup_s: s.warmup_s, ..Timeline::default() };
-    let mut failovers_before = 0;
     let layout = s.layout();
+    let mut t = Timeline {
+        interval,
+        warmup_s: s.warmup_s,
+        pool_element_lans: layout.pool_element_lans.clone(),
+        registrar_lans: layout.registrar_lans.clone(),
+        ..Timeline::default()
+    };
+    let mut failovers_before = 0;
     let mut incarnations_before = vec![0; layout.pool_element_lans.len()];
     let n_pr = layout.registrar_lans.len() as u32;
     let out = Simulation::new(s).run_sampled(interval, |now, sim| {
@@ -177,8 +186,9 @@ impl Timeline {
         Ok(written)
     }
 
-    /// The picture: a strip per PE (load shade; down in black, interface down in orange),
-    /// a strip per registrar, the PU queue, and failovers per sampling interval.
+    /// The picture: a strip per PE (load shade; down in black, not yet started in grey,
+    /// interface down in orange), a strip per registrar, the PU queue, and failovers per
+    /// sampling interval (each of the last two left out when it stays at 0).
     pub fn svg(&self) -> String {
         let mut svg = String::new();
         let n_pe = self.pool_elements.first().map_or(0, Vec::len);
@@ -187,49 +197,64 @@ impl Timeline {
         let shown_pr = n_pr.min(MAX_STRIPS);
         let pe_height = (60 + 8 * shown_pe as u32).clamp(140, 460);
         let pr_height = (50 + 12 * shown_pr as u32).clamp(90, 200);
-        let heights = [pe_height, pr_height, 150, 150];
+        let step = self.interval.as_secs_f64();
+        // The PU queue and the failovers, each left out when it stays at 0.
+        let over_time = |value: &dyn Fn(&PoolUserSample) -> f64| -> Vec<(f64, f64)> {
+            self.times.iter().zip(&self.pool_users).map(|(t, u)| (t.as_secs_f64(), value(u))).collect()
+        };
+        let series: Vec<Series> = [
+            ("Jobs waiting in PU queues".to_string(), over_time(&|u| u.queued_jobs as f64), BLUE, false),
+            (format!("Failovers per {} s", short_number(step)), over_time(&|u| u.failovers as f64), RED, true),
+        ]
+        .into_iter()
+        .filter(|(_, points, _, _)| points.iter().any(|p| p.1 != 0.0))
+        .collect();
+        let height = pe_height + pr_height + 150 * series.len() as u32;
         let width = 1000;
         {
-            let root = SVGBackend::with_string(&mut svg, (width, heights.iter().sum())).into_drawing_area();
+            let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
             let _ = root.fill(&WHITE);
             let (pe_area, rest) = root.split_vertically(pe_height);
             let (pr_area, rest) = rest.split_vertically(pr_height);
-            let (queue_area, failover_area) = rest.split_vertically(150);
+            let series_areas = rest.split_evenly((series.len().max(1), 1));
             let end = self.times.last().map_or(1.0, |t| t.as_secs_f64()).max(1e-9);
-            let step = self.interval.as_secs_f64();
             let max_jobs = self.pool_elements.iter().flatten().map(|p| p.jobs).max().unwrap_or(0).max(1);
             let which = if n_pe > shown_pe { format!(" (first {shown_pe} of {n_pe})") } else { String::new() };
             let pe_title = format!(
                 "Pool elements{which}: jobs (white 0 to blue {max_jobs}), (re)start (red tick), down (black), \
-                 interface down (orange)"
+                 not started yet (grey), interface down (orange)"
             );
+            // A component is "not started" until its first sample up, not "down".
+            let first_up = |up: &dyn Fn(usize) -> bool| (0..self.times.len()).find(|&i| up(i)).unwrap_or(usize::MAX);
+            let pe_first_up: Vec<usize> = (0..shown_pe).map(|j| first_up(&|i| self.pool_elements[i][j].up)).collect();
             let pe_cells = |i: usize, j: usize| {
                 let p = self.pool_elements[i][j];
                 match (p.up, p.interface_up) {
+                    (false, _) if i < pe_first_up[j] => NOT_STARTED,
                     (false, _) => BLACK,
                     (true, false) => RGBColor(0xff, 0x8c, 0x00),
                     (true, true) => shade(p.jobs as f64 / max_jobs as f64),
                 }
             };
             let starts = |i: usize, j: usize| self.pool_elements[i][j].starts > 0;
-            let _ = self.strips(&pe_area, &pe_title, "PE", shown_pe, end, step, pe_cells, starts);
+            let pe_rows = Rows { what: "PE", count: shown_pe, lans: &self.pool_element_lans };
+            let _ = self.strips(&pe_area, &pe_title, &pe_rows, end, step, pe_cells, starts);
+            let pr_first_up: Vec<usize> = (0..shown_pr).map(|j| first_up(&|i| self.registrars[i][j].up)).collect();
             let pr_cells = |i: usize, j: usize| {
                 let r = self.registrars[i][j];
                 match (r.up, r.interface_up) {
+                    (false, _) if i < pr_first_up[j] => NOT_STARTED,
                     (false, _) => BLACK,
                     (true, false) => RGBColor(0xff, 0x8c, 0x00),
                     (true, true) => RGBColor(0x2c, 0xa0, 0x2c),
                 }
             };
-            let title = "Registrars: up (green), down (black), interface down (orange)";
-            let _ = self.strips(&pr_area, title, "PR", shown_pr, end, step, pr_cells, |_, _| false);
-            let queued: Vec<(f64, f64)> =
-                self.times.iter().zip(&self.pool_users).map(|(t, u)| (t.as_secs_f64(), u.queued_jobs as f64)).collect();
-            let _ = self.series(&queue_area, "Jobs waiting in PU queues", &queued, BLUE, false, end);
-            let failovers: Vec<(f64, f64)> =
-                self.times.iter().zip(&self.pool_users).map(|(t, u)| (t.as_secs_f64(), u.failovers as f64)).collect();
-            let title = format!("Failovers per {} s", short_number(step));
-            let _ = self.series(&failover_area, &title, &failovers, RED, true, end);
+            let title = "Registrars: up (green), down (black), not started yet (grey), interface down (orange)";
+            let pr_rows = Rows { what: "PR", count: shown_pr, lans: &self.registrar_lans };
+            let _ = self.strips(&pr_area, title, &pr_rows, end, step, pr_cells, |_, _| false);
+            for (area, (title, points, color, bars)) in series_areas.iter().zip(&series) {
+                let _ = self.series(area, title, points, *color, *bars, end);
+            }
             let _ = root.present();
         }
         svg
@@ -242,18 +267,20 @@ impl Timeline {
         &self,
         area: &DrawingArea<DB, plotters::coord::Shift>,
         title: &str,
-        what: &str,
-        rows: usize,
+        layout: &Rows,
         end: f64,
         step: f64,
         color: impl Fn(usize, usize) -> RGBColor,
         tick: impl Fn(usize, usize) -> bool,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let rows = layout.count;
+        let several_lans = layout.lans.iter().any(|&l| l != layout.lans[0]);
         let mut chart = ChartBuilder::on(area)
             .caption(title, ("sans-serif", 14))
             .margin(8)
+            .margin_right(24)
             .x_label_area_size(24)
-            .y_label_area_size(50)
+            .y_label_area_size(if several_lans { 80 } else { 50 })
             .build_cartesian_2d(0.0..end, -0.5..rows.max(1) as f64 - 0.5)?;
         chart
             .configure_mesh()
@@ -261,9 +288,21 @@ impl Timeline {
             .label_style(("sans-serif", 11))
             .x_label_formatter(&|v| short_number(*v))
             .y_labels(rows.clamp(1, 10))
-            .y_label_formatter(&|v| format!("{what} {}", *v as usize))
+            .y_label_formatter(&|v| {
+                let j = (*v).round().max(0.0) as usize;
+                match layout.lans.get(j) {
+                    Some(lan) if several_lans => format!("LAN {lan} {} {j}", layout.what),
+                    _ => format!("{} {j}", layout.what),
+                }
+            })
             .draw()?;
         chart.draw_series(self.warmup_shade(-0.5, rows.max(1) as f64 - 0.5))?;
+        // A line between the LANs' groups of rows.
+        let borders = (1..rows).filter(|&j| several_lans && layout.lans.get(j) != layout.lans.get(j - 1));
+        chart
+            .draw_series(borders.map(|j| {
+                PathElement::new(vec![(0.0, j as f64 - 0.5), (end, j as f64 - 0.5)], BLACK.stroke_width(1))
+            }))?;
         let mut cells = Vec::new();
         for j in 0..rows {
             let mut i = 0;
@@ -305,6 +344,7 @@ impl Timeline {
         let mut chart = ChartBuilder::on(area)
             .caption(title, ("sans-serif", 14))
             .margin(8)
+            .margin_right(24)
             .x_label_area_size(30)
             .y_label_area_size(50)
             .build_cartesian_2d(0.0..end, 0.0..top)?;
@@ -313,7 +353,8 @@ impl Timeline {
             .label_style(("sans-serif", 11))
             .x_desc("Simulated time [s]")
             .x_label_formatter(&|v| short_number(*v))
-            .y_label_formatter(&|v| short_number(*v))
+            // Counts: whole-number ticks.
+            .y_label_formatter(&|v| tick_label(*v, top, true))
             .draw()?;
         chart.draw_series(self.warmup_shade(0.0, top))?;
         if bars {
@@ -330,12 +371,25 @@ impl Timeline {
         Ok(())
     }
 
-    /// The warm-up as a light grey band.
+    /// The warm-up as a pale yellow band (the grid is grey).
     fn warmup_shade(&self, bottom: f64, top: f64) -> Option<Rectangle<(f64, f64)>> {
-        let grey = RGBColor(0xee, 0xee, 0xee).filled();
-        (self.warmup_s > 0.0).then(|| Rectangle::new([(0.0, bottom), (self.warmup_s, top)], grey))
+        (self.warmup_s > 0.0).then(|| Rectangle::new([(0.0, bottom), (self.warmup_s, top)], WARMUP.filled()))
     }
 }
+
+/// A panel over time: title, points (time [s], value), colour, and bars (or a line).
+type Series = (String, Vec<(f64, f64)>, RGBColor, bool);
+
+/// The rows of a strip chart: which kind, how many, and their LANs.
+struct Rows<'a> {
+    what: &'a str,
+    count: usize,
+    lans: &'a [u32],
+}
+
+/// A component that has not started yet (light grey), and the warm-up band (pale yellow).
+const NOT_STARTED: RGBColor = RGBColor(0xd0, 0xd0, 0xd0);
+const WARMUP: RGBColor = RGBColor(0xff, 0xf1, 0xb8);
 
 /// At most this many strips per kind are drawn (the CSV files hold every component).
 const MAX_STRIPS: usize = 100;
