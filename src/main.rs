@@ -524,18 +524,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let cores =
                 if exec.jobs > 0 { exec.jobs } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
             if list || (names.is_empty() && !all) {
-                let (mut runs, mut time) = (0, 0.0);
+                let times = catalogue::measured_times(&catalogue::default_root())?;
+                let (mut runs, mut time, mut estimated) = (0, 0.0, 0);
                 for s in &studies {
-                    let (n, question, seconds) = s.outline(cores)?;
-                    (runs, time) = (runs + n, time + seconds);
-                    let shown = scenario::human_duration(seconds);
+                    let (n, question, wall) = s.outline(cores, &times)?;
+                    (runs, time) = (runs + n, time + wall.seconds);
+                    estimated += usize::from(!wall.measured);
+                    let shown =
+                        format!("{}{}", if wall.measured { "" } else { "~" }, scenario::human_duration(wall.seconds));
                     writeln!(out, "{:<5} {:<48} {:>6} runs {:>8}  {question}", s.family, s.name, n, shown)?;
                 }
+                let basis = match estimated {
+                    0 => String::new(),
+                    k => format!(" ({k} estimated from event counts, marked ~)"),
+                };
                 writeln!(
                     out,
-                    "{} studies, {runs} runs, about {} on {cores} cores; run one with `poolsim reproduce NAME`, all with `--all`",
+                    "{} studies, {runs} runs, about {} on {cores} cores: times measured on {} cores (scenarios/studies/times.csv){basis}; run one with `poolsim reproduce NAME`, all with `--all`",
                     studies.len(),
-                    scenario::human_duration(time)
+                    scenario::human_duration(time),
+                    catalogue::MEASURED_CORES
                 )?;
                 return Ok(());
             }

@@ -3,7 +3,7 @@
 //! network byte order are summed as little-endian 16-bit words into a wrapping u32; the
 //! handlespace and ownership checksums are wrapping sums of those, folded and complemented.
 
-use super::{PeId, PoolHandle};
+use super::ids::{PeId, PoolHandle};
 
 /// A PE's contribution to the checksum accumulators.
 pub fn pool_element_accumulator(handle: &PoolHandle, id: PeId) -> u32 {

@@ -25,106 +25,23 @@
 //! selection distribution is RSPLIB's, the PE a given random number maps to may differ.
 
 pub mod checksum;
+mod element;
+mod error;
 mod fenwick;
+mod ids;
 pub mod policy;
 mod pool;
 
-pub use policy::{Family, PolicySettings, PolicyType, U32MAX, UnknownPolicy};
+pub use element::{PoolElement, Registration, TimerCode};
+pub use error::HandlespaceError;
+pub use ids::{MAX_POOL_HANDLE_SIZE, PeId, PoolHandle, RegistrarId};
+pub use policy::{Family, PolicySettings, PolicyType, U32MAX, UnknownPolicy, fraction_u32};
 pub use pool::SelectionState;
 
 use pool::Pool;
 use rand::Rng;
 use rustc_hash::FxHashMap;
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
-
-/// Pool element identifier (u32, 0 is invalid).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PeId(pub u32);
-
-/// Registrar identifier (u32, 0 = none / undefined).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RegistrarId(pub u32);
-
-/// Longest pool handle [bytes] (`MAX_POOLHANDLESIZE`).
-pub const MAX_POOL_HANDLE_SIZE: usize = 32;
-
-/// A pool handle: 1 to 32 bytes. Shorter handles sort first, equal lengths by bytes.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PoolHandle {
-    len: u8,
-    bytes: [u8; MAX_POOL_HANDLE_SIZE],
-}
-
-impl PoolHandle {
-    pub fn new(bytes: &[u8]) -> Result<PoolHandle, HandlespaceError> {
-        if bytes.is_empty() || bytes.len() > MAX_POOL_HANDLE_SIZE {
-            return Err(HandlespaceError::InvalidPoolHandle { len: bytes.len() });
-        }
-        let mut b = [0u8; MAX_POOL_HANDLE_SIZE];
-        b[..bytes.len()].copy_from_slice(bytes);
-        Ok(PoolHandle { len: bytes.len() as u8, bytes: b })
-    }
-
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len as usize]
-    }
-}
-
-impl PoolHandle {
-    /// The bytes as four big-endian words: their order is the bytes' `memcmp` order
-    /// (unused bytes are zero), so comparisons need no library call.
-    fn words(&self) -> [u64; 4] {
-        std::array::from_fn(|i| u64::from_be_bytes(self.bytes[8 * i..8 * i + 8].try_into().expect("8 bytes")))
-    }
-}
-
-impl Ord for PoolHandle {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.len, self.words()).cmp(&(other.len, other.words()))
-    }
-}
-
-impl PartialOrd for PoolHandle {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl fmt::Debug for PoolHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PoolHandle({:?})", String::from_utf8_lossy(self.as_bytes()))
-    }
-}
-
-/// Handlespace errors, with the RSPLIB error codes.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum HandlespaceError {
-    #[error("invalid pool handle: {len} bytes, allowed 1 to 32")]
-    InvalidPoolHandle { len: usize },
-    #[error("invalid pool element identifier 0")]
-    InvalidId,
-    #[error("incompatible policy {requested} for a pool of policy {pool}")]
-    IncompatiblePolicy { requested: PolicyType, pool: PolicyType },
-    #[error("pool not found")]
-    NotFound,
-    #[error("no selectable pool element: every selection weight is 0")]
-    NoSelectablePoolElement,
-}
-
-impl HandlespaceError {
-    /// The RSPLIB error code (`RSPERR_*`).
-    pub fn code(&self) -> u16 {
-        match self {
-            HandlespaceError::InvalidPoolHandle { .. } => 0xF004,
-            HandlespaceError::InvalidId => 0xF000,
-            HandlespaceError::IncompatiblePolicy { .. } => 0x0005,
-            HandlespaceError::NotFound => 0x0009,
-            HandlespaceError::NoSelectablePoolElement => 0x0009,
-        }
-    }
-}
 
 /// Reference behaviours that can be switched to the RFC-literal ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,50 +56,6 @@ impl Default for HandlespaceConfig {
     fn default() -> Self {
         HandlespaceConfig { double_update: true, keep_first_registration_life: true }
     }
-}
-
-/// The one timer a pool element can have (`TimerCode`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TimerCode {
-    /// Registration life of a PE learned from a peer, or of a PU cache entry.
-    Expiry,
-    /// Next endpoint keep-alive to an owned PE.
-    KeepAliveTransmission,
-    /// Waiting for an endpoint keep-alive ack.
-    KeepAliveTimeout,
-}
-
-/// A pool element entry and its static data.
-#[derive(Clone, Debug)]
-pub struct PoolElement<T> {
-    pub id: PeId,
-    /// Owning (home) registrar; `RegistrarId(0)` = none.
-    pub home: RegistrarId,
-    /// Registration life [ms].
-    pub registration_life_ms: u32,
-    pub settings: PolicySettings,
-    /// Transport data of the caller (addresses of the PE's user and ASAP endpoints).
-    pub transport: T,
-    /// Selections counted (statistics only).
-    pub selection_counter: u64,
-    /// Endpoint-unreachable reports received; never reset (quirk Q8).
-    pub unreachability_reports: u32,
-    /// Clock value of the last (re-)registration.
-    pub last_update: u64,
-    /// The PE's timer: (code, clock value it fires at).
-    pub timer: Option<(TimerCode, u64)>,
-    /// Set by [`Handlespace::mark_owned_by`], cleared by any re-registration.
-    pub marked: bool,
-}
-
-/// What a pool element registers with.
-#[derive(Clone, Debug)]
-pub struct Registration<T> {
-    pub id: PeId,
-    pub home: RegistrarId,
-    pub registration_life_ms: u32,
-    pub settings: PolicySettings,
-    pub transport: T,
 }
 
 /// A due timer.

@@ -22,6 +22,11 @@ use std::str::FromStr;
 pub const U32MAX: u64 = 0xFFFF_FFFF;
 const U32MAX_F: f64 = U32MAX as f64;
 
+/// `min(U32MAX, rint(U32MAX · x))` for a fraction x in 0..1.
+pub fn fraction_u32(x: f64) -> u32 {
+    (x * U32MAX_F).round_ties_even().clamp(0.0, U32MAX_F) as u32
+}
+
 /// Declares the policy catalogue from one table.
 macro_rules! policies {
     ($($variant:ident = $name:literal, $id:literal, $family:ident, $adaptive:literal, $max_increment:literal;)*) => {

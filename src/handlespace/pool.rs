@@ -3,9 +3,10 @@
 //! random ones (weight 1 each for sampled ones). Implements both selection engines of
 //! RSPLIB's handlespace (docs/model.md §3) exactly, and the sampled engine of PowerOfDChoices.
 
+use super::element::PoolElement;
 use super::fenwick::Fenwick;
+use super::ids::PeId;
 use super::policy::{Family, PolicySettings, PolicyType};
-use super::{PeId, PoolElement};
 use rand::Rng;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;

@@ -16,13 +16,13 @@
 //! Its life cycle is the shared one (§2.1): it attacks from its start for an uptime, stops
 //! silently, and resumes after the downtime.
 
+use super::ids::fresh_identifier;
 use super::lifecycle::{LifeCycle, LifeCycleStats, Script};
 use super::message::{Message, PeRecord};
-use super::pool_element::{fraction_u32, fresh_identifier};
 use super::{Ctx, Event, NodeId, secs};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
-use crate::handlespace::{PeId, PolicySettings, RegistrarId};
+use crate::handlespace::{PeId, PolicySettings, RegistrarId, fraction_u32};
 use crate::scenario::{AttackType, Attackers, Scenario, TimeDistribution};
 use rand::RngExt;
 use std::rc::Rc;
@@ -49,13 +49,7 @@ pub struct AttackerConfig {
     pub downtime: TimeDistribution,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Timer {
-    /// Start, and restart after a downtime.
-    Startup,
-    Shutdown,
-    Attack,
-}
+pub use super::timer::AttackerTimer as Timer;
 
 /// What an attacker did in the measurement window.
 #[derive(Clone, Copy, Debug, Default)]

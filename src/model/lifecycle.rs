@@ -11,7 +11,7 @@
 //! component needs its next up or down span, the head of the script gives it (the time
 //! until the scripted instant, or 0 if that has passed).
 
-use super::metrics::Samples;
+use super::stats::Samples;
 use crate::engine::SimDuration;
 use crate::engine::SimTime;
 use crate::engine::rng::{self, Component, Purpose, StreamRng};

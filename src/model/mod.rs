@@ -1,14 +1,32 @@
-//! The RSPSIM/CalcApp model as message-passing components: [`registrar`] (ASAP and ENRP
-//! server side), [`pool_element`] (CalcApp server with its ASAP layer), [`pool_user`]
-//! (CalcApp queuing client with its ASAP layer and cache), [`attacker`] (denial of
-//! service on the registrars), over the [`network`].
-//! Components never touch the event queue directly: they act through a [`Ctx`], which
-//! schedules message deliveries (after the network delay) and timers.
+//! The RSPSIM/CalcApp model as message-passing components. Components never touch the
+//! event queue directly: they act through a [`Ctx`], which schedules message deliveries
+//! (after the network delay) and timers. The files, from the bottom up (each uses only
+//! those above it):
 //!
-//! [`simulation`] wires a scenario into components and runs it; [`metrics`] computes the
-//! published metrics over the measurement window.
+//! - [`ids`]: host addresses, the well-known port, the CalcApp pool handle, fresh PE identifiers
+//! - [`delay`]: seconds to durations, uniform random waits
+//! - [`stats`]: the sample accumulator components keep over the measurement window
+//! - [`message`]: every ASAP, ENRP and CalcApp message, and how each is counted
+//! - [`network`]: LANs, delays, interfaces up and down
+//! - [`timer`]: every timer of every component
+//! - [`context`]: the events of a run, and the [`Ctx`] components send and set timers through
+//! - [`lifecycle`]: up and down periods, scripted status changes, availability traces, max runs
+//! - [`rate_limit`]: a registrar's per-user request rate limits (attack countermeasures)
+//! - [`registrar_table`]: the registrars a PE or PU knows, and how it hunts for one
+//! - [`registrar`]: ASAP and ENRP server side: registrations, handle resolutions, endpoint
+//!   keep-alives and their timeouts, ENRP peers, mentor import, takeover
+//! - [`pool_element`]: CalcApp server with its ASAP layer: registration, service, cookies,
+//!   job keep-alives, shutdown
+//! - [`pool_user`]: CalcApp queuing client with its ASAP layer and cache: jobs, pieces,
+//!   server selection, request timeouts, failover
+//! - [`attacker`]: denial of service on the registrars
+//! - [`metrics`]: the published metrics over the measurement window (lost work, speeds, delays)
+//! - [`simulation`]: builds a scenario's components and runs them
 
 pub mod attacker;
+pub mod context;
+pub mod delay;
+pub mod ids;
 pub mod lifecycle;
 pub mod message;
 pub mod metrics;
@@ -19,196 +37,12 @@ pub mod rate_limit;
 pub mod registrar;
 pub mod registrar_table;
 pub mod simulation;
+pub mod stats;
+pub mod timer;
 
+pub use context::{Ctx, Delivery, Event, InFlight, NetworkCounters};
+pub use delay::{secs, uniform_delay};
+pub use ids::{NodeId, WELL_KNOWN_PORT, calcapp_pool, fresh_identifier};
 pub use message::{Message, PeRecord};
 pub use metrics::Metrics;
 pub use simulation::{RunOutput, Simulation, run};
-
-use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
-use message::PacketClass;
-use network::Network;
-
-/// Address of a component host (a transport node).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NodeId(pub u32);
-
-/// Destination port of the hosts' well-known services (registrar, PE ASAP, PU).
-pub const WELL_KNOWN_PORT: u32 = 0;
-
-/// A message in flight.
-#[derive(Debug)]
-pub struct Delivery {
-    pub from: NodeId,
-    pub to: NodeId,
-    /// Destination port: [`WELL_KNOWN_PORT`], or a PE incarnation's CalcApp service port.
-    /// A PE binds its service to a fresh port at every (re)start (docs/model.md §5.8) and
-    /// names it after its identifier, so that requests to an earlier incarnation are
-    /// dropped as by an unbound port.
-    pub port: u32,
-    /// Send time, for the registrars' distance measurement.
-    pub sent: SimTime,
-    pub msg: Message,
-}
-
-/// Messages in flight, in a slab: an event refers to its message by index, so sending
-/// allocates nothing in the steady state and events stay small.
-#[derive(Default)]
-pub struct InFlight {
-    slots: Vec<Option<Delivery>>,
-    free: Vec<u32>,
-}
-
-impl InFlight {
-    fn insert(&mut self, d: Delivery) -> u32 {
-        match self.free.pop() {
-            Some(i) => {
-                self.slots[i as usize] = Some(d);
-                i
-            }
-            None => {
-                self.slots.push(Some(d));
-                (self.slots.len() - 1) as u32
-            }
-        }
-    }
-
-    /// Takes the message of a delivery event out of the slab.
-    pub fn take(&mut self, i: u32) -> Delivery {
-        self.free.push(i);
-        self.slots[i as usize].take().expect("each delivery is taken once")
-    }
-
-    /// The messages still in flight.
-    pub fn pending(&self) -> impl Iterator<Item = &Delivery> {
-        self.slots.iter().flatten()
-    }
-}
-
-/// Everything the event list holds.
-#[derive(Clone, Copy, Debug)]
-pub enum Event {
-    /// A message arrives (index into [`InFlight`]).
-    Deliver(u32),
-    Registrar(u32, registrar::Timer),
-    PoolElement(u32, pool_element::Timer),
-    PoolUser(u32, pool_user::Timer),
-    Attacker(u32, attacker::Timer),
-    /// A host's network interface goes down or up.
-    Interface(u32),
-    StatisticsReset,
-    StatisticsWrite,
-}
-
-/// What the transport nodes saw in the measurement window, summed over all hosts.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NetworkCounters {
-    /// Packets originated (docs/model.md §1.5).
-    pub asap: u64,
-    pub enrp: u64,
-    pub cookies: u64,
-    /// Packets lost to a down interface (at the sender or the receiver).
-    pub dropped: u64,
-    /// Calculations that dropped cookies and completions would have saved [calculations].
-    pub lost_calculations: f64,
-}
-
-impl NetworkCounters {
-    /// Counts a packet lost to a down interface.
-    #[cold]
-    fn drop(&mut self, msg: &Message) {
-        self.dropped += 1;
-        self.lost_calculations += msg.newly_saved();
-    }
-}
-
-/// A component's handle on the simulation while it handles one event.
-pub struct Ctx<'a> {
-    pub now: SimTime,
-    pub me: NodeId,
-    queue: &'a mut EventQueue<Event>,
-    in_flight: &'a mut InFlight,
-    net: &'a Network,
-    counters: &'a mut NetworkCounters,
-}
-
-impl Ctx<'_> {
-    /// Sends a message to a host's well-known port; it arrives after the one-way network
-    /// delay, unless an interface on the way is down.
-    #[inline]
-    pub fn send(&mut self, to: NodeId, msg: Message) {
-        self.send_to_port(to, WELL_KNOWN_PORT, msg);
-    }
-
-    /// Sends a message to a port of a host (a PE's CalcApp service).
-    #[inline]
-    pub fn send_to_port(&mut self, to: NodeId, port: u32, msg: Message) {
-        match msg.class() {
-            PacketClass::Asap => self.counters.asap += 1,
-            PacketClass::Enrp => self.counters.enrp += 1,
-            PacketClass::Cookie => self.counters.cookies += 1,
-            PacketClass::Uncounted => {}
-        }
-        if !self.net.is_up(self.me) {
-            self.counters.drop(&msg);
-            return;
-        }
-        let at = self.now + self.net.delay(self.me, to);
-        let i = self.in_flight.insert(Delivery { from: self.me, to, port, sent: self.now, msg });
-        self.queue.schedule(at, Event::Deliver(i));
-    }
-
-    /// Schedules a timer event after `delay` (for timers that are never cancelled).
-    pub fn schedule(&mut self, delay: SimDuration, event: Event) {
-        self.queue.schedule(self.now + delay, event);
-    }
-
-    /// Creates a stopped timer that delivers `event` to its component when it expires.
-    pub fn add_timer(&mut self, event: Event) -> TimerId {
-        self.queue.add_timer(event)
-    }
-
-    /// Removes a timer (with the job it belonged to).
-    pub fn remove_timer(&mut self, timer: TimerId) {
-        self.queue.remove_timer(timer);
-    }
-
-    /// (Re)starts `timer` to expire after `delay`.
-    pub fn arm(&mut self, timer: TimerId, delay: SimDuration) {
-        self.queue.arm(timer, self.now + delay);
-    }
-
-    /// Stops `timer` (idempotent).
-    pub fn cancel(&mut self, timer: TimerId) {
-        self.queue.cancel(timer);
-    }
-
-    /// Observer only (metrics, never protocol decisions): the one-way delay to `node`.
-    pub fn delay_to(&self, node: NodeId) -> SimDuration {
-        self.net.delay(self.me, node)
-    }
-
-    /// Observer only (metrics, never protocol decisions): whether `node` is an attacker's
-    /// host, e.g. the transport of a fake pool element.
-    pub fn is_attacker(&self, node: NodeId) -> bool {
-        self.net.is_attacker(node)
-    }
-
-    /// Observer only: whether `node` sits in this host's LAN.
-    pub fn same_lan(&self, node: NodeId) -> bool {
-        self.net.lan(self.me) == self.net.lan(node)
-    }
-
-    pub fn is_running(&self, timer: TimerId) -> bool {
-        self.queue.expires_at(timer).is_some()
-    }
-
-    /// When `timer` expires, if it is running.
-    pub fn expires_at(&self, timer: TimerId) -> Option<SimTime> {
-        self.queue.expires_at(timer)
-    }
-}
-
-/// Converts a configured time in seconds to a duration.
-pub fn secs(s: f64) -> SimDuration {
-    SimDuration::from_secs_f64(s)
-}

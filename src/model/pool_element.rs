@@ -13,13 +13,14 @@
 //! earlier incarnation are gone for good. Work done since a session's last cookie is lost
 //! when the session ends without completion, and counted (`lost_calculations`).
 
+use super::ids::fresh_identifier;
 use super::lifecycle::{LifeCycle, LifeCycleStats, Script};
 use super::message::{Cookie, Message, PeRecord};
 use super::registrar_table::RegistrarTable;
-use super::{Ctx, Event, NodeId, secs};
+use super::{Ctx, Event, NodeId, secs, uniform_delay};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
-use crate::handlespace::{PeId, PolicySettings, PolicyType, RegistrarId, U32MAX};
+use crate::handlespace::{PeId, PolicySettings, PolicyType, RegistrarId, U32MAX, fraction_u32};
 use crate::scenario::{PoolElements, Scenario, TimeDistribution};
 use rand::RngExt;
 use std::rc::Rc;
@@ -59,22 +60,7 @@ pub struct PoolElementConfig {
     pub clean_shutdown_probability: f64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Timer {
-    /// Start, and restart after a downtime.
-    Startup,
-    /// The end of the uptime.
-    Shutdown,
-    /// T2 (registration) or T3 (deregistration) response timeout.
-    RegistrationTimeout,
-    /// T4: periodic re-registration; also the wait after a registrar's reject before
-    /// hunting again (the reference re-uses T4 for it).
-    Reregistration,
-    /// The next job completion or cookie.
-    Service,
-    JobKeepAlive(u32),
-    JobKeepAliveTimeout(u32),
-}
+pub use super::timer::PoolElementTimer as Timer;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum AsapPhase {
@@ -709,16 +695,6 @@ impl PoolElement {
     }
 }
 
-/// `min(U32MAX, rint(U32MAX · x))` for a fraction x in 0..1.
-pub fn fraction_u32(x: f64) -> u32 {
-    (x * U32MAX as f64).round_ties_even().clamp(0.0, U32MAX as f64) as u32
-}
-
-/// A delay uniform in [0, max_s) seconds.
-pub fn uniform_delay(rng: &mut StreamRng, max_s: f64) -> SimDuration {
-    if max_s > 0.0 { secs(rng.random_range(0.0..max_s)) } else { SimDuration::ZERO }
-}
-
 /// Pool element configuration from the scenario and the PE's section (overrides applied).
 pub fn config_from(s: &Scenario, pe: &PoolElements, registrars: RegistrarTable) -> PoolElementConfig {
     PoolElementConfig {
@@ -746,11 +722,6 @@ pub fn config_from(s: &Scenario, pe: &PoolElements, registrars: RegistrarTable) 
         downtime: pe.downtime,
         clean_shutdown_probability: pe.clean_shutdown_probability,
     }
-}
-
-/// A PE identifier in 1..=0x7FFFFFFF (the tool-chain's `intuniform(1, 0x7FFFFFFF)`).
-pub fn fresh_identifier(rng: &mut StreamRng) -> PeId {
-    PeId(rng.random_range(1..=0x7FFF_FFFF))
 }
 
 #[cfg(test)]

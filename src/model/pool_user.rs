@@ -12,11 +12,11 @@
 //! cookies and failover; the job completes with its last piece. One piece is the model
 //! of the reference, event for event.
 
+use super::ids::calcapp_pool;
 use super::message::{Cookie, Message};
-use super::metrics::Samples;
-use super::registrar::calcapp_pool;
 use super::registrar_table::RegistrarTable;
-use super::{Ctx, Event, NodeId, pool_element::uniform_delay, secs};
+use super::stats::Samples;
+use super::{Ctx, Event, NodeId, secs, uniform_delay};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
 use crate::handlespace::{
@@ -57,21 +57,7 @@ pub struct PoolUserConfig {
     pub handlespace: HandlespaceConfig,
 }
 
-/// Timers of a pool user. Those of a piece carry the piece's index (0 for an unsplit job).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Timer {
-    Start,
-    JobArrival,
-    /// T1: handle resolution timeout.
-    HandleResolutionTimeout,
-    /// After a registrar's reject: hunt and retry.
-    HuntRetry,
-    /// The piece goes back to server selection (after a reject or "no pool element").
-    SelectionRetry(u16),
-    RequestTimeout(u16),
-    KeepAlive(u16),
-    KeepAliveTimeout(u16),
-}
+pub use super::timer::PoolUserTimer as Timer;
 
 /// Per-PU statistics over the measurement window (docs/model.md §6.5).
 #[derive(Clone, Copy, Debug, Default)]

@@ -65,7 +65,7 @@ fn rate(ring: &VecDeque<u64>) -> f64 {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::model::registrar::calcapp_pool;
+    use crate::model::ids::calcapp_pool;
 
     fn limiter(max_rate: f64, max_entries: u32) -> Option<RateLimiter> {
         RateLimiter::new(RateLimit { max_rate, buckets: 64, max_entries })

@@ -24,6 +24,7 @@
 //! in the handlespace's timer storage; one engine timer is armed at the earliest of them,
 //! as the RSPLIB registrar does.
 
+use super::ids::calcapp_pool;
 use super::lifecycle::{LifeCycle, LifeCycleStats, Script};
 use super::message::{Message, PeRecord};
 use super::rate_limit::{RateLimit, RateLimiter};
@@ -36,11 +37,6 @@ use crate::handlespace::{
 use crate::scenario::{Registrars, Scenario, TimeDistribution};
 use rand::RngExt;
 use std::rc::Rc;
-
-/// The pool handle of the CalcApp pool.
-pub fn calcapp_pool() -> PoolHandle {
-    PoolHandle::new(b"CalcAppPool").expect("valid pool handle")
-}
 
 /// Transport data a registrar keeps per pool element.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,21 +71,7 @@ pub struct RegistrarConfig {
     pub update_loss_probability: f64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Timer {
-    /// Start, and restart after a downtime.
-    Startup,
-    /// The end of the uptime.
-    Shutdown,
-    MentorDiscovery,
-    Heartbeat,
-    /// The earliest per-PE timer of the handlespace.
-    Handlespace,
-    PeerLastHeard(u32),
-    PeerNoResponse(u32),
-    /// The takeover of peer i completes without full consent.
-    TakeoverExpiry(u32),
-}
+pub use super::timer::RegistrarTimer as Timer;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {

@@ -5,10 +5,11 @@
 //! interface fails alternate up and down from time 0 (§1.4).
 
 use super::attacker::{self, Attacker};
+use super::ids::fresh_identifier;
 use super::lifecycle::{Script, UpDown};
 use super::metrics::{LanReport, Metrics, MetricsInput, PoolElementReport, RegistrarReport, TraceCounts};
 use super::network::Network;
-use super::pool_element::{self, PoolElement, fresh_identifier};
+use super::pool_element::{self, PoolElement};
 use super::pool_user::{self, PoolUser, TraceArrival};
 use super::registrar::{self, Registrar};
 use super::registrar_table::RegistrarTable;

@@ -333,6 +333,49 @@ struct Point {
     x: f64,
     mean: f64,
     ci: f64,
+    /// Under half of the point's queued jobs completed: a mean over completed jobs then
+    /// describes the few that got through (a collapsed pool shows 95 % handling speed);
+    /// drawn hollow, joined by dashes.
+    sparse: bool,
+}
+
+/// Metrics averaged over the jobs completed in the window; their points mean little when
+/// most jobs never complete.
+const PER_COMPLETED_JOB: [&str; 10] = [
+    "handling_speed",
+    "handling_speed_pct",
+    "processing_speed",
+    "processing_speed_pct",
+    "queuing_delay_mean_s",
+    "startup_delay_mean_s",
+    "processing_time_mean_s",
+    "handling_time_mean_s",
+    "piece_processing_time_mean_s",
+    "straggler_ratio_mean",
+];
+
+/// Least share of the queued jobs that must complete for a per-job mean to be drawn as a
+/// result.
+pub const LEAST_COMPLETED_SHARE: f64 = 0.5;
+
+/// The figure's note on hollow points, one line each.
+const SPARSE_NOTE: [&str; 3] = ["Hollow, dashed: under half", "of the jobs completed; the", "mean covers only those."];
+
+/// The parameter cells of every point whose completed jobs are under
+/// `LEAST_COMPLETED_SHARE` of its queued jobs (from the jobs_completed and jobs_queued
+/// rows; none when the summary has no such rows).
+fn sparse_points(records: &[csv::StringRecord], m: usize, mean_col: usize) -> Vec<Vec<String>> {
+    let params = |r: &csv::StringRecord| r.iter().take(m).map(String::from).collect::<Vec<_>>();
+    let mean_of = |metric: &str| -> BTreeMap<Vec<String>, f64> {
+        let rows = records.iter().filter(|r| &r[m] == metric);
+        rows.filter_map(|r| Some((params(r), r[mean_col].parse::<f64>().ok()?))).collect()
+    };
+    let completed = mean_of("jobs_completed");
+    mean_of("jobs_queued")
+        .into_iter()
+        .filter(|(key, queued)| completed.get(key).is_some_and(|c| *c < LEAST_COMPLETED_SHARE * queued))
+        .map(|(key, _)| key)
+        .collect()
 }
 
 /// A named curve, and a named panel of curves.
@@ -424,6 +467,11 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
     check_filters(&records, &filters, spec)?;
     check_one_configuration_per_point(&records, &header[..m], m, spec, [Some(x_col), curve_col, panel_col])?;
 
+    let sparse = if PER_COMPLETED_JOB.contains(&spec.metric.as_str()) {
+        sparse_points(&records, m, mean_col)
+    } else {
+        Vec::new()
+    };
     // panel -> curve -> points, in first-seen order of the summary's rows.
     let mut panels: Vec<Panel> = Vec::new();
     let mut metrics_seen = BTreeMap::new();
@@ -450,7 +498,8 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
         // A log axis plots log10(x) and labels it 10^v.
         let x = if spec.x_log { x.log10() } else { x };
         let parse = |s: &str| if s.is_empty() { f64::NAN } else { s.parse().unwrap_or(f64::NAN) };
-        let point = Point { x, mean: parse(&r[mean_col]) * scale, ci: parse(&r[ci_col]) * scale };
+        let is_sparse = sparse.iter().any(|key| key.iter().zip(r.iter()).all(|(a, b)| a == b));
+        let point = Point { x, mean: parse(&r[mean_col]) * scale, ci: parse(&r[ci_col]) * scale, sparse: is_sparse };
         // Beyond this plotters' tick search does not end (and no axis shows such values).
         if x.is_nan()
             || x.abs() > MAX_AXIS_VALUE
@@ -519,6 +568,10 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
         }
         _ => 0,
     };
+    let any_sparse = all.iter().any(|p| p.sparse);
+    let note_width = 16.0 + char_px * SPARSE_NOTE.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64;
+    let legend_width =
+        if any_sparse { legend_width.max(LEGEND_WIDTH).max(note_width.ceil() as u32) } else { legend_width };
     let x_whole =
         categories.is_empty() && !spec.x_log && all.iter().all(|p| p.x.fract() == 0.0) && x_max - x_min <= 20.0;
     let y_whole = is_count(&spec.metric);
@@ -583,9 +636,18 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
                 pts.sort_by(|a, b| a.x.total_cmp(&b.x));
                 // (Categories are not a sequence: no line between them.)
                 let line = if categories.is_empty() { pts.as_slice() } else { &[] };
-                chart
-                    .draw_series(LineSeries::new(line.iter().map(|p| (p.x, p.mean)), color.stroke_width(2)))
-                    .map_err(|e| draw_err(e.to_string()))?;
+                // Solid through runs of representative points, dashed to and from sparse ones.
+                for run in line.split(|p| p.sparse) {
+                    chart
+                        .draw_series(LineSeries::new(run.iter().map(|p| (p.x, p.mean)), color.stroke_width(2)))
+                        .map_err(|e| draw_err(e.to_string()))?;
+                }
+                for pair in line.windows(2).filter(|pair| pair.iter().any(|p| p.sparse)) {
+                    let ends = pair.iter().map(|p| (p.x, p.mean));
+                    chart
+                        .draw_series(DashedLineSeries::new(ends, 4, 4, color.stroke_width(1)))
+                        .map_err(|e| draw_err(e.to_string()))?;
+                }
                 chart
                     .draw_series(
                         pts.iter().filter(|p| p.ci.is_finite() && p.ci > 0.0).map(|p| {
@@ -594,13 +656,33 @@ pub fn plot_summary(summary_csv: &[u8], spec: &PlotSpec, labels: &Labels) -> Res
                     )
                     .map_err(|e| draw_err(e.to_string()))?;
                 chart
-                    .draw_series(pts.iter().map(|p| Circle::new((p.x, p.mean), 3, color.filled())))
+                    .draw_series(
+                        pts.iter().filter(|p| !p.sparse).map(|p| Circle::new((p.x, p.mean), 3, color.filled())),
+                    )
                     .map_err(|e| draw_err(e.to_string()))?;
+                // A ring, white inside.
+                for (radius, style) in [(5, WHITE.filled()), (5, color.stroke_width(2))] {
+                    chart
+                        .draw_series(pts.iter().filter(|p| p.sparse).map(|p| Circle::new((p.x, p.mean), radius, style)))
+                        .map_err(|e| draw_err(e.to_string()))?;
+                }
             }
         }
+        let mut note_top = 40;
         if let Some(key) = &spec.curves {
             let entries: Vec<(String, RGBColor)> = curve_order.iter().map(|c| (short_value(c), color_of(c))).collect();
-            draw_legend(&legend_area, &label(key), &entries, px(LEGEND_FONT)).map_err(|e| draw_err(e.to_string()))?;
+            note_top = draw_legend(&legend_area, &label(key), &entries, px(LEGEND_FONT))
+                .map_err(|e| draw_err(e.to_string()))?
+                + 2 * px(LEGEND_FONT) as i32;
+        }
+        if any_sparse {
+            let text = ("sans-serif", px(LEGEND_FONT)).into_font();
+            for (i, line) in SPARSE_NOTE.iter().enumerate() {
+                let y = note_top + i as i32 * (px(LEGEND_FONT) * 1.3) as i32;
+                legend_area
+                    .draw(&Text::new(line.to_string(), (4, y), text.clone()))
+                    .map_err(|e| draw_err(e.to_string()))?;
+            }
         }
         root.present().map_err(|e| draw_err(e.to_string()))?;
     }
@@ -659,22 +741,24 @@ pub fn log_log_chart(x_label: &str, panels: &[LogLogPanel]) -> Result<String, In
 }
 
 /// The legend beside the data area: the curve parameter, then a line and a label per curve.
+/// Returns the y of its last entry [px].
 fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
     entries: &[(String, RGBColor)],
     font_px: f64,
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+) -> Result<i32, DrawingAreaErrorKind<DB::ErrorType>> {
     let text = ("sans-serif", font_px).into_font();
     let step = (font_px * 1.5).round() as i32;
     area.draw(&Text::new(title.to_string(), (4, 40), text.clone()))?;
+    let mut y = 40;
     for (i, (name, color)) in entries.iter().enumerate() {
-        let y = 40 + step + step * i as i32 + step / 3;
+        y = 40 + step + step * i as i32 + step / 3;
         area.draw(&PathElement::new(vec![(6, y), (28, y)], color.stroke_width(2)))?;
         area.draw(&Circle::new((17, y), 3, color.filled()))?;
         area.draw(&Text::new(name.clone(), (34, y - (font_px / 2.0) as i32), text.clone()))?;
     }
-    Ok(())
+    Ok(y)
 }
 
 #[cfg(test)]
@@ -703,6 +787,44 @@ mod test {
             height: None,
             font_scale: None,
         }
+    }
+
+    #[test]
+    fn per_job_means_of_points_where_most_jobs_never_completed_are_marked() {
+        // At r = 3 Random completed 10 of 100 jobs: its handling speed is drawn as a ring,
+        // joined by dashes, and the figure says why; LeastUsed's points stay solid.
+        let summary = format!(
+            "{SUMMARY}1,LeastUsed,jobs_queued,5,0,3,\n3,LeastUsed,jobs_queued,100,0,3,\n3,LeastUsed,jobs_completed,60,0,3,\n\
+             1,Random,jobs_queued,100,0,3,\n1,Random,jobs_completed,99,0,3,\n3,Random,jobs_queued,100,0,3,\n3,Random,jobs_completed,10,0,3,\n"
+        );
+        let draw = |metric: &str| {
+            plot_summary(
+                summary.as_bytes(),
+                &spec(metric, "workload.pu_pe_ratio", Some("pool_elements.policy")),
+                &Labels::new(),
+            )
+            .unwrap()
+        };
+        let svg = draw("handling_speed_pct");
+        assert!(svg.contains(SPARSE_NOTE[0]), "no note");
+        // Random is the second curve: the second colour.
+        let dashes = |svg: &str| {
+            let dash = "stroke=\"#D62728\" stroke-width=\"1\"";
+            svg.lines().filter(|l| l.contains("<polyline") && l.contains(dash)).count()
+        };
+        assert!(dashes(&svg) > 0, "no dashes to the ring");
+        let rings = svg.lines().filter(|l| l.contains("<circle") && l.contains("fill=\"none\"")).count();
+        assert_eq!(rings, 1, "one sparse point, one ring");
+        // Counts are not per-job means: no ring, no note.
+        let svg = plot_summary(
+            summary.replace("handling_speed_pct", "failovers").as_bytes(),
+            &spec("failovers", "workload.pu_pe_ratio", Some("pool_elements.policy")),
+            &Labels::new(),
+        )
+        .unwrap();
+        assert!(!svg.contains(SPARSE_NOTE[0]));
+        assert!(!svg.lines().any(|l| l.contains("<circle") && l.contains("fill=\"none\"")));
+        assert_eq!(dashes(&svg), 0);
     }
 
     #[test]

@@ -65,11 +65,12 @@ impl Scenario {
     }
 }
 
-/// A duration for people: "< 1 s", "45 s", "12 min", "3.5 h", "2.1 days".
+/// A duration for people: "< 1 s", "45 s", "2.3 min", "12 min", "3.5 h", "2.1 days".
 pub fn human_duration(seconds: f64) -> String {
     match seconds {
         s if s < 0.5 => "< 1 s".to_string(),
         s if s < 90.0 => format!("{s:.0} s"),
+        s if s < 595.0 => format!("{} min", short((s / 6.0).round() / 10.0)),
         s if s < 5400.0 => format!("{:.0} min", s / 60.0),
         s if s < 2.0 * 86400.0 => format!("{:.1} h", s / 3600.0),
         s => format!("{} days", short((s / 86400.0 * 10.0).round() / 10.0)),

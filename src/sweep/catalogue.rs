@@ -5,6 +5,7 @@
 use super::Sweep;
 use crate::error::InputError;
 use crate::scenario::SECONDS_PER_COST;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// One study of the catalogue.
@@ -63,13 +64,47 @@ pub fn estimated_seconds(sweep: &Sweep, cores: usize) -> f64 {
     cost * SECONDS_PER_COST / cores.max(1) as f64
 }
 
+/// Cores of the machine that measured `times.csv`.
+pub const MEASURED_CORES: usize = 2;
+
+/// The measured wall time of each study on `MEASURED_CORES` cores [s], from `times.csv`
+/// beside the families (`study,wall_s`): a cost model cannot see a retry storm such as
+/// wp1-pr-selectionI's (40x its estimate), a measurement can. Empty when there is no file.
+pub fn measured_times(root: &Path) -> anyhow::Result<BTreeMap<String, f64>> {
+    let path = root.join("times.csv");
+    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(BTreeMap::new()) };
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut times = BTreeMap::new();
+    for (i, record) in reader.deserialize::<(String, f64)>().enumerate() {
+        let (study, wall_s) = record.map_err(|e| InputError::new(path.display().to_string(), e.to_string()))?;
+        if !(wall_s.is_finite() && wall_s > 0.0) {
+            let message = format!("line {}: wall_s {wall_s}; allowed: a time > 0 [s]", i + 2);
+            return Err(InputError::new(path.display().to_string(), message).into());
+        }
+        times.insert(study, wall_s);
+    }
+    Ok(times)
+}
+
+/// A study's wall time on `cores` cores.
+pub struct WallTime {
+    pub seconds: f64,
+    /// Measured (scaled from `MEASURED_CORES` cores), not estimated from the event counts.
+    pub measured: bool,
+}
+
 impl Study {
-    /// Its runs, question and estimated wall time on `cores` cores [s], from one
-    /// replication per point (replications differ only in their seeds).
-    pub fn outline(&self, cores: usize) -> anyhow::Result<(usize, String, f64)> {
+    /// Its runs, question and wall time on `cores` cores: measured when `times` has it,
+    /// otherwise estimated from one replication per point (replications differ only in
+    /// their seeds).
+    pub fn outline(&self, cores: usize, times: &BTreeMap<String, f64>) -> anyhow::Result<(usize, String, WallTime)> {
         let (sweep, replications) = super::outline(&self.path)?;
         let question = sweep.file.question.clone().unwrap_or_default();
         let n = replications as usize;
-        Ok((sweep.runs.len() * n, question, estimated_seconds(&sweep, cores) * n as f64))
+        let time = match times.get(&self.name) {
+            Some(wall_s) => WallTime { seconds: wall_s * MEASURED_CORES as f64 / cores.max(1) as f64, measured: true },
+            None => WallTime { seconds: estimated_seconds(&sweep, cores) * n as f64, measured: false },
+        };
+        Ok((sweep.runs.len() * n, question, time))
     }
 }

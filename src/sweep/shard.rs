@@ -3,8 +3,10 @@
 //! the sweep file, so a task that is resubmitted runs the same slice (and of it only what
 //! the shared results store lacks).
 
+use super::store::{Store, StoredRun};
 use super::{PlannedRun, Sweep};
 use crate::error::InputError;
+use std::path::Path;
 
 /// Slice `index` (0-based) of `count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,7 +105,7 @@ pub fn sbatch_commands(
     if tasks == 0 || tasks > MAX_SHARDS {
         return Err(InputError::new("--tasks", format!("{tasks} is out of range; allowed: 1 to {MAX_SHARDS}")).into());
     }
-    let todo = super::tasks_with_missing_runs(sweep, out_dir, tasks)?;
+    let todo = tasks_with_missing_runs(sweep, out_dir, tasks)?;
     let out = out_dir.display();
     let logs = out_dir.join("slurm-logs");
     let logs = logs.display();
@@ -142,6 +144,19 @@ fn compress(tasks: &[usize]) -> String {
         i = j + 1;
     }
     parts.join(",")
+}
+
+/// The array tasks (1-based) of `count` that hold runs missing from `out_dir/store`.
+pub fn tasks_with_missing_runs(sweep: &Sweep, out_dir: &Path, count: usize) -> anyhow::Result<Vec<usize>> {
+    let store = Store::open(&out_dir.join("store"))?;
+    let slices = assign(&sweep.runs, count);
+    let results: Vec<Option<StoredRun>> = sweep.runs.iter().map(|r| store.load(&r.key)).collect();
+    let wanted = sweep.standing(&results).wanted;
+    let mut tasks: Vec<usize> =
+        (0..sweep.runs.len()).filter(|&i| wanted[i] && results[i].is_none()).map(|i| slices[i] + 1).collect();
+    tasks.sort_unstable();
+    tasks.dedup();
+    Ok(tasks)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! node_name, event_type (0 unavailable, 1 available), event_start_time,
 //! event_stop_time (Unix seconds), event_end_reason; an optional header line.
 
-use super::{TraceError, fields, number};
+use super::lines::{TraceError, fields, number};
 
 /// Columns of an `event_trace` line.
 pub const FIELDS: usize = 9;

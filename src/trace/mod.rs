@@ -7,32 +7,15 @@
 //! a thousand runs parses its files once.
 
 pub mod fta;
+mod lines;
 pub mod swf;
+
+pub use lines::TraceError;
 
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-
-/// A bad trace file: where (file, line, field) and what is wrong.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error("{file}{}: {message}", line.map_or_else(String::new, |l| format!(":{l}")))]
-pub struct TraceError {
-    pub file: String,
-    /// 1-based line number, if the error is on a line.
-    pub line: Option<usize>,
-    pub message: String,
-}
-
-impl TraceError {
-    fn at(file: &str, line: usize, message: impl Into<String>) -> TraceError {
-        TraceError { file: file.to_string(), line: Some(line), message: message.into() }
-    }
-
-    fn file(file: &str, message: impl Into<String>) -> TraceError {
-        TraceError { file: file.to_string(), line: None, message: message.into() }
-    }
-}
 
 /// A parsed trace with the SHA-256 of its bytes (results are keyed by content, not path).
 pub struct Loaded<T> {
@@ -79,18 +62,4 @@ pub fn swf_trace(path: &Path) -> Arc<Result<Loaded<swf::SwfTrace>, TraceError>> 
 /// The FTA availability trace at `path`, parsed once per process.
 pub fn fta_trace(path: &Path) -> Arc<Result<Loaded<fta::FtaTrace>, TraceError>> {
     cached(&FTA, path, fta::parse)
-}
-
-/// The whitespace-separated fields of a line.
-fn fields(line: &str) -> Vec<&str> {
-    line.split_whitespace().collect()
-}
-
-/// Field `i` (0-based) of a line as a number; errors name the field by number and name.
-fn number(fields: &[&str], i: usize, name: &str, file: &str, line: usize) -> Result<f64, TraceError> {
-    let text = fields[i];
-    match text.parse::<f64>() {
-        Ok(x) if x.is_finite() => Ok(x),
-        _ => Err(TraceError::at(file, line, format!("field {} ({name}): `{text}` is not a number", i + 1))),
-    }
 }

@@ -3,7 +3,7 @@
 //! are header comments. poolsim needs fields 2 (submit time), 4 (run time), 5 (allocated
 //! processors), 11 (status) and 12 (user id).
 
-use super::{TraceError, fields, number};
+use super::lines::{TraceError, fields, number};
 
 /// Fields of an SWF line.
 pub const FIELDS: usize = 18;
