@@ -58,25 +58,10 @@ for m,p in mods.items():
     text=open(p).read()
     text=text.split('#[cfg(test)]')[0]
     text=re.sub(r'//[^\n]*','',text)
-    # expand use groups roughly: crate::a::{b, c::d}
+    # use groups (crate::a::{b, c::d}) are expanded by expand()
     text=re.sub(r'\bpub(?:\([^)]*\))?\s+use\s+[^;]+;','',text)
     for u in re.finditer(r'\buse\s+([^;]+);',text):
         s=u.group(1).replace('\n',' ').replace(' ','')
-        def expand(s):
-            i=s.find('{')
-            if i<0: return [s]
-            pre=s[:i]; depth=0; items=[]; cur=''
-            body=s[i+1:s.rfind('}')]
-            for ch in body:
-                if ch=='{': depth+=1
-                if ch=='}': depth-=1
-                if ch==',' and depth==0: items.append(cur); cur=''
-                else: cur+=ch
-            if cur: items.append(cur)
-            out=[]
-            for it in items:
-                for e in expand(it): out.append(pre+e)
-            return out
         for path in expand(s):
             path=path.split(' as ')[0]
             t=resolve(m,path)
