@@ -2,10 +2,8 @@
 //! RFC 5355's threats), either flooding registrars with handle resolutions and fake
 //! unreachability reports, or registering fake pool elements that accept no work.
 
-use super::{
-    At, Auto, ComponentOverride, DEFAULT_MAX_RUNS, HomeRegistrars, ScenarioError, StatusChange, TimeDistribution,
-};
-use super::{fraction, non_negative, positive, time_distribution};
+use super::check::{At, fraction, non_negative, positive, time_distribution};
+use super::{Auto, ComponentOverride, DEFAULT_MAX_RUNS, HomeRegistrars, ScenarioError, StatusChange, TimeDistribution};
 use crate::handlespace::PolicyType;
 use serde::{Deserialize, Serialize};
 

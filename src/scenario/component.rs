@@ -3,13 +3,30 @@
 //! (`registrars.overrides = [{"index": 0, "uptime": "never"}]`, as tos-pr-failureI needs).
 //! A component's section is the kind's section with its override merged in, read and
 //! validated like the section itself, so every key of the kind can be overridden except
-//! those that describe the whole kind ([`super::KIND_ONLY_KEYS`]).
+//! those that describe the whole kind ([`KIND_ONLY_KEYS`]).
 
-use super::{At, KIND_ONLY_KEYS, ScenarioError, plain_types};
+use super::ScenarioError;
+use super::check::{At, plain_types};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+
+/// Keys that describe a whole kind and cannot be set for one component.
+const KIND_ONLY_KEYS: &[&str] = &[
+    "count",
+    "count_distribution",
+    "overrides",
+    "capacity_distribution",
+    "availability_trace",
+    "availability_nodes",
+    "availability_trace_start",
+    "availability_trace_time_scale",
+];
+
+/// Runs of a component unless `max_runs` says otherwise (the reference tool-chain's
+/// `componentRuns`).
+pub const DEFAULT_MAX_RUNS: u64 = 1_000_000_000;
 
 /// One component's exceptions.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

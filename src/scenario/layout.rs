@@ -4,7 +4,6 @@
 //! number distribution (§9.3), the others never are. Components are numbered LAN by LAN
 //! within their kind, so a one-LAN scenario numbers them as before.
 
-use super::Scenario;
 use serde::de::{self, MapAccess, Visitor, value::MapAccessDeserializer};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -112,23 +111,11 @@ pub struct Layout {
 }
 
 /// The LAN of each of `counts[l]` components of LAN l, in order.
-fn spread(counts: impl IntoIterator<Item = u32>) -> Vec<u32> {
+pub(super) fn spread(counts: impl IntoIterator<Item = u32>) -> Vec<u32> {
     (0..).zip(counts).flat_map(|(lan, n)| std::iter::repeat_n(lan, n as usize)).collect()
 }
 
 impl Layout {
-    pub fn of(s: &Scenario) -> Layout {
-        let lans = s.network.lans;
-        let per_lan = |n: u32| spread(std::iter::repeat_n(n, lans as usize));
-        Layout {
-            lans,
-            registrar_lans: per_lan(s.registrars.count),
-            pool_element_lans: spread(s.pool_elements.count_distribution.counts(s.pool_elements.count, lans)),
-            pool_user_lans: per_lan(s.pool_user_count()),
-            attacker_lans: per_lan(s.attackers.count),
-        }
-    }
-
     /// The registrars of `lan` (global indices).
     pub fn registrars_of(&self, lan: u32) -> impl Iterator<Item = usize> + '_ {
         self.registrar_lans.iter().enumerate().filter(move |&(_, &l)| l == lan).map(|(i, _)| i)

@@ -1,4 +1,5 @@
 use super::*;
+use crate::handlespace::PolicyType;
 use serde_json::json;
 
 fn err(value: serde_json::Value) -> String {

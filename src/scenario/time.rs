@@ -9,6 +9,10 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
+/// Longest time a scenario may name [s] (about 31.7 years): times are integer
+/// nanoseconds, and sums of a few such times must stay below 2^64 ns (584 years).
+pub const MAX_TIME_S: f64 = 1e9;
+
 /// A distribution of time spans [s], drawn afresh for every use ("volatile").
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub enum TimeDistribution {
@@ -54,12 +58,12 @@ impl TimeDistribution {
         }
     }
 
-    /// Range check: every parameter from 0 to [`super::MAX_TIME_S`], min <= max; with
+    /// Range check: every parameter from 0 to [`MAX_TIME_S`], min <= max; with
     /// `positive`, the spans must reach the 1 ns time resolution (an uptime of 0 would
     /// restart a component forever at one instant). Returns the message of the first
     /// violation.
     pub fn check(&self, positive: bool) -> Result<(), String> {
-        let ok = |v: f64| v.is_finite() && (0.0..=super::MAX_TIME_S).contains(&v);
+        let ok = |v: f64| v.is_finite() && (0.0..=MAX_TIME_S).contains(&v);
         let short = |v: f64| positive && v < 1e-9;
         let bad = match *self {
             TimeDistribution::Never => None,

@@ -7,7 +7,7 @@
 //! parse time against the extreme capacities a PE can get from any distribution,
 //! override or `min_capacity_per_job`, not against one seed's draws.
 
-use super::{CapacityDistribution, PoolElements, Scenario, ScenarioError};
+use super::{CapacityDistribution, MAX_TIME_S, PoolElements, Scenario, ScenarioError, short};
 
 /// Largest mean job size [calculations]: the accounting adds whole calculations to a
 /// job's progress, exact in f64 up to 2^53 ≈ 9e15; an exponential draw exceeds 64 × its
@@ -68,16 +68,6 @@ struct Section<'a> {
 
 fn out_of_range(key: &str, value: f64, allowed: String) -> ScenarioError {
     ScenarioError::invalid(key, format!("{} is out of range; allowed: {allowed}", short(value)))
-}
-
-/// A number for a message: four significant digits, plain from 0.001 to 10^7, else as
-/// 1.25e-9 (no binary noise such as 1.3333333333333334e-4).
-pub fn short(v: f64) -> String {
-    if !v.is_finite() || v == 0.0 {
-        return v.to_string();
-    }
-    let rounded: f64 = format!("{v:.3e}").parse().expect("a formatted number parses");
-    if (1e-3..1e7).contains(&rounded.abs()) { rounded.to_string() } else { format!("{rounded:e}") }
 }
 
 impl Section<'_> {
@@ -167,12 +157,12 @@ impl Scenario {
             return Err(ScenarioError::invalid("workload.job_size", message));
         }
         let interval = self.job_interval_s();
-        if interval.is_nan() || interval > super::MAX_TIME_S {
+        if interval.is_nan() || interval > MAX_TIME_S {
             let how = if self.workload.job_interval.value().is_none() { "max(1, r)·S / (θ·C) = " } else { "" };
             let message = format!(
                 "{how}{} s is out of range; allowed: a mean job interval of at most {} s (times are integer nanoseconds)",
                 short(interval),
-                short(super::MAX_TIME_S)
+                short(MAX_TIME_S)
             );
             return Err(ScenarioError::invalid("workload.job_interval", message));
         }
