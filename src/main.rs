@@ -132,6 +132,9 @@ enum Command {
         /// Folder for the scale benchmark's scale.csv and scale.svg, and event-list.csv.
         #[arg(long, default_value = "bench-scale")]
         out: PathBuf,
+        /// Skip the instruction counts of the simulation cases (perf or valgrind).
+        #[arg(long)]
+        no_instructions: bool,
     },
     /// The catalogue of studies (scenarios/studies/<family>/*.json): list them, or run
     /// some or all of them, each into results/<name> (resumable, as sweeps are).
@@ -699,7 +702,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let files = bench::scale::write(&rows, &dir)?;
             writeln!(out, "wrote {}", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "))?;
         }
-        Command::Bench { target: BenchTarget::Simulation, runs, .. } => {
+        Command::Bench { target: BenchTarget::Simulation, runs, no_instructions, .. } => {
+            let exe = std::env::current_exe().ok().filter(|_| !no_instructions);
             for case in bench::simulation_cases() {
                 let runs = if case.scenario.duration_s > 100_000.0 { runs.div_ceil(4) } else { runs };
                 let r = bench::measure(&case, runs);
@@ -713,6 +717,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     r.events_per_s / 1e6,
                     r.runs
                 )?;
+                if let Some(i) = exe.as_deref().and_then(|exe| bench::instructions(exe, &case.scenario)) {
+                    let per_event = i.count as f64 / r.events as f64;
+                    writeln!(
+                        out,
+                        "{:<52} {:>9.1} M instructions ({per_event:.0} per event; whole process, {})",
+                        "",
+                        i.count as f64 / 1e6,
+                        i.tool
+                    )?;
+                }
             }
             if let Some(mib) = bench::peak_memory_mib() {
                 writeln!(out, "peak memory (VmHWM): {mib:.1} MiB")?;

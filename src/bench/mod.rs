@@ -1,6 +1,7 @@
 //! `poolsim bench`: wall-clock speed of whole simulations (release build), reported as
-//! the median of repeated runs, plus the process's peak memory. Speed is measured here,
-//! never asserted in tests.
+//! the median of repeated runs, plus the process's peak memory and, where `perf` or
+//! valgrind is present, the instructions a run takes (which, unlike wall time, do not
+//! drift with the machine's load). Speed is measured here, never asserted in tests.
 
 pub mod event_list;
 pub mod handlespace;
@@ -10,6 +11,8 @@ use crate::model;
 use crate::scenario::{self, Scenario};
 use serde::Serialize;
 use serde_json::json;
+use std::path::Path;
+use std::process::Command;
 use std::time::Instant;
 
 /// One benchmark case: a named scenario.
@@ -80,4 +83,75 @@ pub fn peak_memory_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// Instructions one whole `poolsim run` of a scenario takes (start-up and report included:
+/// about 1 M of them), and the tool that counted them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Instructions {
+    pub count: u64,
+    pub tool: &'static str,
+}
+
+/// Counts the instructions of `exe run <scenario>` in a child process: `perf stat` where
+/// the machine has a hardware counter, else valgrind's callgrind (exact, about 10x
+/// slower than the run); None when neither works.
+pub fn instructions(exe: &Path, scenario: &Scenario) -> Option<Instructions> {
+    let file = std::env::temp_dir().join(format!("poolsim-bench-{}.json", std::process::id()));
+    std::fs::write(&file, serde_json::to_string(scenario).expect("scenarios serialise")).ok()?;
+    let counted = perf_instructions(exe, &file).or_else(|| callgrind_instructions(exe, &file));
+    let _ = std::fs::remove_file(&file);
+    counted
+}
+
+fn perf_instructions(exe: &Path, scenario: &Path) -> Option<Instructions> {
+    let out = Command::new("perf")
+        .args(["stat", "-x,", "-e", "instructions:u"])
+        .arg(exe)
+        .arg("run")
+        .arg(scenario)
+        .stdout(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let count = perf_count(&String::from_utf8_lossy(&out.stderr))?;
+    out.status.success().then_some(Instructions { count, tool: "perf" })
+}
+
+fn callgrind_instructions(exe: &Path, scenario: &Path) -> Option<Instructions> {
+    let out = Command::new("valgrind")
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg(exe)
+        .arg("run")
+        .arg(scenario)
+        .stdout(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let count = callgrind_count(&String::from_utf8_lossy(&out.stderr))?;
+    out.status.success().then_some(Instructions { count, tool: "callgrind" })
+}
+
+/// `perf stat -x,` writes CSV to stderr: "12345,,instructions:u,..." (or
+/// "<not supported>,,instructions:u,..." where the machine has no counter).
+fn perf_count(stderr: &str) -> Option<u64> {
+    let line = stderr.lines().find(|l| l.contains("instructions"))?;
+    line.split(',').next()?.parse().ok()
+}
+
+/// callgrind's summary on stderr: "==123== Collected : 103566740".
+fn callgrind_count(stderr: &str) -> Option<u64> {
+    stderr.lines().find_map(|l| l.split("Collected :").nth(1))?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn instruction_counts_are_read_from_the_tools_output() {
+        assert_eq!(perf_count("103566740,,instructions:u,1520334,100.00,,\n"), Some(103_566_740));
+        assert_eq!(perf_count("<not supported>,,instructions:u,0,100.00,,\n"), None);
+        let callgrind = "==28419== Events    : Ir\n==28419== Collected : 103566740\n==28419==\n";
+        assert_eq!(callgrind_count(callgrind), Some(103_566_740));
+        assert_eq!(callgrind_count("valgrind: command not found\n"), None);
+    }
 }
