@@ -3,82 +3,106 @@
 //! event being executed).
 //!
 //! Entry keys are `u128` (time in the high half, insertion sequence in the low half, so
-//! all keys differ). An entry sits in bucket b = the position of the highest bit in which
-//! its key differs from the last key popped (0 = equal). A push appends to one of 129
-//! vectors; a pop takes bucket 0 if it holds the entry, otherwise it finds the first
-//! non-empty bucket, makes its least key the last one and redistributes the bucket into
-//! lower buckets. An entry only moves down, at most 128 times, in practice a few, and every
+//! all keys differ); buckets go by the time alone. An entry sits in bucket b = the
+//! position of the highest bit in which its time differs from that of the last entry
+//! popped (0 = equal: bucket 0 holds the entries due now, in key order). A push appends to
+//! one of 65 queues; a pop takes the front of bucket 0, and when that is empty it finds the
+//! first non-empty bucket, makes its least time the last one and redistributes the bucket
+//! into lower buckets. An entry only moves down, at most 64 times, in practice a few, and every
 //! move is a sequential append, where a pop from a heap of a million entries follows a chain
 //! of cache misses down the tree. Pops come out in exact key order, so the simulation does
 //! not change.
 
-const BUCKETS: usize = 129;
+use std::collections::VecDeque;
+
+/// Buckets 1..=64 (bucket b at index b - 1); bucket 0 is [`RadixHeap::now`].
+const BUCKETS: usize = 64;
 /// Largest storage a bucket keeps once emptied [entries].
 const RETAINED_CAPACITY: usize = 1024;
 
 pub struct RadixHeap<T> {
-    /// Key of the last entry popped; every key pushed must be at least this.
-    last: u128,
+    /// Time (the key's high half) of the last entry popped; every key pushed must be at
+    /// least this.
+    last: u64,
+    /// Bucket 0: the entries of time `last`, in key order (popped from the front). Pushes
+    /// of time `last` come after all of them, their sequence being the newest.
+    now: VecDeque<(u128, T)>,
     buckets: Vec<Vec<(u128, T)>>,
-    /// Bit b % 64 of word b / 64 set: bucket b (1..=128) is not empty (u64 words: a shift
-    /// of a u128 costs several instructions).
-    occupied: [u64; 3],
+    /// Bit b - 1 set: bucket b (1..=64) is not empty.
+    occupied: u64,
 }
 
 impl<T> Default for RadixHeap<T> {
     fn default() -> Self {
-        RadixHeap { last: 0, buckets: (0..BUCKETS).map(|_| Vec::new()).collect(), occupied: [0; 3] }
+        RadixHeap { last: 0, now: VecDeque::new(), buckets: (0..BUCKETS).map(|_| Vec::new()).collect(), occupied: 0 }
     }
 }
 
-/// The bucket of `key` relative to the last key popped.
 #[inline]
-fn bucket(key: u128, last: u128) -> usize {
-    (u128::BITS - (key ^ last).leading_zeros()) as usize
+fn time(key: u128) -> u64 {
+    (key >> 64) as u64
+}
+
+/// The bucket of `time` relative to the time of the last entry popped (0: equal).
+#[inline]
+fn bucket(time: u64, last: u64) -> usize {
+    (u64::BITS - (time ^ last).leading_zeros()) as usize
 }
 
 impl<T> RadixHeap<T> {
     /// Every entry, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &(u128, T)> {
-        self.buckets.iter().flatten()
+        self.now.iter().chain(self.buckets.iter().flatten())
     }
 
-    /// Adds an entry; `key` must not be less than the last key popped.
+    /// Adds an entry; `key` must not be less than the last key popped, and an entry of the
+    /// last popped time must come after every pending one of that time (the insertion
+    /// sequence in the key's low half grows).
     #[inline]
     pub fn push(&mut self, key: u128, item: T) {
-        assert!(key >= self.last, "a key below the last popped one: the past was scheduled");
-        self.place(key, item);
+        let t = time(key);
+        assert!(t >= self.last, "a key below the last popped one: the past was scheduled");
+        debug_assert!(self.now.back().is_none_or(|e| e.0 < key), "keys of one time pushed in order");
+        self.place(t, key, item);
     }
 
     #[inline]
-    fn place(&mut self, key: u128, item: T) {
-        let b = bucket(key, self.last);
-        self.occupied[b / 64] |= 1 << (b % 64);
-        self.buckets[b].push((key, item));
+    fn place(&mut self, t: u64, key: u128, item: T) {
+        match bucket(t, self.last) {
+            0 => self.now.push_back((key, item)),
+            b => {
+                self.occupied |= 1 << (b - 1);
+                self.buckets[b - 1].push((key, item));
+            }
+        }
     }
 
     /// Removes the entry with the least key.
     #[inline]
     pub fn pop(&mut self) -> Option<(u128, T)> {
-        if self.buckets[0].is_empty() {
+        if self.now.is_empty() {
             self.refill()?;
         }
-        self.buckets[0].pop()
+        self.now.pop_front()
     }
 
-    /// Moves the least entry to bucket 0: the first non-empty bucket becomes the last key's
-    /// and is spread over the lower buckets. None when empty.
+    /// Fills bucket 0: the first non-empty bucket's least time becomes the last time, and
+    /// the bucket is spread over the lower buckets. None when empty.
     #[inline]
     fn refill(&mut self) -> Option<()> {
-        // Bucket 0's bit may be stale: it is never cleared.
-        let words = [self.occupied[0] & !1, self.occupied[1], self.occupied[2]];
-        let w = words.iter().position(|&w| w != 0)?;
-        let b = w * 64 + words[w].trailing_zeros() as usize;
-        self.occupied[w] &= !(1 << (b % 64));
+        if self.occupied == 0 {
+            return None;
+        }
+        let b = self.occupied.trailing_zeros() as usize;
+        self.occupied &= !(1 << b);
         let mut moving = std::mem::take(&mut self.buckets[b]);
-        self.last = moving.iter().map(|e| e.0).min().expect("occupied buckets hold entries");
+        self.last = moving.iter().map(|e| time(e.0)).min().expect("occupied buckets hold entries");
         for (key, item) in moving.drain(..) {
-            self.place(key, item);
+            self.place(time(key), key, item);
+        }
+        // Entries of one time reach bucket 0 in their bucket's order, not in key order.
+        if self.now.len() > 1 {
+            self.now.make_contiguous().sort_unstable_by_key(|e| e.0);
         }
         // A small bucket keeps its storage for its next entries; a large one frees it (its
         // entries now sit lower down, and keeping every bucket's high-water mark costs
@@ -131,10 +155,11 @@ mod test {
     #[test]
     #[should_panic(expected = "the past was scheduled")]
     fn refuses_a_key_before_the_last_popped() {
+        let at = |time: u128, seq: u128| (time << 64) | seq;
         let mut radix = RadixHeap::default();
-        radix.push(10, ());
-        radix.push(20, ());
+        radix.push(at(10, 0), ());
+        radix.push(at(20, 1), ());
         radix.pop();
-        radix.push(5, ());
+        radix.push(at(5, 2), ());
     }
 }
