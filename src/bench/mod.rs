@@ -105,29 +105,34 @@ pub fn instructions(exe: &Path, scenario: &Scenario) -> Option<Instructions> {
 }
 
 fn perf_instructions(exe: &Path, scenario: &Path) -> Option<Instructions> {
-    let out = Command::new("perf")
-        .args(["stat", "-x,", "-e", "instructions:u"])
-        .arg(exe)
-        .arg("run")
-        .arg(scenario)
-        .stdout(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let count = perf_count(&String::from_utf8_lossy(&out.stderr))?;
-    out.status.success().then_some(Instructions { count, tool: "perf" })
+    let count = tool_output("perf", &["stat", "-x,", "-e", "instructions:u"], exe, scenario, perf_count)?;
+    Some(Instructions { count, tool: "perf" })
 }
 
 fn callgrind_instructions(exe: &Path, scenario: &Path) -> Option<Instructions> {
-    let out = Command::new("valgrind")
-        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+    let args = ["--tool=callgrind", "--callgrind-out-file=/dev/null"];
+    let count = tool_output("valgrind", &args, exe, scenario, callgrind_count)?;
+    Some(Instructions { count, tool: "callgrind" })
+}
+
+/// Runs `program args... exe run scenario` and reads the count from its stderr; None
+/// when the tool is missing, fails, or prints no count.
+fn tool_output(
+    program: &str,
+    args: &[&str],
+    exe: &Path,
+    scenario: &Path,
+    count: fn(&str) -> Option<u64>,
+) -> Option<u64> {
+    let out = Command::new(program)
+        .args(args)
         .arg(exe)
         .arg("run")
         .arg(scenario)
         .stdout(std::process::Stdio::null())
         .output()
         .ok()?;
-    let count = callgrind_count(&String::from_utf8_lossy(&out.stderr))?;
-    out.status.success().then_some(Instructions { count, tool: "callgrind" })
+    out.status.success().then(|| count(&String::from_utf8_lossy(&out.stderr))).flatten()
 }
 
 /// `perf stat -x,` writes CSV to stderr: "12345,,instructions:u,..." (or
