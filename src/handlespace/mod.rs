@@ -5,7 +5,9 @@
 //! real registrar (or a pool user's cache) can use it as it is.
 //!
 //! Complexity with N PEs in all, n in the pool, P pools, k returned items: registration
-//! O(log P + log n + log N); handle resolution O(log P + k log n); timers O(log N).
+//! O(log P + log n + log N) (a new pool: O(P)); handle resolution O(log P + k log n);
+//! timers O(log N). Sets of up to 64 keys are sorted vectors, which adds a shift of at
+//! most 64 keys to these bounds.
 //!
 //! Reference quirks (docs/model.md §3.6) and what this module does about them:
 //! * Q1 double update hook: reproduced unless [`HandlespaceConfig::double_update`] is off.
@@ -31,6 +33,7 @@ mod fenwick;
 mod ids;
 pub mod policy;
 mod pool;
+mod sorted_set;
 
 pub use element::{PoolElement, Registration, TimerCode};
 pub use error::HandlespaceError;
@@ -40,8 +43,8 @@ pub use pool::SelectionState;
 
 use pool::Pool;
 use rand::Rng;
-use rustc_hash::FxHashMap;
-use std::collections::{BTreeMap, BTreeSet};
+use sorted_set::SortedSet;
+use std::collections::BTreeMap;
 
 /// Reference behaviours that can be switched to the RFC-literal ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,16 +72,16 @@ pub struct DueTimer {
 
 /// The handlespace of one registrar or one pool user cache.
 pub struct Handlespace<T> {
-    /// Boxed: a B-tree node holds 11 values, and a PU cache has one pool, so unboxed pools
-    /// would cost each cache ten empty pool structs (about 1.5 KB).
-    pools: BTreeMap<PoolHandle, Box<Pool<T>>>,
-    /// (fires at, id, pool id) of every PE timer. Small keys keep these trees shallow in
-    /// cache; pool ids name pools only while they exist.
-    timers: BTreeSet<(u64, PeId, u32)>,
+    /// Sorted by handle. Pools are few (a PU cache has one), so a vector searched by
+    /// bisection; boxed, so that inserting a pool moves pointers, not pools.
+    pools: Vec<(PoolHandle, Box<Pool<T>>)>,
+    /// (fires at, id, pool id) of every PE timer. Small keys keep these sets compact;
+    /// pool ids name pools only while they exist.
+    timers: SortedSet<(u64, PeId, u32)>,
     /// (home, id, pool id) of every PE with a home registrar.
-    ownership: BTreeSet<(RegistrarId, PeId, u32)>,
-    /// Pool id -> handle.
-    pool_handles: FxHashMap<u32, PoolHandle>,
+    ownership: SortedSet<(RegistrarId, PeId, u32)>,
+    /// (pool id, handle), sorted by pool id.
+    pool_handles: Vec<(u32, PoolHandle)>,
     next_pool_id: u32,
     checksum: u32,
     /// Per home registrar: (ownership checksum accumulator, pool elements owned).
@@ -100,10 +103,10 @@ impl<T: Clone> Default for Handlespace<T> {
 impl<T: Clone> Handlespace<T> {
     pub fn new(config: HandlespaceConfig) -> Handlespace<T> {
         Handlespace {
-            pools: BTreeMap::new(),
-            timers: BTreeSet::new(),
-            ownership: BTreeSet::new(),
-            pool_handles: FxHashMap::default(),
+            pools: Vec::new(),
+            timers: SortedSet::default(),
+            ownership: SortedSet::default(),
+            pool_handles: Vec::new(),
             next_pool_id: 0,
             checksum: 0,
             owners: BTreeMap::new(),
@@ -115,6 +118,27 @@ impl<T: Clone> Handlespace<T> {
 
     pub fn config(&self) -> HandlespaceConfig {
         self.config
+    }
+
+    /// Where the pool of `handle` is in `pools`, or would be inserted.
+    fn find(&self, handle: &PoolHandle) -> Result<usize, usize> {
+        self.pools.binary_search_by(|(h, _)| h.cmp(handle))
+    }
+
+    fn pool(&self, handle: &PoolHandle) -> Option<&Pool<T>> {
+        let at = self.find(handle).ok()?;
+        Some(&self.pools[at].1)
+    }
+
+    fn pool_mut(&mut self, handle: &PoolHandle) -> Option<&mut Pool<T>> {
+        let at = self.find(handle).ok()?;
+        Some(&mut self.pools[at].1)
+    }
+
+    /// The handle of the pool with id `pool_id` (which must exist).
+    fn handle_of(&self, pool_id: u32) -> PoolHandle {
+        let at = self.pool_handles.binary_search_by_key(&pool_id, |&(id, _)| id).expect("pool id of a live pool");
+        self.pool_handles[at].1
     }
 
     /// Number of pool elements in all pools.
@@ -132,25 +156,25 @@ impl<T: Clone> Handlespace<T> {
 
     /// Number of pool elements in one pool (0 if the pool does not exist).
     pub fn pool_len(&self, handle: &PoolHandle) -> usize {
-        self.pools.get(handle).map_or(0, |p| p.len())
+        self.pool(handle).map_or(0, |p| p.len())
     }
 
     /// The policy of a pool, fixed by its first pool element.
     pub fn pool_policy(&self, handle: &PoolHandle) -> Option<PolicyType> {
-        self.pools.get(handle).filter(|p| !p.is_empty()).map(|p| p.policy())
+        self.pool(handle).filter(|p| !p.is_empty()).map(|p| p.policy())
     }
 
     pub fn get(&self, handle: &PoolHandle, id: PeId) -> Option<&PoolElement<T>> {
-        self.pools.get(handle)?.get(id)
+        self.pool(handle)?.get(id)
     }
 
     pub fn selection_state(&self, handle: &PoolHandle, id: PeId) -> Option<SelectionState> {
-        self.pools.get(handle)?.selection_state(id)
+        self.pool(handle)?.selection_state(id)
     }
 
     /// Pool element ids in the order the pool's policy would walk them.
     pub fn selection_order(&self, handle: &PoolHandle) -> Vec<PeId> {
-        self.pools.get(handle).map(|p| p.selection_order()).unwrap_or_default()
+        self.pool(handle).map(|p| p.selection_order()).unwrap_or_default()
     }
 
     /// Every pool element, pools in handle order and PEs in id order (handle-table order).
@@ -167,23 +191,27 @@ impl<T: Clone> Handlespace<T> {
         let (policy, double, choices) = (reg.settings.policy, self.config.double_update, reg.settings.choices);
         if self.emptied == Some(*handle) {
             self.emptied = None;
-            self.pools.get_mut(handle).expect("kept pool").reset(policy, double, choices);
+            self.pool_mut(handle).expect("kept pool").reset(policy, double, choices);
         }
-        let pool = match self.pools.get_mut(handle) {
-            Some(pool) if pool.policy() != reg.settings.policy => {
-                return Err(HandlespaceError::IncompatiblePolicy {
-                    requested: reg.settings.policy,
-                    pool: pool.policy(),
-                });
-            }
-            Some(pool) => pool,
-            None => {
+        let pool = match self.find(handle) {
+            Ok(at) => &mut self.pools[at].1,
+            Err(at) => {
                 let id = self.next_pool_id;
                 self.next_pool_id = self.next_pool_id.wrapping_add(1);
-                self.pool_handles.insert(id, *handle);
-                self.pools.entry(*handle).or_insert_with(|| Box::new(Pool::new(id, policy, double, choices)))
+                if self.pools.is_empty() {
+                    // The one pool of a PU cache: no room for three more.
+                    self.pools.reserve_exact(1);
+                    self.pool_handles.reserve_exact(1);
+                }
+                let by_id = self.pool_handles.partition_point(|&(i, _)| i < id);
+                self.pool_handles.insert(by_id, (id, *handle));
+                self.pools.insert(at, (*handle, Box::new(Pool::new(id, policy, double, choices))));
+                &mut self.pools[at].1
             }
         };
+        if pool.policy() != reg.settings.policy {
+            return Err(HandlespaceError::IncompatiblePolicy { requested: reg.settings.policy, pool: pool.policy() });
+        }
         let acc = checksum::pool_element_accumulator(handle, reg.id);
         let pool_id = pool.id();
         if let Some(existing) = pool.get_mut(reg.id) {
@@ -241,15 +269,16 @@ impl<T: Clone> Handlespace<T> {
 
     /// Removes a pool element; removes its pool when it was the last one.
     pub fn deregister(&mut self, handle: &PoolHandle, id: PeId) -> Option<PoolElement<T>> {
-        let pool = self.pools.get_mut(handle)?;
+        let pool = self.pool_mut(handle)?;
         let element = pool.remove(id)?;
         let pool_id = pool.id();
         if pool.is_empty()
             && let Some(previous) = self.emptied.replace(*handle)
             && previous != *handle
-            && let Some(gone) = self.pools.remove(&previous)
+            && let Ok(at) = self.find(&previous)
         {
-            self.pool_handles.remove(&gone.id());
+            let gone = self.pools.remove(at).1.id();
+            self.pool_handles.retain(|&(id, _)| id != gone);
         }
         if let Some((_, at)) = element.timer {
             self.timers.remove(&(at, id, pool_id));
@@ -272,7 +301,7 @@ impl<T: Clone> Handlespace<T> {
         rng: &mut impl Rng,
         out: &mut Vec<PoolElement<T>>,
     ) -> Result<PolicyType, HandlespaceError> {
-        let pool = self.pools.get_mut(handle).filter(|p| !p.is_empty()).ok_or(HandlespaceError::NotFound)?;
+        let pool = self.pool_mut(handle).filter(|p| !p.is_empty()).ok_or(HandlespaceError::NotFound)?;
         let before = out.len();
         pool.select(items, max_increment, rng, out);
         if out.len() == before && items > 0 {
@@ -283,7 +312,7 @@ impl<T: Clone> Handlespace<T> {
 
     /// Sets (or replaces) the timer of a pool element. Returns false if it does not exist.
     pub fn set_timer(&mut self, handle: &PoolHandle, id: PeId, code: TimerCode, at: u64) -> bool {
-        let Some(pool) = self.pools.get_mut(handle) else { return false };
+        let Some(pool) = self.pool_mut(handle) else { return false };
         let pool_id = pool.id();
         let Some(element) = pool.get_mut(id) else { return false };
         if let Some((_, old)) = element.timer.replace((code, at)) {
@@ -295,7 +324,7 @@ impl<T: Clone> Handlespace<T> {
 
     /// Stops the timer of a pool element (idempotent).
     pub fn clear_timer(&mut self, handle: &PoolHandle, id: PeId) {
-        if let Some(pool) = self.pools.get_mut(handle) {
+        if let Some(pool) = self.pool_mut(handle) {
             let pool_id = pool.id();
             if let Some((_, at)) = pool.get_mut(id).and_then(|e| e.timer.take()) {
                 self.timers.remove(&(at, id, pool_id));
@@ -306,7 +335,7 @@ impl<T: Clone> Handlespace<T> {
     /// The earliest pending timer.
     pub fn next_timer(&self) -> Option<DueTimer> {
         let &(at, id, pool_id) = self.timers.first()?;
-        let handle = self.pool_handles[&pool_id];
+        let handle = self.handle_of(pool_id);
         let code = self.get(&handle, id)?.timer?.0;
         Some(DueTimer { at, handle, id, code })
     }
@@ -331,7 +360,7 @@ impl<T: Clone> Handlespace<T> {
             if at > now {
                 break;
             }
-            let handle = self.pool_handles[&pool_id];
+            let handle = self.handle_of(pool_id);
             self.deregister(&handle, id);
             purged += 1;
         }
@@ -340,14 +369,14 @@ impl<T: Clone> Handlespace<T> {
 
     /// Counts an endpoint-unreachable report; returns the new count.
     pub fn report_unreachable(&mut self, handle: &PoolHandle, id: PeId) -> Option<u32> {
-        let element = self.pools.get_mut(handle)?.get_mut(id)?;
+        let element = self.pool_mut(handle)?.get_mut(id)?;
         element.unreachability_reports += 1;
         Some(element.unreachability_reports)
     }
 
     /// Moves a pool element to another home registrar (takeover).
     pub fn set_home(&mut self, handle: &PoolHandle, id: PeId, home: RegistrarId) {
-        let Some(pool) = self.pools.get_mut(handle) else { return };
+        let Some(pool) = self.pool_mut(handle) else { return };
         let pool_id = pool.id();
         let Some(element) = pool.get_mut(id) else { return };
         let old = std::mem::replace(&mut element.home, home);
@@ -363,9 +392,9 @@ impl<T: Clone> Handlespace<T> {
     pub fn owned_by(&self, home: RegistrarId) -> Vec<(PoolHandle, PeId)> {
         let mut owned: Vec<(PeId, PoolHandle)> = self
             .ownership
-            .range((home, PeId(0), 0)..)
+            .iter_from(&(home, PeId(0), 0))
             .take_while(|e| e.0 == home)
-            .map(|e| (e.1, self.pool_handles[&e.2]))
+            .map(|e| (e.1, self.handle_of(e.2)))
             .collect();
         owned.sort_unstable();
         owned.into_iter().map(|(id, h)| (h, id)).collect()
@@ -374,7 +403,7 @@ impl<T: Clone> Handlespace<T> {
     /// Marks every pool element owned by `home` (before a handle-table synchronisation).
     pub fn mark_owned_by(&mut self, home: RegistrarId) {
         for (h, id) in self.owned_by(home) {
-            if let Some(e) = self.pools.get_mut(&h).and_then(|p| p.get_mut(id)) {
+            if let Some(e) = self.pool_mut(&h).and_then(|p| p.get_mut(id)) {
                 e.marked = true;
             }
         }

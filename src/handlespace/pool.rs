@@ -7,9 +7,9 @@ use super::element::PoolElement;
 use super::fenwick::Fenwick;
 use super::ids::PeId;
 use super::policy::{Family, PolicySettings, PolicyType};
+use super::sorted_set::SortedSet;
 use rand::Rng;
 use rustc_hash::FxHashMap;
-use std::collections::BTreeMap;
 
 /// Dynamic selection state of a pool element (docs/model.md §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -45,7 +45,8 @@ pub(crate) struct Pool<T> {
     /// PE id -> slot. A hash map: it is only looked up, never iterated for decisions
     /// (id-ordered walks sort first), so its order cannot leak into results.
     index: FxHashMap<PeId, u32>,
-    ordered: BTreeMap<OrdKey, u32>,
+    /// (key, slot) of every pool element, in selection order (ordered policies).
+    ordered: SortedSet<(OrdKey, u32)>,
     weights: Fenwick,
     /// Run the update hook on every link as RSPLIB does (quirk Q1).
     double_update: bool,
@@ -63,7 +64,7 @@ impl<T> Pool<T> {
             slots: Vec::new(),
             free: Vec::new(),
             index: FxHashMap::default(),
-            ordered: BTreeMap::new(),
+            ordered: SortedSet::default(),
             weights: Fenwick::default(),
             double_update,
         }
@@ -128,7 +129,7 @@ impl<T> Pool<T> {
     /// Pool elements in selection order (ordered policies) or slot order (the others).
     pub fn selection_order(&self) -> Vec<PeId> {
         match self.policy.family() {
-            Family::Ordered => self.ordered.values().map(|&s| self.slot(s).element.id).collect(),
+            Family::Ordered => self.ordered.iter().map(|&(_, s)| self.slot(s).element.id).collect(),
             Family::Random | Family::Sampled => self.slots.iter().flatten().map(|s| s.element.id).collect(),
         }
     }
@@ -163,7 +164,7 @@ impl<T> Pool<T> {
                 );
                 slot.key = (k1, k2, slot.state.seq);
                 let key = slot.key;
-                self.ordered.insert(key, s);
+                self.ordered.insert((key, s));
             }
             Family::Random => {
                 let w = slot.element.settings.random_weight(slot.state.degradation);
@@ -176,12 +177,9 @@ impl<T> Pool<T> {
     fn unlink(&mut self, s: u32) {
         match self.policy.family() {
             Family::Ordered => {
-                // A selected PE is usually the first in order: taking the first entry
-                // walks the leftmost path without key comparisons.
-                if self.ordered.first_key_value().is_some_and(|(_, &first)| first == s) {
-                    self.ordered.pop_first();
-                } else {
-                    let key = self.slot(s).key;
+                // A selected PE is usually the first in order, which needs no search.
+                let key = (self.slot(s).key, s);
+                if !self.ordered.remove_if_first(&key) {
                     self.ordered.remove(&key);
                 }
             }
@@ -201,7 +199,7 @@ impl<T> Pool<T> {
         let mut state = SelectionState { seq, ..SelectionState::default() };
         if self.policy == PolicyType::WeightedRoundRobin {
             // WRR initialise: join the round of the current head.
-            state.round = self.ordered.values().next().map_or(0, |&h| self.slot(h).state.round);
+            state.round = self.ordered.first().map_or(0, |&(_, h)| self.slot(h).state.round);
             state.virtual_counter = element.settings.weight;
         }
         let id = element.id;
@@ -258,7 +256,7 @@ impl<T> Pool<T> {
         let mut picked = smallvec_like::Picks::default();
         match self.policy.family() {
             Family::Ordered => {
-                for &s in self.ordered.values().take(max_items) {
+                for &(_, s) in self.ordered.iter().take(max_items) {
                     picked.push(s);
                 }
                 for &s in picked.as_slice().iter().take(max_increment) {

@@ -6,6 +6,7 @@ use super::message::{Message, PacketClass};
 use super::network::Network;
 use super::timer::{AttackerTimer, PoolElementTimer, PoolUserTimer, RegistrarTimer};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
+use crate::handlespace::PoolElement;
 
 /// A message in flight.
 #[derive(Debug)]
@@ -101,6 +102,9 @@ pub struct Ctx<'a> {
     pub(super) in_flight: &'a mut InFlight,
     pub(super) net: &'a Network,
     pub(super) counters: &'a mut NetworkCounters,
+    /// Where a PU's cache answers a handle resolution: one buffer for all PUs, where a
+    /// buffer per PU kept some 350 bytes of capacity each.
+    pub(super) selected: &'a mut Vec<PoolElement<NodeId>>,
 }
 
 impl Ctx<'_> {

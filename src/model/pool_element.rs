@@ -768,6 +768,7 @@ mod test {
                 in_flight: &mut self.in_flight,
                 net: &self.net,
                 counters: &mut self.counters,
+                selected: &mut Vec::new(),
             };
             f(&mut self.pe, &mut ctx)
         }

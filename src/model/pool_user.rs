@@ -19,9 +19,7 @@ use super::stats::Samples;
 use super::{Ctx, Event, NodeId, secs, uniform_delay};
 use crate::engine::rng::{self, Component, Purpose, StreamRng};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
-use crate::handlespace::{
-    Handlespace, HandlespaceConfig, PeId, PoolElement, PoolHandle, RegistrarId, Registration, TimerCode,
-};
+use crate::handlespace::{Handlespace, HandlespaceConfig, PeId, PoolHandle, RegistrarId, Registration, TimerCode};
 use crate::scenario::{MAX_PIECES, PieceSizes, Pieces, PoolUsers, Scenario};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp};
@@ -222,7 +220,6 @@ pub struct PoolUser {
     selecting: VecDeque<usize>,
     pool: PoolHandle,
     cache: Handlespace<NodeId>,
-    scratch: Vec<PoolElement<NodeId>>,
     size_dist: Exp<f64>,
     interval_dist: Exp<f64>,
     size_rng: StreamRng,
@@ -275,7 +272,6 @@ impl PoolUser {
             selecting: VecDeque::new(),
             pool: calcapp_pool(),
             cache: Handlespace::new(config.handlespace),
-            scratch: Vec::new(),
             size_dist: Exp::new(1.0 / config.job_size).expect("job size > 0"),
             interval_dist: Exp::new(1.0 / config.job_interval_s).expect("job interval > 0"),
             size_rng: stream(Purpose::JobSize),
@@ -476,20 +472,16 @@ impl PoolUser {
     /// Gives the waiting pieces pool elements from the cache (one selection of as many
     /// items as pieces wait); returns whether every waiting piece got one.
     fn serve_from_cache(&mut self, ctx: &mut Ctx) -> bool {
-        self.scratch.clear();
+        let mut selected = std::mem::take(ctx.selected);
+        selected.clear();
         let wanted = self.selecting.len();
-        let _ = self.cache.handle_resolution(
-            &self.pool,
-            wanted,
-            CACHE_MAX_INCREMENT,
-            &mut self.policy_rng,
-            &mut self.scratch,
-        );
-        for i in 0..self.scratch.len() {
-            let pe = (self.scratch[i].transport, self.scratch[i].id);
+        let _ =
+            self.cache.handle_resolution(&self.pool, wanted, CACHE_MAX_INCREMENT, &mut self.policy_rng, &mut selected);
+        for e in &selected {
             let p = self.selecting.pop_front().expect("no more PEs than pieces waiting");
-            self.use_pool_element(p, pe, ctx);
+            self.use_pool_element(p, (e.transport, e.id), ctx);
         }
+        *ctx.selected = selected;
         self.selecting.is_empty()
     }
 

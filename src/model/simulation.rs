@@ -17,7 +17,7 @@ use super::{Ctx, Event, InFlight, Message, NetworkCounters, NodeId, WELL_KNOWN_P
 use crate::engine::queue::EventListTrace;
 use crate::engine::rng::{self, Component, Purpose};
 use crate::engine::{EventQueue, Fingerprint, SimDuration, SimTime};
-use crate::handlespace::PeId;
+use crate::handlespace::{self, PeId};
 use crate::scenario::{
     CapacityDistribution, HomeRegistrars, Layout, MAX_TIME_S, Scenario, StatusChange, TimeDistribution,
     TraceAssignment, index_in_lan,
@@ -46,6 +46,8 @@ pub struct Simulation {
     in_flight: InFlight,
     net: Network,
     counters: NetworkCounters,
+    /// The PU caches' handle-resolution answers ([`Ctx`]).
+    selected: Vec<handlespace::PoolElement<NodeId>>,
     registrars: Vec<Registrar>,
     pool_elements: Vec<PoolElement>,
     pool_users: Vec<PoolUser>,
@@ -323,6 +325,7 @@ impl Simulation {
         Simulation {
             queue,
             in_flight: InFlight::default(),
+            selected: Vec::new(),
             net: Network::new(
                 &s.network,
                 [&layout.registrar_lans[..], &layout.pool_element_lans, &layout.pool_user_lans, &layout.attacker_lans]
@@ -420,6 +423,7 @@ impl Simulation {
             in_flight: &mut self.in_flight,
             net: &self.net,
             counters: &mut self.counters,
+            selected: &mut self.selected,
         };
         ctx.send_to_port(to, port, msg);
     }
@@ -447,6 +451,7 @@ impl Simulation {
                     in_flight: &mut self.in_flight,
                     net: &self.net,
                     counters: &mut self.counters,
+                    selected: &mut self.selected,
                 }
             };
         }
