@@ -73,8 +73,9 @@ pub struct DueTimer {
 /// The handlespace of one registrar or one pool user cache.
 pub struct Handlespace<T> {
     /// Sorted by handle. Pools are few (a PU cache has one), so a vector searched by
-    /// bisection; boxed, so that inserting a pool moves pointers, not pools.
-    pools: Vec<(PoolHandle, Box<Pool<T>>)>,
+    /// bisection, holding the pools themselves: one allocation and one pointer to follow
+    /// less than boxed pools, for a move of the pools after an insertion (rare).
+    pools: Vec<(PoolHandle, Pool<T>)>,
     /// (fires at, id, pool id) of every PE timer. Small keys keep these sets compact;
     /// pool ids name pools only while they exist.
     timers: SortedSet<(u64, PeId, u32)>,
@@ -205,7 +206,7 @@ impl<T: Clone> Handlespace<T> {
                 }
                 let by_id = self.pool_handles.partition_point(|&(i, _)| i < id);
                 self.pool_handles.insert(by_id, (id, *handle));
-                self.pools.insert(at, (*handle, Box::new(Pool::new(id, policy, double, choices))));
+                self.pools.insert(at, (*handle, Pool::new(id, policy, double, choices)));
                 &mut self.pools[at].1
             }
         };

@@ -210,6 +210,10 @@ impl<T> Pool<T> {
                 s
             }
             None => {
+                if self.slots.capacity() == 0 {
+                    // A PU cache usually holds one pool element: room for one, not four.
+                    self.slots.reserve_exact(1);
+                }
                 self.slots.push(Some(slot));
                 (self.slots.len() - 1) as u32
             }

@@ -46,6 +46,10 @@ impl<K: Ord + Copy> SortedSet<K> {
             SortedSet::Small(v) => match v.binary_search(&key) {
                 Ok(_) => false,
                 Err(at) if v.len() < SMALL => {
+                    if v.capacity() == 0 {
+                        // A PU cache usually holds one pool element: room for one, not four.
+                        v.reserve_exact(1);
+                    }
                     v.insert(at, key);
                     true
                 }
