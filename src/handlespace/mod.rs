@@ -43,7 +43,7 @@ pub use pool::SelectionState;
 
 use pool::Pool;
 use rand::Rng;
-use sorted_set::SortedSet;
+use sorted_set::{SortedSet, room_for_one};
 use std::collections::BTreeMap;
 
 /// Reference behaviours that can be switched to the RFC-literal ones.
@@ -199,11 +199,8 @@ impl<T: Clone> Handlespace<T> {
             Err(at) => {
                 let id = self.next_pool_id;
                 self.next_pool_id = self.next_pool_id.wrapping_add(1);
-                if self.pools.is_empty() {
-                    // The one pool of a PU cache: no room for three more.
-                    self.pools.reserve_exact(1);
-                    self.pool_handles.reserve_exact(1);
-                }
+                room_for_one(&mut self.pools);
+                room_for_one(&mut self.pool_handles);
                 let by_id = self.pool_handles.partition_point(|&(i, _)| i < id);
                 self.pool_handles.insert(by_id, (id, *handle));
                 self.pools.insert(at, (*handle, Pool::new(id, policy, double, choices)));

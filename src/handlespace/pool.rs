@@ -7,7 +7,7 @@ use super::element::PoolElement;
 use super::fenwick::Fenwick;
 use super::ids::PeId;
 use super::policy::{Family, PolicySettings, PolicyType};
-use super::sorted_set::SortedSet;
+use super::sorted_set::{SortedSet, room_for_one};
 use rand::Rng;
 use rustc_hash::FxHashMap;
 
@@ -210,10 +210,7 @@ impl<T> Pool<T> {
                 s
             }
             None => {
-                if self.slots.capacity() == 0 {
-                    // A PU cache usually holds one pool element: room for one, not four.
-                    self.slots.reserve_exact(1);
-                }
+                room_for_one(&mut self.slots);
                 self.slots.push(Some(slot));
                 (self.slots.len() - 1) as u32
             }

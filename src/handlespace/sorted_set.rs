@@ -46,10 +46,7 @@ impl<K: Ord + Copy> SortedSet<K> {
             SortedSet::Small(v) => match v.binary_search(&key) {
                 Ok(_) => false,
                 Err(at) if v.len() < SMALL => {
-                    if v.capacity() == 0 {
-                        // A PU cache usually holds one pool element: room for one, not four.
-                        v.reserve_exact(1);
-                    }
+                    room_for_one(v);
                     v.insert(at, key);
                     true
                 }
@@ -76,11 +73,18 @@ impl<K: Ord + Copy> SortedSet<K> {
             },
             SortedSet::Large(t) => {
                 let removed = t.remove(key);
-                if t.len() <= SMALL / 2 {
-                    *self = SortedSet::Small(std::mem::take(t).into_iter().collect());
-                }
+                self.shrink();
                 removed
             }
+        }
+    }
+
+    /// A B-tree down to half the vector limit becomes a vector again.
+    fn shrink(&mut self) {
+        if let SortedSet::Large(t) = self
+            && t.len() <= SMALL / 2
+        {
+            *self = SortedSet::Small(std::mem::take(t).into_iter().collect());
         }
     }
 
@@ -103,9 +107,7 @@ impl<K: Ord + Copy> SortedSet<K> {
             }
             SortedSet::Large(t) => {
                 t.pop_first();
-                if t.len() <= SMALL / 2 {
-                    *self = SortedSet::Small(std::mem::take(t).into_iter().collect());
-                }
+                self.shrink();
             }
         }
         true
@@ -124,6 +126,14 @@ impl<K: Ord + Copy> SortedSet<K> {
             SortedSet::Small(v) => Iter::Small(v[v.partition_point(|k| k < from)..].iter()),
             SortedSet::Large(t) => Iter::Large(t.range(from..)),
         }
+    }
+}
+
+/// Before a first push: room for one element, not Vec's minimum of four. A PU cache
+/// usually holds one pool element.
+pub(crate) fn room_for_one<T>(v: &mut Vec<T>) {
+    if v.capacity() == 0 {
+        v.reserve_exact(1);
     }
 }
 
