@@ -85,6 +85,33 @@ pub fn stream(run_seed: u64, component: Component, index: u64, purpose: Purpose)
     StreamRng::seed_from_u64(stream_seed(run_seed, component, index, purpose))
 }
 
+/// Whose streams: a run's seed and one component, 16 bytes for all its purposes.
+#[derive(Clone, Copy, Debug)]
+pub struct StreamOwner {
+    pub seed: u64,
+    pub component: Component,
+    pub index: u32,
+}
+
+impl StreamOwner {
+    pub fn stream(self, purpose: Purpose) -> StreamRng {
+        stream(self.seed, self.component, u64::from(self.index), purpose)
+    }
+}
+
+/// A stream derived on its first draw. Its numbers are fixed by its identity, so deriving
+/// it late draws exactly what deriving it early would, and a component that never draws
+/// from it (no failures configured) keeps a pointer instead of 32 bytes of generator.
+#[derive(Debug, Default)]
+pub struct LazyStream(Option<Box<StreamRng>>);
+
+impl LazyStream {
+    /// The stream of `purpose` of `owner`, which must be the same at every call.
+    pub fn get(&mut self, owner: StreamOwner, purpose: Purpose) -> &mut StreamRng {
+        self.0.get_or_insert_with(|| Box::new(owner.stream(purpose)))
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -98,5 +125,15 @@ mod test {
         let d = stream(2, Component::PoolUser, 0, Purpose::JobSize).next_u64();
         assert_eq!(a, stream(1, Component::PoolUser, 0, Purpose::JobSize).next_u64());
         assert!(a != b && a != c && a != d && b != c);
+    }
+
+    #[test]
+    fn a_lazy_stream_draws_what_the_eager_one_does() {
+        let owner = StreamOwner { seed: 9, component: Component::PoolElement, index: 4 };
+        let mut eager = stream(9, Component::PoolElement, 4, Purpose::Uptime);
+        let mut lazy = LazyStream::default();
+        for _ in 0..3 {
+            assert_eq!(lazy.get(owner, Purpose::Uptime).next_u64(), eager.next_u64());
+        }
     }
 }

@@ -10,13 +10,24 @@
 
 use super::time::SimTime;
 
-/// A restartable, cancellable one-shot timer.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// The end of time: a timer's "not running", and "no wake-up pending". A timer armed at
+/// it (a saturated delay) could never fire anyway, so it counts as not running.
+const NEVER: u64 = u64::MAX;
+
+/// A restartable, cancellable one-shot timer. Plain times with a sentinel rather than
+/// `Option`s keep it at 16 bytes: the timer table holds one per timer of every component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Deadline {
-    /// When the timer expires; None = not running.
-    at: Option<SimTime>,
-    /// Earliest wake-up event pending in the queue.
-    wake: Option<SimTime>,
+    /// When the timer expires [ns]; NEVER = not running.
+    at: u64,
+    /// Earliest wake-up event pending in the queue [ns]; NEVER = none.
+    wake: u64,
+}
+
+impl Default for Deadline {
+    fn default() -> Self {
+        Deadline { at: NEVER, wake: NEVER }
+    }
 }
 
 /// What to do with a wake-up event.
@@ -35,9 +46,9 @@ impl Deadline {
     /// schedule a wake-up event, if no pending one comes early enough.
     #[must_use]
     pub fn arm(&mut self, at: SimTime) -> Option<SimTime> {
-        self.at = Some(at);
-        if self.wake.is_none_or(|w| w > at) {
-            self.wake = Some(at);
+        self.at = at.0;
+        if at.0 < self.wake {
+            self.wake = at.0;
             Some(at)
         } else {
             None
@@ -46,29 +57,29 @@ impl Deadline {
 
     /// Stops the timer (idempotent).
     pub fn cancel(&mut self) {
-        self.at = None;
+        self.at = NEVER;
     }
 
     /// When the timer expires, if running.
     pub fn expires_at(&self) -> Option<SimTime> {
-        self.at
+        (self.at != NEVER).then_some(SimTime(self.at))
     }
 
     /// Handles a wake-up event at `now`.
     pub fn wake(&mut self, now: SimTime) -> Wake {
-        if self.wake == Some(now) {
-            self.wake = None;
+        if self.wake == now.0 {
+            self.wake = NEVER;
         }
-        match self.at {
-            Some(at) if at <= now => {
-                self.at = None;
-                Wake::Expire
-            }
-            Some(at) if self.wake.is_none_or(|w| w > at) => {
-                self.wake = Some(at);
-                Wake::Reschedule(at)
-            }
-            _ => Wake::Ignore,
+        if self.at == NEVER {
+            Wake::Ignore
+        } else if self.at <= now.0 {
+            self.at = NEVER;
+            Wake::Expire
+        } else if self.at < self.wake {
+            self.wake = self.at;
+            Wake::Reschedule(SimTime(self.at))
+        } else {
+            Wake::Ignore
         }
     }
 }
@@ -124,5 +135,15 @@ mod test {
         assert_eq!(t.wake(SimTime(10)), Wake::Reschedule(SimTime(99)));
         assert_eq!(t.wake(SimTime(99)), Wake::Expire);
         assert_eq!(t.expires_at(), None);
+    }
+
+    #[test]
+    fn a_timer_armed_at_the_end_of_time_is_not_running() {
+        let mut t = Deadline::default();
+        assert_eq!(t.arm(SimTime(u64::MAX)), None, "no wake-up: it could never fire");
+        assert_eq!(t.expires_at(), None);
+        assert_eq!(t.arm(SimTime(7)), Some(SimTime(7)));
+        assert_eq!(t.expires_at(), Some(SimTime(7)));
+        assert_eq!(std::mem::size_of::<Deadline>(), 16);
     }
 }

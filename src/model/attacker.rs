@@ -20,7 +20,7 @@ use super::ids::fresh_identifier;
 use super::lifecycle::{LifeCycle, LifeCycleStats, Script};
 use super::message::{Message, PeRecord};
 use super::{Ctx, Event, NodeId, secs};
-use crate::engine::rng::{self, Component, Purpose, StreamRng};
+use crate::engine::rng::{self, Component, Purpose, StreamOwner, StreamRng};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
 use crate::handlespace::{PeId, PolicySettings, RegistrarId, fraction_u32};
 use crate::scenario::{AttackType, Attackers, Scenario, TimeDistribution};
@@ -105,7 +105,12 @@ impl Attacker {
             node,
             up: false,
             run_started: None,
-            lifecycle: LifeCycle::new(config.uptime, config.downtime, 0.0, seed, Component::Attacker, index),
+            lifecycle: LifeCycle::new(
+                config.uptime,
+                config.downtime,
+                0.0,
+                StreamOwner { seed, component: Component::Attacker, index },
+            ),
             attack_timer: queue.add_timer(Event::Attacker(index, Timer::Attack)),
             identity: fresh_identifier(&mut id_rng),
             id_rng,

@@ -14,7 +14,7 @@
 use super::stats::Samples;
 use crate::engine::SimDuration;
 use crate::engine::SimTime;
-use crate::engine::rng::{self, Component, Purpose, StreamRng};
+use crate::engine::rng::{LazyStream, Purpose, StreamOwner, StreamRng};
 use crate::scenario::{MAX_TIME_S, StatusChange, StatusEvent, TimeDistribution};
 use crate::trace::fta::Availability;
 use rand::RngExt;
@@ -114,8 +114,13 @@ impl Script {
 pub struct UpDown {
     uptime: TimeDistribution,
     downtime: TimeDistribution,
-    up_rng: StreamRng,
-    down_rng: StreamRng,
+    /// Whose streams these are; they are derived on the first draw (most components
+    /// never fail).
+    owner: StreamOwner,
+    /// The interface's streams rather than the component's own.
+    interface: bool,
+    up_rng: LazyStream,
+    down_rng: LazyStream,
     script: Script,
     /// How the stop that the last scripted up span ends is to end.
     scripted_stop: Option<StopKind>,
@@ -123,24 +128,14 @@ pub struct UpDown {
 
 impl UpDown {
     /// `interface` selects the interface streams of the component rather than its own.
-    pub fn new(
-        uptime: TimeDistribution,
-        downtime: TimeDistribution,
-        seed: u64,
-        component: Component,
-        index: u32,
-        interface: bool,
-    ) -> UpDown {
-        let (up, down) = if interface {
-            (Purpose::InterfaceUptime, Purpose::InterfaceDowntime)
-        } else {
-            (Purpose::Uptime, Purpose::Downtime)
-        };
+    pub fn new(uptime: TimeDistribution, downtime: TimeDistribution, owner: StreamOwner, interface: bool) -> UpDown {
         UpDown {
             uptime,
             downtime,
-            up_rng: rng::stream(seed, component, index as u64, up),
-            down_rng: rng::stream(seed, component, index as u64, down),
+            owner,
+            interface,
+            up_rng: LazyStream::default(),
+            down_rng: LazyStream::default(),
             script: Script::default(),
             scripted_stop: None,
         }
@@ -169,7 +164,11 @@ impl UpDown {
             return Some(c.at.since(now));
         }
         self.scripted_stop = None;
-        if self.script.then_lasts { None } else { draw(&self.uptime, &mut self.up_rng) }
+        if self.script.then_lasts || self.uptime == TimeDistribution::Never {
+            return None;
+        }
+        let purpose = if self.interface { Purpose::InterfaceUptime } else { Purpose::Uptime };
+        draw(&self.uptime, self.up_rng.get(self.owner, purpose))
     }
 
     /// The down span that begins at `now`; None = down for ever.
@@ -177,7 +176,11 @@ impl UpDown {
         if let Some(c) = self.script.next(true) {
             return Some(c.at.since(now));
         }
-        if self.script.then_lasts { None } else { draw(&self.downtime, &mut self.down_rng) }
+        if self.script.then_lasts || self.downtime == TimeDistribution::Never {
+            return None;
+        }
+        let purpose = if self.interface { Purpose::InterfaceDowntime } else { Purpose::Downtime };
+        draw(&self.downtime, self.down_rng.get(self.owner, purpose))
     }
 }
 
@@ -197,7 +200,7 @@ pub struct LifeCycleStats {
 pub struct LifeCycle {
     spans: UpDown,
     clean_probability: f64,
-    shutdown_rng: StreamRng,
+    shutdown_rng: LazyStream,
     /// Runs ended since the start of the simulation, and the most it may have.
     runs: u64,
     max_runs: u64,
@@ -209,14 +212,12 @@ impl LifeCycle {
         uptime: TimeDistribution,
         downtime: TimeDistribution,
         clean_probability: f64,
-        seed: u64,
-        component: Component,
-        index: u32,
+        owner: StreamOwner,
     ) -> LifeCycle {
         LifeCycle {
-            spans: UpDown::new(uptime, downtime, seed, component, index, false),
+            spans: UpDown::new(uptime, downtime, owner, false),
             clean_probability,
-            shutdown_rng: rng::stream(seed, component, index as u64, Purpose::Shutdown),
+            shutdown_rng: LazyStream::default(),
             runs: 0,
             max_runs: u64::MAX,
             stats: LifeCycleStats::default(),
@@ -246,7 +247,9 @@ impl LifeCycle {
         let clean = match self.spans.scripted_stop.take() {
             Some(StopKind::Clean) => true,
             Some(StopKind::Silent) => false,
-            Some(StopKind::ByProbability) | None => self.shutdown_rng.random::<f64>() < self.clean_probability,
+            Some(StopKind::ByProbability) | None => {
+                self.shutdown_rng.get(self.spans.owner, Purpose::Shutdown).random::<f64>() < self.clean_probability
+            }
         };
         self.runs += 1;
         self.stats.stops += 1;
@@ -274,6 +277,7 @@ impl LifeCycle {
 #[cfg(test)]
 mod test {
     use super::*;
+    use crate::engine::rng::{self, Component};
 
     #[test]
     fn draws_follow_the_distribution() {
@@ -292,12 +296,12 @@ mod test {
 
     #[test]
     fn clean_stops_follow_the_probability() {
-        let mut lc = LifeCycle::new(TimeDistribution::Never, TimeDistribution::ZERO, 0.25, 7, Component::Registrar, 1);
+        let owner = StreamOwner { seed: 7, component: Component::Registrar, index: 1 };
+        let mut lc = LifeCycle::new(TimeDistribution::Never, TimeDistribution::ZERO, 0.25, owner);
         let clean = (0..10_000).filter(|_| lc.stop(SimDuration::from_secs(1))).count();
         assert!((2300..2700).contains(&clean), "{clean} clean of 10000");
         assert_eq!(lc.stats.stops, 10_000);
-        let mut never =
-            LifeCycle::new(TimeDistribution::Never, TimeDistribution::ZERO, 0.0, 7, Component::Registrar, 1);
+        let mut never = LifeCycle::new(TimeDistribution::Never, TimeDistribution::ZERO, 0.0, owner);
         assert!(!(0..1000).any(|_| never.stop(SimDuration::ZERO)));
     }
 }

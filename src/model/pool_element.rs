@@ -18,7 +18,7 @@ use super::lifecycle::{LifeCycle, LifeCycleStats, Script};
 use super::message::{Cookie, Message, PeRecord};
 use super::registrar_table::RegistrarTable;
 use super::{Ctx, Event, NodeId, secs, uniform_delay};
-use crate::engine::rng::{self, Component, Purpose, StreamRng};
+use crate::engine::rng::{Component, LazyStream, Purpose, StreamOwner, StreamRng};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
 use crate::handlespace::{PeId, PolicySettings, PolicyType, RegistrarId, U32MAX, fraction_u32};
 use crate::scenario::{PoolElements, Scenario, TimeDistribution};
@@ -58,6 +58,8 @@ pub struct PoolElementConfig {
     pub uptime: TimeDistribution,
     pub downtime: TimeDistribution,
     pub clean_shutdown_probability: f64,
+    /// The run's seed, for the streams a PE derives.
+    pub seed: u64,
 }
 
 pub use super::timer::PoolElementTimer as Timer;
@@ -163,11 +165,16 @@ pub struct PoolElement {
     current_load: f64,
     last_reported_load: f64,
     hunt_rng: StreamRng,
-    reject_rng: StreamRng,
+    /// Drawn from only with a random rejection probability, so derived on first use.
+    reject_rng: LazyStream,
     pub stats: PoolElementStats,
 }
 
 impl PoolElement {
+    fn streams(&self) -> StreamOwner {
+        StreamOwner { seed: self.config.seed, component: Component::PoolElement, index: self.index }
+    }
+
     /// `id` is the first incarnation's identifier, drawn from `id_rng`, which draws those of
     /// the restarts.
     #[allow(clippy::too_many_arguments)]
@@ -178,7 +185,6 @@ impl PoolElement {
         id_rng: StreamRng,
         capacity: f64,
         config: Rc<PoolElementConfig>,
-        seed: u64,
         queue: &mut EventQueue<Event>,
     ) -> PoolElement {
         let mut timer = |t| queue.add_timer(Event::PoolElement(index, t));
@@ -201,19 +207,13 @@ impl PoolElement {
         settings.load_degradation = fraction_u32(ld);
         settings.load_dpf = fraction_u32(config.load_dpf);
         settings.weight_dpf = fraction_u32(config.weight_dpf);
+        let streams = StreamOwner { seed: config.seed, component: Component::PoolElement, index };
         PoolElement {
             index,
             node,
             id,
             id_rng,
-            lifecycle: LifeCycle::new(
-                config.uptime,
-                config.downtime,
-                config.clean_shutdown_probability,
-                seed,
-                Component::PoolElement,
-                index,
-            ),
+            lifecycle: LifeCycle::new(config.uptime, config.downtime, config.clean_shutdown_probability, streams),
             state: ServiceState::Down,
             run_started: None,
             deregister_pending: false,
@@ -236,8 +236,8 @@ impl PoolElement {
             last_uptime_accounting: SimTime::ZERO,
             current_load: 0.0,
             last_reported_load: 0.0,
-            hunt_rng: rng::stream(seed, Component::PoolElement, index as u64, Purpose::Hunt),
-            reject_rng: rng::stream(seed, Component::PoolElement, index as u64, Purpose::Reject),
+            hunt_rng: streams.stream(Purpose::Hunt),
+            reject_rng: LazyStream::default(),
             stats: PoolElementStats::default(),
             config,
         }
@@ -511,7 +511,7 @@ impl PoolElement {
     fn admit(&mut self, client: NodeId, job: u64, total: f64, completed: f64, ctx: &mut Ctx) {
         let full = self.jobs.len() >= self.max_jobs as usize;
         let p = self.config.reject_probability;
-        if full || (p > 0.0 && self.reject_rng.random::<f64>() < p) {
+        if full || (p > 0.0 && self.reject_rng.get(self.streams(), Purpose::Reject).random::<f64>() < p) {
             self.stats.jobs_rejected += 1;
             ctx.send(client, Message::CalcAppReject { job });
             return;
@@ -721,13 +721,14 @@ pub fn config_from(s: &Scenario, pe: &PoolElements, registrars: RegistrarTable) 
         uptime: pe.uptime,
         downtime: pe.downtime,
         clean_shutdown_probability: pe.clean_shutdown_probability,
+        seed: s.seed,
     }
 }
 
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::engine::EventQueue;
+    use crate::engine::{EventQueue, rng};
     use crate::model::{InFlight, NetworkCounters, WELL_KNOWN_PORT, network::Network};
 
     /// One PE on its own: its events run, its messages are collected.
@@ -754,7 +755,7 @@ mod test {
                 RegistrarTable::new(&[PR], &[PR], &s.pool_elements.home_registrars),
             ));
             let id_rng = rng::stream(1, Component::PoolElement, 0, Purpose::Identifier);
-            let pe = PoolElement::new(0, NodeId(1), PeId(5), id_rng, 1e6, config, 1, &mut queue);
+            let pe = PoolElement::new(0, NodeId(1), PeId(5), id_rng, 1e6, config, &mut queue);
             let net = Network::new(&s.network, vec![0; 3], 3, 1);
             let (in_flight, counters) = (InFlight::default(), NetworkCounters::default());
             Bench { pe, queue, in_flight, net, counters, now: SimTime::ZERO, sent: Vec::new() }

@@ -17,7 +17,7 @@ use super::message::{Cookie, Message};
 use super::registrar_table::RegistrarTable;
 use super::stats::Samples;
 use super::{Ctx, Event, NodeId, secs, uniform_delay};
-use crate::engine::rng::{self, Component, Purpose, StreamRng};
+use crate::engine::rng::{self, Component, LazyStream, Purpose, StreamOwner, StreamRng};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
 use crate::handlespace::{Handlespace, HandlespaceConfig, PeId, PoolHandle, RegistrarId, Registration, TimerCode};
 use crate::scenario::{MAX_PIECES, PieceSizes, Pieces, PoolUsers, Scenario};
@@ -53,6 +53,10 @@ pub struct PoolUserConfig {
     /// The registrars it may resolve at, and how it hunts them.
     pub registrars: RegistrarTable,
     pub handlespace: HandlespaceConfig,
+    /// The pool its jobs go to (one handle for all PUs, kept here rather than in each).
+    pub pool: PoolHandle,
+    /// The run's seed, for the streams a PU derives on first use.
+    pub seed: u64,
 }
 
 pub use super::timer::PoolUserTimer as Timer;
@@ -218,17 +222,17 @@ pub struct PoolUser {
     waiting_for_resolution: bool,
     /// Pieces waiting for a pool element, in the order they asked.
     selecting: VecDeque<usize>,
-    pool: PoolHandle,
     cache: Handlespace<NodeId>,
     size_dist: Exp<f64>,
     interval_dist: Exp<f64>,
     size_rng: StreamRng,
     interval_rng: StreamRng,
-    retry_rng: StreamRng,
+    /// Streams not every PU draws from (rejects, drawn pieces), derived on first use.
+    retry_rng: LazyStream,
     hunt_rng: StreamRng,
     policy_rng: StreamRng,
-    pieces_rng: StreamRng,
-    piece_sizes_rng: StreamRng,
+    pieces_rng: LazyStream,
+    piece_sizes_rng: LazyStream,
     /// The jobs still to come from a job trace, which then replaces the generated arrivals.
     trace: Option<VecDeque<TraceArrival>>,
     pub stats: PoolUserStats,
@@ -243,14 +247,8 @@ pub struct PoolUser {
 const CACHE_MAX_INCREMENT: u32 = 1_000_000_000;
 
 impl PoolUser {
-    pub fn new(
-        index: u32,
-        node: NodeId,
-        config: Rc<PoolUserConfig>,
-        seed: u64,
-        queue: &mut EventQueue<Event>,
-    ) -> PoolUser {
-        let stream = |p| rng::stream(seed, Component::PoolUser, index as u64, p);
+    pub fn new(index: u32, node: NodeId, config: Rc<PoolUserConfig>, queue: &mut EventQueue<Event>) -> PoolUser {
+        let stream = |p| rng::stream(config.seed, Component::PoolUser, index as u64, p);
         let mut timer = |t| queue.add_timer(Event::PoolUser(index, t));
         let piece_0 = PieceTimers {
             request_timeout: timer(Timer::RequestTimeout(0)),
@@ -270,17 +268,16 @@ impl PoolUser {
             handle_resolution_timeout: timer(Timer::HandleResolutionTimeout),
             waiting_for_resolution: false,
             selecting: VecDeque::new(),
-            pool: calcapp_pool(),
             cache: Handlespace::new(config.handlespace),
             size_dist: Exp::new(1.0 / config.job_size).expect("job size > 0"),
             interval_dist: Exp::new(1.0 / config.job_interval_s).expect("job interval > 0"),
             size_rng: stream(Purpose::JobSize),
             interval_rng: stream(Purpose::JobInterval),
-            retry_rng: stream(Purpose::RetryDelay),
+            retry_rng: LazyStream::default(),
             hunt_rng: stream(Purpose::Hunt),
             policy_rng: stream(Purpose::PolicySelection),
-            pieces_rng: stream(Purpose::Pieces),
-            piece_sizes_rng: stream(Purpose::PieceSizes),
+            pieces_rng: LazyStream::default(),
+            piece_sizes_rng: LazyStream::default(),
             trace: None,
             stats: PoolUserStats::default(),
             failovers_since_start: 0,
@@ -388,11 +385,17 @@ impl PoolUser {
         }
     }
 
+    fn streams(&self) -> StreamOwner {
+        StreamOwner { seed: self.config.seed, component: Component::PoolUser, index: self.index }
+    }
+
     /// How many pieces the next job has.
     fn draw_pieces(&mut self) -> usize {
         match self.config.pieces {
             Pieces::Fixed(n) => n as usize,
-            Pieces::Uniform { min, max } => self.pieces_rng.random_range(min..=max) as usize,
+            Pieces::Uniform { min, max } => {
+                self.pieces_rng.get(self.streams(), Purpose::Pieces).random_range(min..=max) as usize
+            }
         }
     }
 
@@ -429,7 +432,8 @@ impl PoolUser {
             PieceSizes::Equal => (0..n).map(|_| piece(job.size / n as f64)).collect(),
             PieceSizes::Uniform => {
                 // Weights on (0, 1], normalised to the job's size.
-                let weights: Vec<f64> = (0..n).map(|_| 1.0 - self.piece_sizes_rng.random::<f64>()).collect();
+                let rng = self.piece_sizes_rng.get(self.streams(), Purpose::PieceSizes);
+                let weights: Vec<f64> = (0..n).map(|_| 1.0 - rng.random::<f64>()).collect();
                 let total: f64 = weights.iter().sum();
                 weights.iter().map(|w| piece(job.size * w / total)).collect()
             }
@@ -475,8 +479,13 @@ impl PoolUser {
         let mut selected = std::mem::take(ctx.selected);
         selected.clear();
         let wanted = self.selecting.len();
-        let _ =
-            self.cache.handle_resolution(&self.pool, wanted, CACHE_MAX_INCREMENT, &mut self.policy_rng, &mut selected);
+        let _ = self.cache.handle_resolution(
+            &self.config.pool,
+            wanted,
+            CACHE_MAX_INCREMENT,
+            &mut self.policy_rng,
+            &mut selected,
+        );
         for e in &selected {
             let p = self.selecting.pop_front().expect("no more PEs than pieces waiting");
             self.use_pool_element(p, (e.transport, e.id), ctx);
@@ -520,8 +529,8 @@ impl PoolUser {
                 settings: r.settings,
                 transport: r.user,
             };
-            if self.cache.register(&self.pool, reg, ctx.now.0).is_ok() {
-                self.cache.set_timer(&self.pool, r.id, TimerCode::Expiry, expiry);
+            if self.cache.register(&self.config.pool, reg, ctx.now.0).is_ok() {
+                self.cache.set_timer(&self.config.pool, r.id, TimerCode::Expiry, expiry);
             }
         }
         let waiting = self.selecting.len();
@@ -546,7 +555,7 @@ impl PoolUser {
         let Some((_, pe)) = self.current.as_ref().and_then(|j| j.pieces.get(p)?.pe) else {
             return;
         };
-        self.cache.deregister(&self.pool, pe);
+        self.cache.deregister(&self.config.pool, pe);
         self.stats.unreachables += 1;
         if let Some(registrar) = self.registrar {
             ctx.send(registrar, Message::EndpointUnreachable { pe });
@@ -610,8 +619,11 @@ impl PoolUser {
             (Message::CalcAppReject { .. }, PiecePhase::WaitingForResponse) => {
                 ctx.cancel(timers.request_timeout);
                 self.stats.rejects += 1;
-                self.cache.deregister(&self.pool, pe_id);
-                let delay = uniform_delay(&mut self.retry_rng, self.config.job_retry_delay_max_s);
+                self.cache.deregister(&self.config.pool, pe_id);
+                let delay = uniform_delay(
+                    self.retry_rng.get(self.streams(), Purpose::RetryDelay),
+                    self.config.job_retry_delay_max_s,
+                );
                 ctx.schedule(delay, self.timer(Timer::SelectionRetry(p as u16)));
             }
             (Message::CalcAppAccept { .. }, PiecePhase::WaitingForResponse) => {
@@ -657,7 +669,7 @@ impl PoolUser {
                 ctx.cancel(timers.keep_alive);
                 ctx.cancel(timers.keep_alive_timeout);
                 self.failover();
-                self.cache.deregister(&self.pool, pe_id);
+                self.cache.deregister(&self.config.pool, pe_id);
                 self.select_server(p, ctx);
             }
             (Message::CalcAppComplete { newly_saved, .. }, PiecePhase::Processing) => {
@@ -730,5 +742,7 @@ pub fn config_from(s: &Scenario, pu: &PoolUsers, registrars: RegistrarTable) -> 
             double_update: s.handlespace.double_update,
             keep_first_registration_life: s.handlespace.keep_first_registration_life,
         },
+        pool: calcapp_pool(),
+        seed: s.seed,
     }
 }

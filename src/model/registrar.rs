@@ -29,7 +29,7 @@ use super::lifecycle::{LifeCycle, LifeCycleStats, Script};
 use super::message::{Message, PeRecord};
 use super::rate_limit::{RateLimit, RateLimiter};
 use super::{Ctx, Event, NodeId, secs};
-use crate::engine::rng::{self, Component, Purpose, StreamRng};
+use crate::engine::rng::{self, Component, Purpose, StreamOwner, StreamRng};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
 use crate::handlespace::{
     Handlespace, HandlespaceConfig, PeId, PoolElement, PoolHandle, RegistrarId, Registration, TimerCode,
@@ -200,9 +200,7 @@ impl Registrar {
                 config.uptime,
                 config.downtime,
                 config.clean_shutdown_probability,
-                seed,
-                Component::Registrar,
-                index,
+                StreamOwner { seed, component: Component::Registrar, index },
             ),
             update_loss_rng: rng::stream(seed, Component::Registrar, index as u64, Purpose::UpdateLoss),
             owned_integral: (0.0, 0, SimTime::ZERO),

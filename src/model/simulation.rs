@@ -15,7 +15,7 @@ use super::registrar::{self, Registrar};
 use super::registrar_table::RegistrarTable;
 use super::{Ctx, Event, InFlight, Message, NetworkCounters, NodeId, WELL_KNOWN_PORT, secs};
 use crate::engine::queue::EventListTrace;
-use crate::engine::rng::{self, Component, Purpose};
+use crate::engine::rng::{self, Component, Purpose, StreamOwner};
 use crate::engine::{EventQueue, Fingerprint, SimDuration, SimTime};
 use crate::handlespace::{self, PeId};
 use crate::scenario::{
@@ -54,7 +54,9 @@ pub struct Simulation {
     attackers: Vec<Attacker>,
     layout: Layout,
     /// Up/down spans of each host's interface (None: it never fails), by node.
-    interfaces: Vec<Option<UpDown>>,
+    /// Boxed: most hosts' interfaces never fail, and a vector of plain UpDowns kept some
+    /// 160 bytes per host (every PU's too) for them.
+    interfaces: Vec<Option<Box<UpDown>>>,
     nominal_capacity: f64,
     duration_s: f64,
     /// The job trace's counts, if it has one.
@@ -216,7 +218,7 @@ impl Simulation {
             .zip(capacities)
             .enumerate()
             .map(|(i, ((id, id_rng), cap))| {
-                PoolElement::new(i as u32, pe_node(i), id, id_rng, cap, pe_configs[i].clone(), s.seed, &mut queue)
+                PoolElement::new(i as u32, pe_node(i), id, id_rng, cap, pe_configs[i].clone(), &mut queue)
             })
             .collect();
         let pu_configs = configs(
@@ -225,7 +227,7 @@ impl Simulation {
             |pu, lan| pool_user::config_from(s, pu, table(&pu.home_registrars, lan)),
         );
         let mut pool_users: Vec<PoolUser> =
-            (0..n_pu).map(|i| PoolUser::new(i as u32, pu_node(i), pu_configs[i].clone(), s.seed, &mut queue)).collect();
+            (0..n_pu).map(|i| PoolUser::new(i as u32, pu_node(i), pu_configs[i].clone(), &mut queue)).collect();
         let trace = replay_job_trace(s, &mut pool_users);
         let attacker_configs = configs(
             &layout.attacker_lans,
@@ -287,11 +289,11 @@ impl Simulation {
         // Interfaces: every host's, by node (registrars, PEs, PUs, then attackers).
         let interface =
             |(up, down): (TimeDistribution, TimeDistribution), changes: &[StatusChange], component, index: usize| {
-                let cycle = UpDown::new(up, down, s.seed, component, index as u32, true)
+                let cycle = UpDown::new(up, down, StreamOwner { seed: s.seed, component, index: index as u32 }, true)
                     .with_script(Script::from_status_changes(changes, true));
-                cycle.fails().then_some(cycle)
+                cycle.fails().then(|| Box::new(cycle))
             };
-        let mut interfaces: Vec<Option<UpDown>> = Vec::with_capacity(n_pr + n_pe + n_pu + n_at);
+        let mut interfaces: Vec<Option<Box<UpDown>>> = Vec::with_capacity(n_pr + n_pe + n_pu + n_at);
         for i in 0..n_pr {
             let r = s.registrar(i as u32);
             let spans = (r.interface_uptime, r.interface_downtime);
