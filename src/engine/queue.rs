@@ -24,6 +24,7 @@ pub struct TimerId {
     generation: u32,
 }
 
+#[derive(Clone, Copy)]
 enum Item<E> {
     Event(E),
     Wake(TimerId),

@@ -13,8 +13,6 @@
 //! of cache misses down the tree. Pops come out in exact key order, so the simulation does
 //! not change.
 
-use std::collections::VecDeque;
-
 /// Buckets 1..=64 (bucket b at index b - 1); bucket 0 is [`RadixHeap::now`].
 const BUCKETS: usize = 64;
 /// Largest storage a bucket keeps once emptied [entries].
@@ -24,9 +22,12 @@ pub struct RadixHeap<T> {
     /// Time (the key's high half) of the last entry popped; every key pushed must be at
     /// least this.
     last: u64,
-    /// Bucket 0: the entries of time `last`, in key order (popped from the front). Pushes
-    /// of time `last` come after all of them, their sequence being the newest.
-    now: VecDeque<(u128, T)>,
+    /// Bucket 0: the entries of time `last`, in key order, popped from `next` on (a
+    /// vector and a read position: cheaper than a ring buffer, and emptied at once when
+    /// drained). Pushes of time `last` come after all of them, their sequence being the
+    /// newest.
+    now: Vec<(u128, T)>,
+    next: usize,
     buckets: Vec<Vec<(u128, T)>>,
     /// Bit b - 1 set: bucket b (1..=64) is not empty.
     occupied: u64,
@@ -34,7 +35,13 @@ pub struct RadixHeap<T> {
 
 impl<T> Default for RadixHeap<T> {
     fn default() -> Self {
-        RadixHeap { last: 0, now: VecDeque::new(), buckets: (0..BUCKETS).map(|_| Vec::new()).collect(), occupied: 0 }
+        RadixHeap {
+            last: 0,
+            now: Vec::new(),
+            next: 0,
+            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            occupied: 0,
+        }
     }
 }
 
@@ -49,10 +56,10 @@ fn bucket(time: u64, last: u64) -> usize {
     (u64::BITS - (time ^ last).leading_zeros()) as usize
 }
 
-impl<T> RadixHeap<T> {
+impl<T: Copy> RadixHeap<T> {
     /// Every entry, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &(u128, T)> {
-        self.now.iter().chain(self.buckets.iter().flatten())
+        self.now[self.next..].iter().chain(self.buckets.iter().flatten())
     }
 
     /// Adds an entry; `key` must not be less than the last key popped, and an entry of the
@@ -62,14 +69,14 @@ impl<T> RadixHeap<T> {
     pub fn push(&mut self, key: u128, item: T) {
         let t = time(key);
         assert!(t >= self.last, "a key below the last popped one: the past was scheduled");
-        debug_assert!(self.now.back().is_none_or(|e| e.0 < key), "keys of one time pushed in order");
+        debug_assert!(self.now[self.next..].last().is_none_or(|e| e.0 < key), "keys of one time pushed in order");
         self.place(t, key, item);
     }
 
     #[inline]
     fn place(&mut self, t: u64, key: u128, item: T) {
         match bucket(t, self.last) {
-            0 => self.now.push_back((key, item)),
+            0 => self.now.push((key, item)),
             b => {
                 self.occupied |= 1 << (b - 1);
                 self.buckets[b - 1].push((key, item));
@@ -80,10 +87,13 @@ impl<T> RadixHeap<T> {
     /// Removes the entry with the least key.
     #[inline]
     pub fn pop(&mut self) -> Option<(u128, T)> {
-        if self.now.is_empty() {
+        if self.next == self.now.len() {
+            self.now.clear();
+            self.next = 0;
             self.refill()?;
         }
-        self.now.pop_front()
+        self.next += 1;
+        Some(self.now[self.next - 1])
     }
 
     /// Fills bucket 0: the first non-empty bucket's least time becomes the last time, and
@@ -102,7 +112,7 @@ impl<T> RadixHeap<T> {
         }
         // Entries of one time reach bucket 0 in their bucket's order, not in key order.
         if self.now.len() > 1 {
-            self.now.make_contiguous().sort_unstable_by_key(|e| e.0);
+            self.now.sort_unstable_by_key(|e| e.0);
         }
         // A small bucket keeps its storage for its next entries; a large one frees it (its
         // entries now sit lower down, and keeping every bucket's high-water mark costs

@@ -5,18 +5,26 @@
 
 use super::ids::{PeId, PoolHandle};
 
-/// A PE's contribution to the checksum accumulators.
+/// A PE's contribution to the checksum accumulators: its pool handle's part and its id's.
 pub fn pool_element_accumulator(handle: &PoolHandle, id: PeId) -> u32 {
+    handle_accumulator(handle).wrapping_add(id_accumulator(id))
+}
+
+/// The pool handle's part of a PE's accumulator (a pool keeps it: the sum is a sum).
+pub fn handle_accumulator(handle: &PoolHandle) -> u32 {
     let mut acc = 0u32;
     for word in handle.as_bytes().chunks(2) {
         let lo = word[0] as u32;
         let hi = word.get(1).copied().unwrap_or(0) as u32;
         acc = acc.wrapping_add(lo | (hi << 8));
     }
-    for word in id.0.to_be_bytes().chunks(2) {
-        acc = acc.wrapping_add(word[0] as u32 | ((word[1] as u32) << 8));
-    }
     acc
+}
+
+/// The PE id's part of its accumulator.
+pub fn id_accumulator(id: PeId) -> u32 {
+    let [a, b, c, d] = id.0.to_be_bytes();
+    (a as u32 | (b as u32) << 8).wrapping_add(c as u32 | (d as u32) << 8)
 }
 
 /// Folds a u32 accumulator to the finished 16-bit one's-complement checksum.

@@ -203,16 +203,16 @@ impl<T: Clone> Handlespace<T> {
                 room_for_one(&mut self.pool_handles);
                 let by_id = self.pool_handles.partition_point(|&(i, _)| i < id);
                 self.pool_handles.insert(by_id, (id, *handle));
-                self.pools.insert(at, (*handle, Pool::new(id, policy, double, choices)));
+                self.pools.insert(at, (*handle, Pool::new(id, handle, policy, double, choices)));
                 &mut self.pools[at].1
             }
         };
         if pool.policy() != reg.settings.policy {
             return Err(HandlespaceError::IncompatiblePolicy { requested: reg.settings.policy, pool: pool.policy() });
         }
-        let acc = checksum::pool_element_accumulator(handle, reg.id);
+        let acc = pool.accumulator(reg.id);
         let pool_id = pool.id();
-        if let Some(existing) = pool.get_mut(reg.id) {
+        if let Some(existing) = pool.reregister(reg.id, reg.settings) {
             let old_home = existing.home;
             existing.marked = false;
             existing.transport = reg.transport;
@@ -221,7 +221,6 @@ impl<T: Clone> Handlespace<T> {
             if !self.config.keep_first_registration_life {
                 existing.registration_life_ms = reg.registration_life_ms;
             }
-            pool.update_settings(reg.id, reg.settings);
             if old_home != reg.home {
                 self.remove_owner(old_home, reg.id, pool_id, acc);
                 self.add_owner(reg.home, reg.id, pool_id, acc);
@@ -269,7 +268,7 @@ impl<T: Clone> Handlespace<T> {
     pub fn deregister(&mut self, handle: &PoolHandle, id: PeId) -> Option<PoolElement<T>> {
         let pool = self.pool_mut(handle)?;
         let element = pool.remove(id)?;
-        let pool_id = pool.id();
+        let (pool_id, acc) = (pool.id(), pool.accumulator(id));
         if pool.is_empty()
             && let Some(previous) = self.emptied.replace(*handle)
             && previous != *handle
@@ -281,7 +280,6 @@ impl<T: Clone> Handlespace<T> {
         if let Some((_, at)) = element.timer {
             self.timers.remove(&(at, id, pool_id));
         }
-        let acc = checksum::pool_element_accumulator(handle, id);
         self.remove_owner(element.home, id, pool_id, acc);
         self.checksum = self.checksum.wrapping_sub(acc);
         self.pool_elements -= 1;
@@ -375,11 +373,10 @@ impl<T: Clone> Handlespace<T> {
     /// Moves a pool element to another home registrar (takeover).
     pub fn set_home(&mut self, handle: &PoolHandle, id: PeId, home: RegistrarId) {
         let Some(pool) = self.pool_mut(handle) else { return };
-        let pool_id = pool.id();
+        let (pool_id, acc) = (pool.id(), pool.accumulator(id));
         let Some(element) = pool.get_mut(id) else { return };
         let old = std::mem::replace(&mut element.home, home);
         if old != home {
-            let acc = checksum::pool_element_accumulator(handle, id);
             self.remove_owner(old, id, pool_id, acc);
             self.add_owner(home, id, pool_id, acc);
         }

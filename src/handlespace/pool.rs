@@ -3,9 +3,10 @@
 //! random ones (weight 1 each for sampled ones). Implements both selection engines of
 //! RSPLIB's handlespace (docs/model.md §3) exactly, and the sampled engine of PowerOfDChoices.
 
+use super::checksum;
 use super::element::PoolElement;
 use super::fenwick::Fenwick;
-use super::ids::PeId;
+use super::ids::{PeId, PoolHandle};
 use super::policy::{Family, PolicySettings, PolicyType};
 use super::sorted_set::{SortedSet, room_for_one};
 use rand::Rng;
@@ -37,6 +38,8 @@ struct Slot<T> {
 pub(crate) struct Pool<T> {
     /// Short name of the pool in the handlespace's timer and ownership keys.
     id: u32,
+    /// The pool handle's part of every PE's checksum accumulator.
+    handle_accumulator: u32,
     policy: PolicyType,
     global_seq: u64,
     slots: Vec<Option<Slot<T>>>,
@@ -55,10 +58,11 @@ pub(crate) struct Pool<T> {
 }
 
 impl<T> Pool<T> {
-    pub fn new(id: u32, policy: PolicyType, double_update: bool, choices: u32) -> Pool<T> {
+    pub fn new(id: u32, handle: &PoolHandle, policy: PolicyType, double_update: bool, choices: u32) -> Pool<T> {
         Pool {
             choices,
             id,
+            handle_accumulator: checksum::handle_accumulator(handle),
             policy,
             global_seq: 0,
             slots: Vec::new(),
@@ -88,6 +92,11 @@ impl<T> Pool<T> {
 
     pub fn policy(&self) -> PolicyType {
         self.policy
+    }
+
+    /// The checksum accumulator of the PE `id` of this pool.
+    pub fn accumulator(&self, id: PeId) -> u32 {
+        self.handle_accumulator.wrapping_add(checksum::id_accumulator(id))
     }
 
     pub fn len(&self) -> usize {
@@ -149,29 +158,54 @@ impl<T> Pool<T> {
 
     /// Links a slot into the selection storage; RSPLIB runs the update hook first (Q1).
     fn link(&mut self, s: u32) {
-        let policy = self.policy;
-        let double = self.double_update;
+        match self.policy.family() {
+            Family::Ordered => {
+                let key = self.hook_and_key(s);
+                self.ordered.insert((key, s));
+            }
+            Family::Random | Family::Sampled => self.hook_and_weigh(s),
+        }
+    }
+
+    /// Links a slot again after its state or settings changed; `old` is the key it was
+    /// linked under (ordered policies). The same as unlink, change, link, with one move
+    /// in the selection order instead of a removal and an insertion.
+    fn relink(&mut self, s: u32, old: OrdKey) {
+        match self.policy.family() {
+            Family::Ordered => {
+                let key = self.hook_and_key(s);
+                self.ordered.replace(&(old, s), (key, s));
+            }
+            // Setting a weight directly leaves the tree as zeroing it first would.
+            Family::Random | Family::Sampled => self.hook_and_weigh(s),
+        }
+    }
+
+    /// The link's update hook (quirk Q1).
+    fn link_hook(&mut self, s: u32) -> &mut Slot<T> {
+        let (policy, double) = (self.policy, self.double_update);
         let slot = self.slot_mut(s);
         if double {
             Self::update_hook(policy, &mut slot.state, &slot.element.settings);
         }
-        match policy.family() {
-            Family::Ordered => {
-                let (k1, k2) = slot.element.settings.ordered_key(
-                    slot.state.degradation,
-                    slot.state.round,
-                    slot.state.virtual_counter,
-                );
-                slot.key = (k1, k2, slot.state.seq);
-                let key = slot.key;
-                self.ordered.insert((key, s));
-            }
-            Family::Random => {
-                let w = slot.element.settings.random_weight(slot.state.degradation);
-                self.weights.set(s as usize, w);
-            }
-            Family::Sampled => self.weights.set(s as usize, 1),
-        }
+        slot
+    }
+
+    /// Ordered policies: runs the link's hook and returns the slot's new key (kept in it).
+    fn hook_and_key(&mut self, s: u32) -> OrdKey {
+        let slot = self.link_hook(s);
+        let (k1, k2) =
+            slot.element.settings.ordered_key(slot.state.degradation, slot.state.round, slot.state.virtual_counter);
+        slot.key = (k1, k2, slot.state.seq);
+        slot.key
+    }
+
+    /// Random and sampled policies: runs the link's hook and sets the slot's weight.
+    fn hook_and_weigh(&mut self, s: u32) {
+        let sampled = self.policy.family() == Family::Sampled;
+        let slot = self.link_hook(s);
+        let w = if sampled { 1 } else { slot.element.settings.random_weight(slot.state.degradation) };
+        self.weights.set(s as usize, w);
     }
 
     fn unlink(&mut self, s: u32) {
@@ -219,22 +253,20 @@ impl<T> Pool<T> {
         self.link(s);
     }
 
-    /// Applies a re-registration's settings: if they differ or degradation is non-zero,
-    /// copy them, reset degradation, clamp the WRR counter and re-link (§3.1).
-    pub fn update_settings(&mut self, id: PeId, settings: PolicySettings) {
-        let Some(&s) = self.index.get(&id) else {
-            return;
-        };
-        let slot = self.slot(s);
-        if !(slot.element.settings.values_differ(&settings) || slot.state.degradation != 0) {
-            return;
-        }
-        self.unlink(s);
+    /// A re-registration of the PE `id`, if present: applies its settings (if they differ
+    /// or degradation is non-zero: copy them, reset degradation, clamp the WRR counter and
+    /// re-link, §3.1) and returns the element for the rest of the update.
+    pub fn reregister(&mut self, id: PeId, settings: PolicySettings) -> Option<&mut PoolElement<T>> {
+        let s = *self.index.get(&id)?;
         let slot = self.slot_mut(s);
-        slot.element.settings = settings;
-        slot.state.degradation = 0;
-        slot.state.virtual_counter = slot.state.virtual_counter.min(settings.weight);
-        self.link(s);
+        if slot.element.settings.values_differ(&settings) || slot.state.degradation != 0 {
+            let old = slot.key;
+            slot.element.settings = settings;
+            slot.state.degradation = 0;
+            slot.state.virtual_counter = slot.state.virtual_counter.min(settings.weight);
+            self.relink(s, old);
+        }
+        Some(&mut self.slot_mut(s).element)
     }
 
     /// Removes a pool element.
@@ -261,9 +293,9 @@ impl<T> Pool<T> {
                     picked.push(s);
                 }
                 for &s in picked.as_slice().iter().take(max_increment) {
-                    self.unlink(s);
+                    let old = self.slot(s).key;
                     self.count_selection(s, true);
-                    self.link(s);
+                    self.relink(s, old);
                 }
             }
             Family::Random => self.select_random(max_items, max_increment, rng, &mut picked),

@@ -120,6 +120,38 @@ impl<K: Ord + Copy> SortedSet<K> {
         }
     }
 
+    /// Replaces `old` (which must be present) by `new` (which must be `old` or absent): in
+    /// a vector, one shift of the keys between the two places, where a removal and an
+    /// insertion shift everything after each. A re-registered or selected PE moves so.
+    pub fn replace(&mut self, old: &K, new: K) {
+        match self {
+            SortedSet::Small(v) => {
+                let from = if v.first() == Some(old) { 0 } else { v.binary_search(old).expect("old key present") };
+                let to = match v.binary_search(&new) {
+                    Err(to) => to,
+                    Ok(at) => {
+                        debug_assert_eq!(at, from, "the new key is the old one or absent");
+                        return;
+                    }
+                };
+                if to > from {
+                    // Past `old`: the keys in between move one place forward.
+                    v[from..to].rotate_left(1);
+                    v[to - 1] = new;
+                } else {
+                    v[to..=from].rotate_right(1);
+                    v[to] = new;
+                }
+            }
+            SortedSet::Large(t) => {
+                let removed = t.remove(old);
+                debug_assert!(removed, "old key present");
+                let inserted = t.insert(new);
+                debug_assert!(inserted, "new key absent");
+            }
+        }
+    }
+
     /// The keys from `from` (inclusive) on, ascending.
     pub fn iter_from(&self, from: &K) -> Iter<'_, K> {
         match self {
@@ -147,6 +179,8 @@ mod tests {
         Insert(u16),
         Remove(u16),
         RemoveIfFirst(u16),
+        /// Replaces the n-th key (modulo the length) by this one, if absent.
+        Replace(u16, u16),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -155,6 +189,7 @@ mod tests {
             3 => (0u16..150).prop_map(Op::Insert),
             2 => (0u16..150).prop_map(Op::Remove),
             1 => (0u16..150).prop_map(Op::RemoveIfFirst),
+            2 => (0u16..150, 0u16..150).prop_map(|(n, k)| Op::Replace(n, k)),
         ]
     }
 
@@ -173,6 +208,14 @@ mod tests {
                     Op::RemoveIfFirst(k) => {
                         let expected = reference.first() == Some(&k) && reference.remove(&k);
                         prop_assert_eq!(set.remove_if_first(&k), expected);
+                    }
+                    Op::Replace(n, k) => {
+                        let old = reference.iter().nth(n as usize % reference.len().max(1)).copied();
+                        if let Some(old) = old.filter(|&old| old == k || !reference.contains(&k)) {
+                            set.replace(&old, k);
+                            reference.remove(&old);
+                            reference.insert(k);
+                        }
                     }
                 }
                 prop_assert_eq!(set.iter().count(), reference.len());
