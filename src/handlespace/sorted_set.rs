@@ -120,28 +120,27 @@ impl<K: Ord + Copy> SortedSet<K> {
         }
     }
 
-    /// Replaces `old` (which must be present) by `new` (which must be `old` or absent): in
-    /// a vector, one shift of the keys between the two places, where a removal and an
-    /// insertion shift everything after each. A re-registered or selected PE moves so.
+    /// Replaces `old` (which must be present) by `new` (which must be `old` or absent). In
+    /// a vector this is one insertion-sort step from the old place: keys move by one as
+    /// `new` passes them. A re-registered or selected PE usually moves a few places, where
+    /// a removal and an insertion search twice and shift everything after each place.
     pub fn replace(&mut self, old: &K, new: K) {
         match self {
             SortedSet::Small(v) => {
-                let from = if v.first() == Some(old) { 0 } else { v.binary_search(old).expect("old key present") };
-                let to = match v.binary_search(&new) {
-                    Err(to) => to,
-                    Ok(at) => {
-                        debug_assert_eq!(at, from, "the new key is the old one or absent");
-                        return;
-                    }
-                };
-                if to > from {
-                    // Past `old`: the keys in between move one place forward.
-                    v[from..to].rotate_left(1);
-                    v[to - 1] = new;
-                } else {
-                    v[to..=from].rotate_right(1);
-                    v[to] = new;
+                let mut at = if v.first() == Some(old) { 0 } else { v.binary_search(old).expect("old key present") };
+                while at + 1 < v.len() && v[at + 1] < new {
+                    v[at] = v[at + 1];
+                    at += 1;
                 }
+                while at > 0 && v[at - 1] > new {
+                    v[at] = v[at - 1];
+                    at -= 1;
+                }
+                debug_assert!(
+                    v.get(at + 1) != Some(&new) && (at == 0 || v[at - 1] != new),
+                    "the new key is the old one or absent"
+                );
+                v[at] = new;
             }
             SortedSet::Large(t) => {
                 let removed = t.remove(old);
