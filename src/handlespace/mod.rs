@@ -91,8 +91,8 @@ pub struct Handlespace<T> {
     config: HandlespaceConfig,
     /// A pool whose last PE went: removed for every query, but kept in `pools` (at most
     /// one) so that a pool re-created under the same handle reuses its storage. A PU
-    /// cache empties and refills its pool for every handle resolution.
-    emptied: Option<PoolHandle>,
+    /// cache empties and refills its pool for every handle resolution. By pool id.
+    emptied: Option<u32>,
 }
 
 impl<T: Clone> Default for Handlespace<T> {
@@ -190,12 +190,15 @@ impl<T: Clone> Handlespace<T> {
             return Err(HandlespaceError::InvalidId);
         }
         let (policy, double, choices) = (reg.settings.policy, self.config.double_update, reg.settings.choices);
-        if self.emptied == Some(*handle) {
-            self.emptied = None;
-            self.pool_mut(handle).expect("kept pool").reset(policy, double, choices);
-        }
         let pool = match self.find(handle) {
-            Ok(at) => &mut self.pools[at].1,
+            Ok(at) => {
+                let pool = &mut self.pools[at].1;
+                if self.emptied == Some(pool.id()) {
+                    self.emptied = None;
+                    pool.reset(policy, double, choices);
+                }
+                pool
+            }
             Err(at) => {
                 let id = self.next_pool_id;
                 self.next_pool_id = self.next_pool_id.wrapping_add(1);
@@ -270,9 +273,9 @@ impl<T: Clone> Handlespace<T> {
         let element = pool.remove(id)?;
         let (pool_id, acc) = (pool.id(), pool.accumulator(id));
         if pool.is_empty()
-            && let Some(previous) = self.emptied.replace(*handle)
-            && previous != *handle
-            && let Ok(at) = self.find(&previous)
+            && let Some(previous) = self.emptied.replace(pool_id)
+            && previous != pool_id
+            && let Ok(at) = self.find(&self.handle_of(previous))
         {
             let gone = self.pools.remove(at).1.id();
             self.pool_handles.retain(|&(id, _)| id != gone);

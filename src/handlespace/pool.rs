@@ -25,6 +25,10 @@ pub struct SelectionState {
     pub degradation: u32,
 }
 
+/// Pools of up to this many slots find a PE by scanning the slots, with no index: a PU
+/// cache holds one to three PEs, and a hash map of one entry costs some 100 bytes.
+const SCANNED_SLOTS: usize = 8;
+
 /// Ordered-selection key: (primary, secondary, seq). Unique because seq is.
 type OrdKey = (u64, u64, u64);
 
@@ -45,9 +49,12 @@ pub(crate) struct Pool<T> {
     slots: Vec<Option<Slot<T>>>,
     /// Freed slots, reused last-freed first.
     free: Vec<u32>,
-    /// PE id -> slot. A hash map: it is only looked up, never iterated for decisions
-    /// (id-ordered walks sort first), so its order cannot leak into results.
+    /// PE id -> slot, once there are more than [`SCANNED_SLOTS`] slots (empty before). A
+    /// hash map: it is only looked up, never iterated, so its order cannot leak into
+    /// results.
     index: FxHashMap<PeId, u32>,
+    /// Pool elements in the pool.
+    len: u32,
     /// (key, slot) of every pool element, in selection order (ordered policies).
     ordered: SortedSet<(OrdKey, u32)>,
     weights: Fenwick,
@@ -68,6 +75,7 @@ impl<T> Pool<T> {
             slots: Vec::new(),
             free: Vec::new(),
             index: FxHashMap::default(),
+            len: 0,
             ordered: SortedSet::default(),
             weights: Fenwick::default(),
             double_update,
@@ -100,11 +108,26 @@ impl<T> Pool<T> {
     }
 
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.len as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.len == 0
+    }
+
+    /// Whether the pool finds its PEs through `index` (rather than a scan of the slots).
+    fn indexed(&self) -> bool {
+        self.slots.len() > SCANNED_SLOTS
+    }
+
+    /// The slot of the PE `id`.
+    fn slot_of(&self, id: PeId) -> Option<u32> {
+        if self.indexed() {
+            self.index.get(&id).copied()
+        } else {
+            let at = self.slots.iter().position(|slot| slot.as_ref().is_some_and(|slot| slot.element.id == id))?;
+            Some(at as u32)
+        }
     }
 
     fn slot(&self, s: u32) -> &Slot<T> {
@@ -116,21 +139,22 @@ impl<T> Pool<T> {
     }
 
     pub fn get(&self, id: PeId) -> Option<&PoolElement<T>> {
-        self.index.get(&id).map(|&s| &self.slot(s).element)
+        self.slot_of(id).map(|s| &self.slot(s).element)
     }
 
     pub fn get_mut(&mut self, id: PeId) -> Option<&mut PoolElement<T>> {
-        let s = *self.index.get(&id)?;
+        let s = self.slot_of(id)?;
         Some(&mut self.slot_mut(s).element)
     }
 
     pub fn selection_state(&self, id: PeId) -> Option<SelectionState> {
-        self.index.get(&id).map(|&s| self.slot(s).state)
+        self.slot_of(id).map(|s| self.slot(s).state)
     }
 
     /// Pool elements in PE id order.
     pub fn elements(&self) -> impl Iterator<Item = &PoolElement<T>> {
-        let mut slots: Vec<(PeId, u32)> = self.index.iter().map(|(&id, &s)| (id, s)).collect();
+        let mut slots: Vec<(PeId, u32)> =
+            (0..).zip(&self.slots).filter_map(|(s, slot)| Some((slot.as_ref()?.element.id, s))).collect();
         slots.sort_unstable();
         slots.into_iter().map(|(_, s)| &self.slot(s).element)
     }
@@ -249,7 +273,16 @@ impl<T> Pool<T> {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.index.insert(id, s);
+        self.len += 1;
+        if self.indexed() {
+            if self.index.is_empty() {
+                // Past the scanned size: index every slot.
+                let ids = (0..).zip(&self.slots).filter_map(|(s, slot)| Some((slot.as_ref()?.element.id, s)));
+                self.index.extend(ids);
+            } else {
+                self.index.insert(id, s);
+            }
+        }
         self.link(s);
     }
 
@@ -257,7 +290,7 @@ impl<T> Pool<T> {
     /// or degradation is non-zero: copy them, reset degradation, clamp the WRR counter and
     /// re-link, §3.1) and returns the element for the rest of the update.
     pub fn reregister(&mut self, id: PeId, settings: PolicySettings) -> Option<&mut PoolElement<T>> {
-        let s = *self.index.get(&id)?;
+        let s = self.slot_of(id)?;
         let slot = self.slot_mut(s);
         if slot.element.settings.values_differ(&settings) || slot.state.degradation != 0 {
             let old = slot.key;
@@ -271,7 +304,11 @@ impl<T> Pool<T> {
 
     /// Removes a pool element.
     pub fn remove(&mut self, id: PeId) -> Option<PoolElement<T>> {
-        let s = self.index.remove(&id)?;
+        let s = self.slot_of(id)?;
+        if self.indexed() {
+            self.index.remove(&id);
+        }
+        self.len -= 1;
         self.unlink(s);
         self.free.push(s);
         self.slots[s as usize].take().map(|slot| slot.element)

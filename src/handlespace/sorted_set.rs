@@ -13,7 +13,9 @@ const SMALL: usize = 64;
 
 pub(crate) enum SortedSet<K> {
     Small(Vec<K>),
-    Large(BTreeSet<K>),
+    /// Boxed, so that a set is a vector's 24 bytes, not 32: three per PU cache.
+    #[allow(clippy::box_collection)]
+    Large(Box<BTreeSet<K>>),
 }
 
 impl<K> Default for SortedSet<K> {
@@ -53,7 +55,7 @@ impl<K: Ord + Copy> SortedSet<K> {
                 Err(_) => {
                     let mut tree: BTreeSet<K> = v.drain(..).collect();
                     tree.insert(key);
-                    *self = SortedSet::Large(tree);
+                    *self = SortedSet::Large(Box::new(tree));
                     true
                 }
             },
@@ -84,7 +86,7 @@ impl<K: Ord + Copy> SortedSet<K> {
         if let SortedSet::Large(t) = self
             && t.len() <= SMALL / 2
         {
-            *self = SortedSet::Small(std::mem::take(t).into_iter().collect());
+            *self = SortedSet::Small(std::mem::take(&mut **t).into_iter().collect());
         }
     }
 
@@ -239,5 +241,10 @@ mod tests {
         set.remove(&(SMALL as u32 / 2));
         assert!(matches!(set, SortedSet::Small(_)), "{} keys", set.iter().count());
         assert!(set.iter().copied().eq(SMALL as u32 / 2 + 1..=SMALL as u32));
+    }
+
+    #[test]
+    fn a_set_is_the_size_of_a_vector() {
+        assert_eq!(std::mem::size_of::<SortedSet<u64>>(), std::mem::size_of::<Vec<u64>>());
     }
 }

@@ -233,8 +233,10 @@ pub struct PoolUser {
     policy_rng: StreamRng,
     pieces_rng: LazyStream,
     piece_sizes_rng: LazyStream,
-    /// The jobs still to come from a job trace, which then replaces the generated arrivals.
-    trace: Option<VecDeque<TraceArrival>>,
+    /// The jobs still to come from a job trace, which then replaces the generated arrivals
+    /// (boxed: 8 bytes rather than 32 in the many runs without a trace).
+    #[allow(clippy::box_collection)]
+    trace: Option<Box<VecDeque<TraceArrival>>>,
     pub stats: PoolUserStats,
     /// Failovers since the start (never reset), for timelines.
     failovers_since_start: u64,
@@ -325,7 +327,7 @@ impl PoolUser {
     /// Replays these jobs (in arrival order) instead of generating arrivals. Jobs due
     /// before the PU starts arrive at its start.
     pub fn replay(&mut self, jobs: Vec<TraceArrival>) {
-        self.trace = Some(jobs.into());
+        self.trace = Some(Box::new(jobs.into()));
     }
 
     fn schedule_arrival(&mut self, ctx: &mut Ctx) {
@@ -343,7 +345,7 @@ impl PoolUser {
         match timer {
             Timer::Start => self.schedule_arrival(ctx),
             Timer::JobArrival => {
-                let (size, pieces) = match self.trace.as_mut().and_then(VecDeque::pop_front) {
+                let (size, pieces) = match self.trace.as_mut().and_then(|jobs| jobs.pop_front()) {
                     Some(job) => (job.size, Some(job.pieces)),
                     None => (self.size_dist.sample(&mut self.size_rng), None),
                 };
