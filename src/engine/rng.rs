@@ -6,7 +6,8 @@
 //! The generator is named by algorithm, Xoshiro256++ (`rand::rngs::Xoshiro256PlusPlus`),
 //! so results do not change when `rand` changes what `StdRng` means.
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng, TryRng};
+use std::convert::Infallible;
 
 /// The generator of every stream.
 pub type StreamRng = rand::rngs::Xoshiro256PlusPlus;
@@ -110,6 +111,36 @@ impl LazyStream {
     pub fn get(&mut self, owner: StreamOwner, purpose: Purpose) -> &mut StreamRng {
         self.0.get_or_insert_with(|| Box::new(owner.stream(purpose)))
     }
+
+    /// A generator that derives the stream at its first draw, for callers that take a
+    /// generator and may draw nothing (a PU cache of an ordered policy).
+    pub fn draws(&mut self, owner: StreamOwner, purpose: Purpose) -> LazyDraws<'_> {
+        LazyDraws { stream: self, owner, purpose }
+    }
+}
+
+/// The draws of a [`LazyStream`], see [`LazyStream::draws`].
+pub struct LazyDraws<'a> {
+    stream: &'a mut LazyStream,
+    owner: StreamOwner,
+    purpose: Purpose,
+}
+
+impl TryRng for LazyDraws<'_> {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok(self.stream.get(self.owner, self.purpose).next_u32())
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        Ok(self.stream.get(self.owner, self.purpose).next_u64())
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        self.stream.get(self.owner, self.purpose).fill_bytes(dst);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -135,5 +166,9 @@ mod test {
         for _ in 0..3 {
             assert_eq!(lazy.get(owner, Purpose::Uptime).next_u64(), eager.next_u64());
         }
+        assert_eq!(lazy.draws(owner, Purpose::Uptime).next_u32(), eager.next_u32());
+        let mut untouched = LazyStream::default();
+        let _ = untouched.draws(owner, Purpose::Uptime);
+        assert!(untouched.0.is_none(), "derived only when drawn from");
     }
 }

@@ -29,10 +29,10 @@ use std::rc::Rc;
 /// Pool user parameters (docs/model.md §6.1).
 #[derive(Clone, Debug)]
 pub struct PoolUserConfig {
-    /// Mean job size [calculations] (exponential).
-    pub job_size: f64,
-    /// Mean job inter-arrival time [s] (exponential).
-    pub job_interval_s: f64,
+    /// Job sizes [calculations]: exponential, of the workload's mean.
+    pub job_size: Exp<f64>,
+    /// Job inter-arrival times [s]: exponential, of the workload's mean.
+    pub job_interval_s: Exp<f64>,
     /// Pieces per job.
     pub pieces: Pieces,
     /// Relative sizes of the pieces.
@@ -223,14 +223,13 @@ pub struct PoolUser {
     /// Pieces waiting for a pool element, in the order they asked.
     selecting: VecDeque<usize>,
     cache: Handlespace<NodeId>,
-    size_dist: Exp<f64>,
-    interval_dist: Exp<f64>,
     size_rng: StreamRng,
     interval_rng: StreamRng,
     /// Streams not every PU draws from (rejects, drawn pieces), derived on first use.
     retry_rng: LazyStream,
     hunt_rng: StreamRng,
-    policy_rng: StreamRng,
+    /// Drawn from by random cache policies only, so derived on the first draw.
+    policy_rng: LazyStream,
     pieces_rng: LazyStream,
     piece_sizes_rng: LazyStream,
     /// The jobs still to come from a job trace, which then replaces the generated arrivals
@@ -271,13 +270,11 @@ impl PoolUser {
             waiting_for_resolution: false,
             selecting: VecDeque::new(),
             cache: Handlespace::new(config.handlespace),
-            size_dist: Exp::new(1.0 / config.job_size).expect("job size > 0"),
-            interval_dist: Exp::new(1.0 / config.job_interval_s).expect("job interval > 0"),
             size_rng: stream(Purpose::JobSize),
             interval_rng: stream(Purpose::JobInterval),
             retry_rng: LazyStream::default(),
             hunt_rng: stream(Purpose::Hunt),
-            policy_rng: stream(Purpose::PolicySelection),
+            policy_rng: LazyStream::default(),
             pieces_rng: LazyStream::default(),
             piece_sizes_rng: LazyStream::default(),
             trace: None,
@@ -332,7 +329,7 @@ impl PoolUser {
 
     fn schedule_arrival(&mut self, ctx: &mut Ctx) {
         let delay = match &self.trace {
-            None => secs(self.interval_dist.sample(&mut self.interval_rng)),
+            None => secs(self.config.job_interval_s.sample(&mut self.interval_rng)),
             Some(jobs) => match jobs.front() {
                 Some(job) => job.at.since(ctx.now),
                 None => return,
@@ -347,7 +344,7 @@ impl PoolUser {
             Timer::JobArrival => {
                 let (size, pieces) = match self.trace.as_mut().and_then(|jobs| jobs.pop_front()) {
                     Some(job) => (job.size, Some(job.pieces)),
-                    None => (self.size_dist.sample(&mut self.size_rng), None),
+                    None => (self.config.job_size.sample(&mut self.size_rng), None),
                 };
                 self.queue.push_back(QueuedJob { id: self.next_job_id, size, pieces, queued_at: ctx.now });
                 self.next_job_id += 1;
@@ -481,13 +478,8 @@ impl PoolUser {
         let mut selected = std::mem::take(ctx.selected);
         selected.clear();
         let wanted = self.selecting.len();
-        let _ = self.cache.handle_resolution(
-            &self.config.pool,
-            wanted,
-            CACHE_MAX_INCREMENT,
-            &mut self.policy_rng,
-            &mut selected,
-        );
+        let mut rng = self.policy_rng.draws(self.streams(), Purpose::PolicySelection);
+        let _ = self.cache.handle_resolution(&self.config.pool, wanted, CACHE_MAX_INCREMENT, &mut rng, &mut selected);
         for e in &selected {
             let p = self.selecting.pop_front().expect("no more PEs than pieces waiting");
             self.use_pool_element(p, (e.transport, e.id), ctx);
@@ -725,8 +717,8 @@ impl PoolUser {
 /// Pool user configuration from the scenario and the PU's section (overrides applied).
 pub fn config_from(s: &Scenario, pu: &PoolUsers, registrars: RegistrarTable) -> PoolUserConfig {
     PoolUserConfig {
-        job_size: s.job_size(),
-        job_interval_s: s.job_interval_s(),
+        job_size: Exp::new(1.0 / s.job_size()).expect("job size > 0"),
+        job_interval_s: Exp::new(1.0 / s.job_interval_s()).expect("job interval > 0"),
         pieces: s.workload.pieces,
         piece_sizes: s.workload.piece_sizes,
         start: secs(pu.start_s),
