@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Same-run speed comparison: builds REV (default: the latest release tag, else HEAD~1) in a
+# Same-run speed comparison: builds REV (default: the latest release tag, else the last
+# release's commit, 754ff29 = v0.1.0, for clones without tags) in a
 # temporary worktree, then runs both release binaries in alternation (A B A B ...) on the
 # benchmark scenarios and prints, per scenario, the median ratio new/old with min and max.
 # Machines drift by up to 2x over hours; only ratios taken in one run like this mean anything.
@@ -7,7 +8,8 @@
 #   scripts/bench-vs.sh [REV] [ROUNDS]      # e.g. scripts/bench-vs.sh 754ff29 11
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rev=${1:-$(git describe --tags --abbrev=0 2>/dev/null || git rev-parse HEAD~1)}
+last_release=754ff29 # v0.1.0; tag each release (git tag vX.Y.Z) and update this line
+rev=${1:-$(git describe --tags --abbrev=0 2>/dev/null || echo "$last_release")}
 rounds=${2:-11}
 work=$(mktemp -d)
 trap 'git worktree remove --force "$work/src" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
