@@ -4,64 +4,65 @@
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Fenwick {
-    /// 1-based partial sums, `tree[0]` unused; may hold wrapped intermediate values,
-    /// all true prefix sums fit in u64.
-    tree: Vec<u64>,
-    /// Current weight of each slot.
-    values: Vec<u64>,
-    total: u64,
+    /// For n slots (n a power of two, or 0): the tree's 1-based partial sums (cell 0
+    /// unused; they may hold wrapped intermediate values, all true prefix sums fit in u64),
+    /// then each slot's current weight. One vector, so a pool of an ordered policy, which
+    /// never weighs, carries 24 bytes for it.
+    cells: Vec<u64>,
 }
 
 impl Fenwick {
-    /// Removes every weight, keeping the allocation.
-    pub fn clear(&mut self) {
-        self.tree.fill(0);
-        self.values.fill(0);
-        self.total = 0;
+    /// Slots covered.
+    fn len(&self) -> usize {
+        self.cells.len() / 2
     }
 
-    /// Sum of all weights.
+    /// Removes every weight, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.cells.fill(0);
+    }
+
+    /// Sum of all weights: the root covers every slot, n being a power of two.
     pub fn total(&self) -> u64 {
-        self.total
+        if self.cells.is_empty() { 0 } else { self.cells[self.len()] }
     }
 
     /// Sets the weight of `slot`, growing the tree when needed (amortised O(1) rebuilds).
     pub fn set(&mut self, slot: usize, value: u64) {
-        if slot >= self.values.len() {
+        if slot >= self.len() {
             self.grow(slot + 1);
         }
-        let delta = value.wrapping_sub(self.values[slot]);
+        let n = self.len();
+        let delta = value.wrapping_sub(self.cells[n + 1 + slot]);
         if delta == 0 {
             return;
         }
-        self.values[slot] = value;
-        self.total = self.total.wrapping_add(delta);
-        let n = self.values.len();
+        self.cells[n + 1 + slot] = value;
         let mut i = slot + 1;
         while i <= n {
-            self.tree[i] = self.tree[i].wrapping_add(delta);
+            self.cells[i] = self.cells[i].wrapping_add(delta);
             i += i & i.wrapping_neg();
         }
     }
 
     /// Current weight of `slot`.
     pub fn value(&self, slot: usize) -> u64 {
-        self.values.get(slot).copied().unwrap_or(0)
+        if slot < self.len() { self.cells[self.len() + 1 + slot] } else { 0 }
     }
 
     /// The slot whose half-open interval [start, start + weight) holds `r`, and that
     /// start, for `r < total()`. Slots with weight 0 are never returned.
     pub fn find(&self, r: u64) -> (usize, u64) {
-        debug_assert!(r < self.total);
-        let n = self.values.len();
+        debug_assert!(r < self.total());
+        let n = self.len();
         let mut pos = 0;
         let mut rem = r;
         let mut step = if n == 0 { 0 } else { 1usize << (usize::BITS - 1 - n.leading_zeros()) };
         while step > 0 {
             let next = pos + step;
-            if next <= n && self.tree[next] <= rem {
+            if next <= n && self.cells[next] <= rem {
                 pos = next;
-                rem -= self.tree[next];
+                rem -= self.cells[next];
             }
             step >>= 1;
         }
@@ -70,18 +71,22 @@ impl Fenwick {
 
     fn grow(&mut self, min_len: usize) {
         let n = min_len.next_power_of_two().max(8);
-        self.values.resize(n, 0);
-        self.tree = vec![0; n + 1];
-        for (i, &v) in self.values.iter().enumerate() {
+        let old = self.len();
+        let mut cells = vec![0; 2 * n + 1];
+        if old > 0 {
+            cells[n + 1..n + 1 + old].copy_from_slice(&self.cells[old + 1..]);
+        }
+        for i in 0..n {
             // O(n) build: each node, once complete, adds itself to its direct parent.
             let j = i + 1;
-            self.tree[j] = self.tree[j].wrapping_add(v);
+            cells[j] = cells[j].wrapping_add(cells[n + 1 + i]);
             let parent = j + (j & j.wrapping_neg());
             if parent <= n {
-                let t = self.tree[j];
-                self.tree[parent] = self.tree[parent].wrapping_add(t);
+                let t = cells[j];
+                cells[parent] = cells[parent].wrapping_add(t);
             }
         }
+        self.cells = cells;
     }
 }
 

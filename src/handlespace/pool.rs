@@ -49,10 +49,11 @@ pub(crate) struct Pool<T> {
     slots: Vec<Option<Slot<T>>>,
     /// Freed slots, reused last-freed first.
     free: Vec<u32>,
-    /// PE id -> slot, once there are more than [`SCANNED_SLOTS`] slots (empty before). A
-    /// hash map: it is only looked up, never iterated, so its order cannot leak into
-    /// results.
-    index: FxHashMap<PeId, u32>,
+    /// PE id -> slot, once there are more than [`SCANNED_SLOTS`] slots (None or empty
+    /// before; boxed, so that a small pool carries 8 bytes for it). A hash map: it is only
+    /// looked up, never iterated, so its order cannot leak into results.
+    #[allow(clippy::box_collection)]
+    index: Option<Box<FxHashMap<PeId, u32>>>,
     /// Pool elements in the pool.
     len: u32,
     /// (key, slot) of every pool element, in selection order (ordered policies).
@@ -74,7 +75,7 @@ impl<T> Pool<T> {
             global_seq: 0,
             slots: Vec::new(),
             free: Vec::new(),
-            index: FxHashMap::default(),
+            index: None,
             len: 0,
             ordered: SortedSet::default(),
             weights: Fenwick::default(),
@@ -123,7 +124,7 @@ impl<T> Pool<T> {
     /// The slot of the PE `id`.
     fn slot_of(&self, id: PeId) -> Option<u32> {
         if self.indexed() {
-            self.index.get(&id).copied()
+            self.index.as_ref()?.get(&id).copied()
         } else {
             let at = self.slots.iter().position(|slot| slot.as_ref().is_some_and(|slot| slot.element.id == id))?;
             Some(at as u32)
@@ -275,12 +276,13 @@ impl<T> Pool<T> {
         };
         self.len += 1;
         if self.indexed() {
-            if self.index.is_empty() {
+            let index = self.index.get_or_insert_with(Box::default);
+            if index.is_empty() {
                 // Past the scanned size: index every slot.
                 let ids = (0..).zip(&self.slots).filter_map(|(s, slot)| Some((slot.as_ref()?.element.id, s)));
-                self.index.extend(ids);
+                index.extend(ids);
             } else {
-                self.index.insert(id, s);
+                index.insert(id, s);
             }
         }
         self.link(s);
@@ -305,8 +307,10 @@ impl<T> Pool<T> {
     /// Removes a pool element.
     pub fn remove(&mut self, id: PeId) -> Option<PoolElement<T>> {
         let s = self.slot_of(id)?;
-        if self.indexed() {
-            self.index.remove(&id);
+        if self.indexed()
+            && let Some(index) = &mut self.index
+        {
+            index.remove(&id);
         }
         self.len -= 1;
         self.unlink(s);

@@ -244,6 +244,16 @@ pub struct PoolUser {
     pub completed_since_start: u64,
 }
 
+/// Appends to a PU's job queue or selection queue, giving an empty one room for one entry
+/// rather than VecDeque's four: both usually hold one at most, and a PU's queue of four
+/// jobs took 128 bytes.
+fn push_back<T>(queue: &mut VecDeque<T>, item: T) {
+    if queue.capacity() == 0 {
+        queue.reserve_exact(1);
+    }
+    queue.push_back(item);
+}
+
 /// MaxIncrement a PU applies to its cache (docs/model.md §6.4).
 const CACHE_MAX_INCREMENT: u32 = 1_000_000_000;
 
@@ -346,7 +356,7 @@ impl PoolUser {
                     Some(job) => (job.size, Some(job.pieces)),
                     None => (self.config.job_size.sample(&mut self.size_rng), None),
                 };
-                self.queue.push_back(QueuedJob { id: self.next_job_id, size, pieces, queued_at: ctx.now });
+                push_back(&mut self.queue, QueuedJob { id: self.next_job_id, size, pieces, queued_at: ctx.now });
                 self.next_job_id += 1;
                 self.arrived_since_start += 1;
                 self.stats.jobs_queued += 1;
@@ -461,7 +471,7 @@ impl PoolUser {
         piece.phase = PiecePhase::Selecting;
         piece.pe = None;
         self.stats.server_selections += 1;
-        self.selecting.push_back(p);
+        push_back(&mut self.selecting, p);
         if self.waiting_for_resolution {
             return;
         }
