@@ -70,6 +70,15 @@ pub struct DueTimer {
     pub code: TimerCode,
 }
 
+/// Which pool elements each home registrar owns, and its ownership checksum.
+#[derive(Default)]
+struct Ownership {
+    /// (home, id, pool id) of every PE with a home registrar.
+    set: SortedSet<(RegistrarId, PeId, u32)>,
+    /// Per home registrar: (ownership checksum accumulator, pool elements owned).
+    owners: BTreeMap<RegistrarId, (u32, usize)>,
+}
+
 /// The handlespace of one registrar or one pool user cache.
 pub struct Handlespace<T> {
     /// Sorted by handle. Pools are few (a PU cache has one), so a vector searched by
@@ -79,14 +88,12 @@ pub struct Handlespace<T> {
     /// (fires at, id, pool id) of every PE timer. Small keys keep these sets compact;
     /// pool ids name pools only while they exist.
     timers: SortedSet<(u64, PeId, u32)>,
-    /// (home, id, pool id) of every PE with a home registrar.
-    ownership: SortedSet<(RegistrarId, PeId, u32)>,
+    /// Registrar business: allocated at the first PE with a home (never in a PU cache).
+    ownership: Option<Box<Ownership>>,
     /// (pool id, handle), sorted by pool id.
     pool_handles: Vec<(u32, PoolHandle)>,
     next_pool_id: u32,
     checksum: u32,
-    /// Per home registrar: (ownership checksum accumulator, pool elements owned).
-    owners: BTreeMap<RegistrarId, (u32, usize)>,
     pool_elements: usize,
     config: HandlespaceConfig,
     /// A pool whose last PE went: removed for every query, but kept in `pools` (at most
@@ -106,11 +113,10 @@ impl<T: Clone> Handlespace<T> {
         Handlespace {
             pools: Vec::new(),
             timers: SortedSet::default(),
-            ownership: SortedSet::default(),
+            ownership: None,
             pool_handles: Vec::new(),
             next_pool_id: 0,
             checksum: 0,
-            owners: BTreeMap::new(),
             pool_elements: 0,
             config,
             emptied: None,
@@ -250,17 +256,20 @@ impl<T: Clone> Handlespace<T> {
 
     fn add_owner(&mut self, home: RegistrarId, id: PeId, pool: u32, acc: u32) {
         if home.0 != 0 {
-            self.ownership.insert((home, id, pool));
-            let (sum, count) = self.owners.entry(home).or_insert((0, 0));
+            let ownership = self.ownership.get_or_insert_with(Box::default);
+            ownership.set.insert((home, id, pool));
+            let (sum, count) = ownership.owners.entry(home).or_insert((0, 0));
             *sum = sum.wrapping_add(acc);
             *count += 1;
         }
     }
 
     fn remove_owner(&mut self, home: RegistrarId, id: PeId, pool: u32, acc: u32) {
-        if home.0 != 0 {
-            self.ownership.remove(&(home, id, pool));
-            if let Some((sum, count)) = self.owners.get_mut(&home) {
+        if home.0 != 0
+            && let Some(ownership) = &mut self.ownership
+        {
+            ownership.set.remove(&(home, id, pool));
+            if let Some((sum, count)) = ownership.owners.get_mut(&home) {
                 *sum = sum.wrapping_sub(acc);
                 *count -= 1;
             }
@@ -388,8 +397,9 @@ impl<T: Clone> Handlespace<T> {
     /// (handle, id) of every pool element owned by `home`, in ownership order (id, then
     /// pool handle).
     pub fn owned_by(&self, home: RegistrarId) -> Vec<(PoolHandle, PeId)> {
-        let mut owned: Vec<(PeId, PoolHandle)> = self
-            .ownership
+        let Some(ownership) = &self.ownership else { return Vec::new() };
+        let mut owned: Vec<(PeId, PoolHandle)> = ownership
+            .set
             .iter_from(&(home, PeId(0), 0))
             .take_while(|e| e.0 == home)
             .map(|e| (e.1, self.handle_of(e.2)))
@@ -424,12 +434,17 @@ impl<T: Clone> Handlespace<T> {
 
     /// The finished ownership checksum of registrar `home`.
     pub fn ownership_checksum(&self, home: RegistrarId) -> u16 {
-        checksum::finish(self.owners.get(&home).map_or(0, |o| o.0))
+        checksum::finish(self.owned(home).0)
     }
 
     /// Number of pool elements owned by `home`, O(log registrars).
     pub fn owned_count(&self, home: RegistrarId) -> usize {
-        self.owners.get(&home).map_or(0, |o| o.1)
+        self.owned(home).1
+    }
+
+    /// (ownership checksum accumulator, pool elements owned) of `home`.
+    fn owned(&self, home: RegistrarId) -> (u32, usize) {
+        self.ownership.as_ref().and_then(|o| o.owners.get(&home)).copied().unwrap_or((0, 0))
     }
 }
 
