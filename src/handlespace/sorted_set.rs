@@ -145,7 +145,8 @@ impl<K: Ord + Copy> SortedSet<K> {
                 v[at] = new;
             }
             SortedSet::Large(t) => {
-                let removed = t.remove(old);
+                // A selected PE is the first: taking it needs no search.
+                let removed = if t.first() == Some(old) { t.pop_first().is_some() } else { t.remove(old) };
                 debug_assert!(removed, "old key present");
                 let inserted = t.insert(new);
                 debug_assert!(inserted, "new key absent");
