@@ -54,8 +54,6 @@ pub(crate) struct Pool<T> {
     /// looked up, never iterated, so its order cannot leak into results.
     #[allow(clippy::box_collection)]
     index: Option<Box<FxHashMap<PeId, u32>>>,
-    /// Pool elements in the pool.
-    len: u32,
     /// (key, slot) of every pool element, in selection order (ordered policies).
     ordered: SortedSet<(OrdKey, u32)>,
     weights: Fenwick,
@@ -76,7 +74,6 @@ impl<T> Pool<T> {
             slots: Vec::new(),
             free: Vec::new(),
             index: None,
-            len: 0,
             ordered: SortedSet::default(),
             weights: Fenwick::default(),
             double_update,
@@ -108,12 +105,13 @@ impl<T> Pool<T> {
         self.handle_accumulator.wrapping_add(checksum::id_accumulator(id))
     }
 
+    /// Occupied slots: every slot not on the free list.
     pub fn len(&self) -> usize {
-        self.len as usize
+        self.slots.len() - self.free.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// Whether the pool finds its PEs through `index` (rather than a scan of the slots).
@@ -237,10 +235,7 @@ impl<T> Pool<T> {
         match self.policy.family() {
             Family::Ordered => {
                 // A selected PE is usually the first in order, which needs no search.
-                let key = (self.slot(s).key, s);
-                if !self.ordered.remove_if_first(&key) {
-                    self.ordered.remove(&key);
-                }
+                self.ordered.remove_present(&(self.slot(s).key, s));
             }
             Family::Random | Family::Sampled => self.weights.set(s as usize, 0),
         }
@@ -274,7 +269,6 @@ impl<T> Pool<T> {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.len += 1;
         if self.indexed() {
             let index = self.index.get_or_insert_with(Box::default);
             if index.is_empty() {
@@ -307,12 +301,9 @@ impl<T> Pool<T> {
     /// Removes a pool element.
     pub fn remove(&mut self, id: PeId) -> Option<PoolElement<T>> {
         let s = self.slot_of(id)?;
-        if self.indexed()
-            && let Some(index) = &mut self.index
-        {
+        if let Some(index) = &mut self.index {
             index.remove(&id);
         }
-        self.len -= 1;
         self.unlink(s);
         self.free.push(s);
         self.slots[s as usize].take().map(|slot| slot.element)

@@ -144,14 +144,18 @@ impl<K: Ord + Copy> SortedSet<K> {
                 );
                 v[at] = new;
             }
-            SortedSet::Large(t) => {
-                // A selected PE is the first: taking it needs no search.
-                let removed = if t.first() == Some(old) { t.pop_first().is_some() } else { t.remove(old) };
-                debug_assert!(removed, "old key present");
-                let inserted = t.insert(new);
+            SortedSet::Large(_) => {
+                self.remove_present(old);
+                let inserted = self.insert(new);
                 debug_assert!(inserted, "new key absent");
             }
         }
+    }
+
+    /// Removes a key that is present; a first key (a selected PE's) without a search.
+    pub fn remove_present(&mut self, key: &K) {
+        let removed = self.remove_if_first(key) || self.remove(key);
+        debug_assert!(removed, "key present");
     }
 
     /// The keys from `from` (inclusive) on, ascending.

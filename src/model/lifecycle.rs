@@ -164,11 +164,7 @@ impl UpDown {
             return Some(c.at.since(now));
         }
         self.scripted_stop = None;
-        if self.script.then_lasts || self.uptime == TimeDistribution::Never {
-            return None;
-        }
-        let purpose = if self.interface { Purpose::InterfaceUptime } else { Purpose::Uptime };
-        draw(&self.uptime, self.up_rng.get(self.owner, purpose))
+        self.drawn(true)
     }
 
     /// The down span that begins at `now`; None = down for ever.
@@ -176,11 +172,22 @@ impl UpDown {
         if let Some(c) = self.script.next(true) {
             return Some(c.at.since(now));
         }
-        if self.script.then_lasts || self.downtime == TimeDistribution::Never {
+        self.drawn(false)
+    }
+
+    /// A drawn up (or down) span, unless a trace's last state lasts. A span that is never
+    /// drawn (`Never`) derives no stream.
+    fn drawn(&mut self, up: bool) -> Option<SimDuration> {
+        let (d, rng, purpose) = match (up, self.interface) {
+            (true, false) => (&self.uptime, &mut self.up_rng, Purpose::Uptime),
+            (true, true) => (&self.uptime, &mut self.up_rng, Purpose::InterfaceUptime),
+            (false, false) => (&self.downtime, &mut self.down_rng, Purpose::Downtime),
+            (false, true) => (&self.downtime, &mut self.down_rng, Purpose::InterfaceDowntime),
+        };
+        if self.script.then_lasts || *d == TimeDistribution::Never {
             return None;
         }
-        let purpose = if self.interface { Purpose::InterfaceDowntime } else { Purpose::Downtime };
-        draw(&self.downtime, self.down_rng.get(self.owner, purpose))
+        draw(d, rng.get(self.owner, purpose))
     }
 }
 

@@ -17,7 +17,7 @@ use super::message::{Cookie, Message};
 use super::registrar_table::RegistrarTable;
 use super::stats::Samples;
 use super::{Ctx, Event, NodeId, secs, uniform_delay};
-use crate::engine::rng::{self, Component, LazyStream, Purpose, StreamOwner, StreamRng};
+use crate::engine::rng::{Component, LazyStream, Purpose, StreamOwner, StreamRng};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
 use crate::handlespace::{Handlespace, HandlespaceConfig, PeId, PoolHandle, RegistrarId, Registration, TimerCode};
 use crate::scenario::{MAX_PIECES, PieceSizes, Pieces, PoolUsers, Scenario};
@@ -259,7 +259,7 @@ const CACHE_MAX_INCREMENT: u32 = 1_000_000_000;
 
 impl PoolUser {
     pub fn new(index: u32, node: NodeId, config: Rc<PoolUserConfig>, queue: &mut EventQueue<Event>) -> PoolUser {
-        let stream = |p| rng::stream(config.seed, Component::PoolUser, index as u64, p);
+        let streams = StreamOwner { seed: config.seed, component: Component::PoolUser, index };
         let mut timer = |t| queue.add_timer(Event::PoolUser(index, t));
         let piece_0 = PieceTimers {
             request_timeout: timer(Timer::RequestTimeout(0)),
@@ -280,10 +280,10 @@ impl PoolUser {
             waiting_for_resolution: false,
             selecting: VecDeque::new(),
             cache: Handlespace::new(config.handlespace),
-            size_rng: stream(Purpose::JobSize),
-            interval_rng: stream(Purpose::JobInterval),
+            size_rng: streams.stream(Purpose::JobSize),
+            interval_rng: streams.stream(Purpose::JobInterval),
             retry_rng: LazyStream::default(),
-            hunt_rng: stream(Purpose::Hunt),
+            hunt_rng: streams.stream(Purpose::Hunt),
             policy_rng: LazyStream::default(),
             pieces_rng: LazyStream::default(),
             piece_sizes_rng: LazyStream::default(),
