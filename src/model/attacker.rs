@@ -17,7 +17,7 @@
 //! silently, and resumes after the downtime.
 
 use super::ids::fresh_identifier;
-use super::lifecycle::{LifeCycle, LifeCycleStats, Script};
+use super::lifecycle::{LifeCycle, LifeCycleConfig, LifeCycleStats, Script};
 use super::message::{Message, PeRecord};
 use super::{Ctx, Event, NodeId, secs};
 use crate::engine::rng::{self, Component, Purpose, StreamOwner, StreamRng};
@@ -78,6 +78,7 @@ pub struct Attacker {
     /// Start of the current (or last) run; None before the first start.
     run_started: Option<SimTime>,
     lifecycle: LifeCycle,
+    life: LifeCycleConfig,
     attack_timer: TimerId,
     /// The fake PE's identity when it is not randomised.
     identity: PeId,
@@ -105,12 +106,13 @@ impl Attacker {
             node,
             up: false,
             run_started: None,
-            lifecycle: LifeCycle::new(
-                config.uptime,
-                config.downtime,
-                0.0,
-                StreamOwner { seed, component: Component::Attacker, index },
-            ),
+            lifecycle: LifeCycle::default(),
+            life: LifeCycleConfig {
+                uptime: config.uptime,
+                downtime: config.downtime,
+                clean_probability: 0.0,
+                owner: StreamOwner { seed, component: Component::Attacker, index },
+            },
             attack_timer: queue.add_timer(Event::Attacker(index, Timer::Attack)),
             identity: fresh_identifier(&mut id_rng),
             id_rng,
@@ -125,28 +127,28 @@ impl Attacker {
     /// Scripts its runs (status changes), at most `max_runs`; returns when it first
     /// starts (None: never): at its start time unless scripted.
     pub fn script(&mut self, script: Script, max_runs: u64) -> Option<SimTime> {
-        self.lifecycle.script(script, max_runs, SimTime::ZERO + self.config.start)
+        self.lifecycle.script(&self.life, script, max_runs, SimTime::ZERO + self.config.start)
     }
 
     pub fn on_timer(&mut self, timer: Timer, ctx: &mut Ctx) {
         match timer {
             Timer::Startup => {
                 if self.run_started.is_some() {
-                    self.lifecycle.restarted();
+                    self.lifecycle.restarted(&self.life);
                 }
                 self.run_started = Some(ctx.now);
                 self.up = true;
                 ctx.arm(self.attack_timer, self.config.interval);
-                if let Some(uptime) = self.lifecycle.uptime(ctx.now) {
+                if let Some(uptime) = self.lifecycle.uptime(&self.life, ctx.now) {
                     ctx.schedule(uptime, Event::Attacker(self.index, Timer::Shutdown));
                 }
             }
             Timer::Shutdown => {
                 let started = self.run_started.expect("a stop follows a start");
-                self.lifecycle.stop(ctx.now.since(started));
+                self.lifecycle.stop(&self.life, ctx.now.since(started));
                 self.up = false;
                 ctx.cancel(self.attack_timer);
-                if let Some(downtime) = self.lifecycle.downtime(ctx.now) {
+                if let Some(downtime) = self.lifecycle.downtime(&self.life, ctx.now) {
                     ctx.schedule(downtime, Event::Attacker(self.index, Timer::Startup));
                 }
             }
@@ -239,7 +241,7 @@ impl Attacker {
     }
 
     pub fn lifecycle_stats(&self) -> LifeCycleStats {
-        self.lifecycle.stats
+        self.lifecycle.stats()
     }
 
     pub fn reset_statistics(&mut self) {

@@ -203,81 +203,117 @@ pub struct LifeCycleStats {
     pub run_length: Samples,
 }
 
+/// What a component's life cycle is drawn from: its kind's configuration and its streams.
+/// Built by the component when its life cycle needs it, so that it is stored only by the
+/// components that stop.
+#[derive(Clone, Copy)]
+pub struct LifeCycleConfig {
+    pub uptime: TimeDistribution,
+    pub downtime: TimeDistribution,
+    pub clean_probability: f64,
+    pub owner: StreamOwner,
+}
+
 /// A component's life cycle: its up/down spans, how it stops and how many runs it has.
-pub struct LifeCycle {
+/// Its state is created on first need (a script, a run limit, a drawn uptime, a stop):
+/// most components never stop and carry 8 bytes for it, not 216.
+#[derive(Default)]
+pub struct LifeCycle(Option<Box<Runs>>);
+
+struct Runs {
     spans: UpDown,
     clean_probability: f64,
     shutdown_rng: LazyStream,
     /// Runs ended since the start of the simulation, and the most it may have.
     runs: u64,
     max_runs: u64,
-    pub stats: LifeCycleStats,
+    stats: LifeCycleStats,
 }
 
 impl LifeCycle {
-    pub fn new(
-        uptime: TimeDistribution,
-        downtime: TimeDistribution,
-        clean_probability: f64,
-        owner: StreamOwner,
-    ) -> LifeCycle {
-        LifeCycle {
-            spans: UpDown::new(uptime, downtime, owner, false),
-            clean_probability,
-            shutdown_rng: LazyStream::default(),
-            runs: 0,
-            max_runs: u64::MAX,
-            stats: LifeCycleStats::default(),
-        }
+    fn runs(&mut self, config: &LifeCycleConfig) -> &mut Runs {
+        self.0.get_or_insert_with(|| {
+            Box::new(Runs {
+                spans: UpDown::new(config.uptime, config.downtime, config.owner, false),
+                clean_probability: config.clean_probability,
+                shutdown_rng: LazyStream::default(),
+                runs: 0,
+                max_runs: u64::MAX,
+                stats: LifeCycleStats::default(),
+            })
+        })
     }
 
     /// Runs follow `script` first and end for good after `max_runs`; returns when the
     /// component first starts: None = never (no runs, or a trace that keeps it down),
     /// otherwise the scripted start, or `default`.
-    pub fn script(&mut self, script: Script, max_runs: u64, default: SimTime) -> Option<SimTime> {
-        self.spans.script = script;
-        self.max_runs = max_runs;
-        if self.max_runs == 0 || self.spans.script.never_up {
+    pub fn script(
+        &mut self,
+        config: &LifeCycleConfig,
+        mut script: Script,
+        max_runs: u64,
+        default: SimTime,
+    ) -> Option<SimTime> {
+        if max_runs == 0 || script.never_up {
             return None;
         }
-        Some(self.spans.first_start().unwrap_or(default))
+        let first = script.first_start().unwrap_or(default);
+        // Without a drawn uptime or a script it never stops, so `max_runs` cannot matter.
+        if config.uptime != TimeDistribution::Never || !script.is_empty() || script.then_lasts {
+            let runs = self.runs(config);
+            runs.spans.script = script;
+            runs.max_runs = max_runs;
+        }
+        Some(first)
     }
 
     /// The length of the run that starts now; None = it never ends.
-    pub fn uptime(&mut self, now: SimTime) -> Option<SimDuration> {
-        self.spans.uptime(now)
+    pub fn uptime(&mut self, config: &LifeCycleConfig, now: SimTime) -> Option<SimDuration> {
+        if self.0.is_none() && config.uptime == TimeDistribution::Never {
+            return None; // as UpDown::uptime without a script, with no state to create
+        }
+        self.runs(config).spans.uptime(now)
     }
 
     /// A run of `length` ends: whether cleanly, as scripted or with the configured
     /// probability (one uniform draw, as the reference; `<` so that 0 and 1 are exact).
-    pub fn stop(&mut self, length: SimDuration) -> bool {
-        let clean = match self.spans.scripted_stop.take() {
+    pub fn stop(&mut self, config: &LifeCycleConfig, length: SimDuration) -> bool {
+        let r = self.runs(config);
+        let clean = match r.spans.scripted_stop.take() {
             Some(StopKind::Clean) => true,
             Some(StopKind::Silent) => false,
             Some(StopKind::ByProbability) | None => {
-                self.shutdown_rng.get(self.spans.owner, Purpose::Shutdown).random::<f64>() < self.clean_probability
+                r.shutdown_rng.get(r.spans.owner, Purpose::Shutdown).random::<f64>() < r.clean_probability
             }
         };
-        self.runs += 1;
-        self.stats.stops += 1;
-        self.stats.clean_stops += clean as u64;
-        self.stats.run_length.add(length.as_secs_f64());
+        r.runs += 1;
+        r.stats.stops += 1;
+        r.stats.clean_stops += clean as u64;
+        r.stats.run_length.add(length.as_secs_f64());
         clean
     }
 
     /// How long to stay down before the restart; None = never restart (also after the
     /// last of `max_runs`).
-    pub fn downtime(&mut self, now: SimTime) -> Option<SimDuration> {
-        if self.runs >= self.max_runs { None } else { self.spans.downtime(now) }
+    pub fn downtime(&mut self, config: &LifeCycleConfig, now: SimTime) -> Option<SimDuration> {
+        let r = self.runs(config);
+        if r.runs >= r.max_runs { None } else { r.spans.downtime(now) }
     }
 
     /// Counts a restart.
-    pub fn restarted(&mut self) {
-        self.stats.restarts += 1;
+    pub fn restarted(&mut self, config: &LifeCycleConfig) {
+        self.runs(config).stats.restarts += 1;
+    }
+
+    /// Runs, stops and restarts in the window.
+    pub fn stats(&self) -> LifeCycleStats {
+        self.0.as_ref().map_or_else(LifeCycleStats::default, |r| r.stats)
     }
 
     pub fn reset_statistics(&mut self) {
-        self.stats = LifeCycleStats::default();
+        if let Some(r) = &mut self.0 {
+            r.stats = LifeCycleStats::default();
+        }
     }
 }
 
@@ -304,11 +340,17 @@ mod test {
     #[test]
     fn clean_stops_follow_the_probability() {
         let owner = StreamOwner { seed: 7, component: Component::Registrar, index: 1 };
-        let mut lc = LifeCycle::new(TimeDistribution::Never, TimeDistribution::ZERO, 0.25, owner);
-        let clean = (0..10_000).filter(|_| lc.stop(SimDuration::from_secs(1))).count();
+        let config = |clean_probability| LifeCycleConfig {
+            uptime: TimeDistribution::Never,
+            downtime: TimeDistribution::ZERO,
+            clean_probability,
+            owner,
+        };
+        let mut lc = LifeCycle::default();
+        let clean = (0..10_000).filter(|_| lc.stop(&config(0.25), SimDuration::from_secs(1))).count();
         assert!((2300..2700).contains(&clean), "{clean} clean of 10000");
-        assert_eq!(lc.stats.stops, 10_000);
-        let mut never = LifeCycle::new(TimeDistribution::Never, TimeDistribution::ZERO, 0.0, owner);
-        assert!(!(0..1000).any(|_| never.stop(SimDuration::ZERO)));
+        assert_eq!(lc.stats().stops, 10_000);
+        let mut never = LifeCycle::default();
+        assert!(!(0..1000).any(|_| never.stop(&config(0.0), SimDuration::ZERO)));
     }
 }

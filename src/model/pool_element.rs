@@ -14,7 +14,7 @@
 //! when the session ends without completion, and counted (`lost_calculations`).
 
 use super::ids::fresh_identifier;
-use super::lifecycle::{LifeCycle, LifeCycleStats, Script};
+use super::lifecycle::{LifeCycle, LifeCycleConfig, LifeCycleStats, Script};
 use super::message::{Cookie, Message, PeRecord};
 use super::registrar_table::RegistrarTable;
 use super::{Ctx, Event, NodeId, secs, uniform_delay};
@@ -175,6 +175,16 @@ impl PoolElement {
         StreamOwner { seed: self.config.seed, component: Component::PoolElement, index: self.index }
     }
 
+    fn life(&self) -> LifeCycleConfig {
+        let c = &self.config;
+        LifeCycleConfig {
+            uptime: c.uptime,
+            downtime: c.downtime,
+            clean_probability: c.clean_shutdown_probability,
+            owner: self.streams(),
+        }
+    }
+
     /// `id` is the first incarnation's identifier, drawn from `id_rng`, which draws those of
     /// the restarts.
     #[allow(clippy::too_many_arguments)]
@@ -213,7 +223,7 @@ impl PoolElement {
             node,
             id,
             id_rng,
-            lifecycle: LifeCycle::new(config.uptime, config.downtime, config.clean_shutdown_probability, streams),
+            lifecycle: LifeCycle::default(),
             state: ServiceState::Down,
             run_started: None,
             deregister_pending: false,
@@ -328,7 +338,7 @@ impl PoolElement {
         debug_assert!(self.state == ServiceState::Down && self.jobs.is_empty(), "a PE starts only when down");
         if self.incarnations > 0 {
             self.id = fresh_identifier(&mut self.id_rng);
-            self.lifecycle.restarted();
+            self.lifecycle.restarted(&self.life());
         }
         self.incarnations += 1;
         self.state = ServiceState::Running;
@@ -345,7 +355,7 @@ impl PoolElement {
     fn stop(&mut self, ctx: &mut Ctx) {
         self.account(ctx.now);
         let started = self.run_started.take().expect("the uptime runs from the first registration");
-        let clean = self.lifecycle.stop(ctx.now.since(started));
+        let clean = self.lifecycle.stop(&self.life(), ctx.now.since(started));
         self.state = ServiceState::Stopping;
         ctx.cancel(self.service_timer);
         self.next_service = None;
@@ -381,7 +391,7 @@ impl PoolElement {
         self.update_pending = false;
         self.deregister_pending = false;
         self.state = ServiceState::Down;
-        if let Some(downtime) = self.lifecycle.downtime(ctx.now) {
+        if let Some(downtime) = self.lifecycle.downtime(&self.life(), ctx.now) {
             ctx.schedule(downtime, self.timer(Timer::Startup));
         }
     }
@@ -436,7 +446,7 @@ impl PoolElement {
             if self.state == ServiceState::Running && self.run_started.is_none() {
                 // The uptime counts from the run's first successful registration.
                 self.run_started = Some(ctx.now);
-                if let Some(uptime) = self.lifecycle.uptime(ctx.now) {
+                if let Some(uptime) = self.lifecycle.uptime(&self.life(), ctx.now) {
                     ctx.schedule(uptime, self.timer(Timer::Shutdown));
                 }
             }
@@ -661,11 +671,11 @@ impl PoolElement {
     /// Scripts its runs (status changes or an availability trace), at most `max_runs`;
     /// returns when it first starts (None: never), `default` unless scripted.
     pub fn script(&mut self, script: Script, max_runs: u64, default: SimTime) -> Option<SimTime> {
-        self.lifecycle.script(script, max_runs, default)
+        self.lifecycle.script(&self.life(), script, max_runs, default)
     }
 
     pub fn lifecycle_stats(&self) -> LifeCycleStats {
-        self.lifecycle.stats
+        self.lifecycle.stats()
     }
 
     /// Whether the service runs (started and not stopped).

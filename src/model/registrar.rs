@@ -25,7 +25,7 @@
 //! as the RSPLIB registrar does.
 
 use super::ids::calcapp_pool;
-use super::lifecycle::{LifeCycle, LifeCycleStats, Script};
+use super::lifecycle::{LifeCycle, LifeCycleConfig, LifeCycleStats, Script};
 use super::message::{Message, PeRecord};
 use super::rate_limit::{RateLimit, RateLimiter};
 use super::{Ctx, Event, NodeId, secs};
@@ -139,6 +139,7 @@ pub struct Registrar {
     mentor_timer: TimerId,
     heartbeat_timer: TimerId,
     lifecycle: LifeCycle,
+    life: LifeCycleConfig,
     update_loss_rng: StreamRng,
     /// Owned PEs, integrated over time since the statistics reset: (Σ count·ns, Σ ns, last
     /// update). Updated after every event handled, as the reference's time-weighted mean.
@@ -196,12 +197,13 @@ impl Registrar {
             mentor: None,
             mentor_timer: timer(Timer::MentorDiscovery),
             heartbeat_timer: timer(Timer::Heartbeat),
-            lifecycle: LifeCycle::new(
-                config.uptime,
-                config.downtime,
-                config.clean_shutdown_probability,
-                StreamOwner { seed, component: Component::Registrar, index },
-            ),
+            lifecycle: LifeCycle::default(),
+            life: LifeCycleConfig {
+                uptime: config.uptime,
+                downtime: config.downtime,
+                clean_probability: config.clean_shutdown_probability,
+                owner: StreamOwner { seed, component: Component::Registrar, index },
+            },
             update_loss_rng: rng::stream(seed, Component::Registrar, index as u64, Purpose::UpdateLoss),
             owned_integral: (0.0, 0, SimTime::ZERO),
             pool: calcapp_pool(),
@@ -275,7 +277,7 @@ impl Registrar {
 
     fn start(&mut self, ctx: &mut Ctx) {
         if self.started {
-            self.lifecycle.restarted();
+            self.lifecycle.restarted(&self.life);
         }
         self.started = true;
         self.run_started = ctx.now;
@@ -283,7 +285,7 @@ impl Registrar {
         ctx.arm(self.mentor_timer, self.config.mentor_discovery_timeout);
         self.send_presence_to_all(true, ctx);
         ctx.arm(self.heartbeat_timer, self.config.peer_heartbeat_cycle);
-        if let Some(uptime) = self.lifecycle.uptime(ctx.now) {
+        if let Some(uptime) = self.lifecycle.uptime(&self.life, ctx.now) {
             ctx.schedule(uptime, self.timer(Timer::Shutdown));
         }
     }
@@ -291,7 +293,7 @@ impl Registrar {
     /// The uptime is over: stop silently (docs/model.md §4.2), forget the handlespace
     /// and the peers' state, restart after the downtime.
     fn stop(&mut self, ctx: &mut Ctx) {
-        self.lifecycle.stop(ctx.now.since(self.run_started));
+        self.lifecycle.stop(&self.life, ctx.now.since(self.run_started));
         self.phase = Phase::Down;
         ctx.cancel(self.heartbeat_timer);
         ctx.cancel(self.mentor_timer);
@@ -301,7 +303,7 @@ impl Registrar {
             self.forget_peer(i, ctx);
             self.peers[i].list_requested = false;
         }
-        if let Some(downtime) = self.lifecycle.downtime(ctx.now) {
+        if let Some(downtime) = self.lifecycle.downtime(&self.life, ctx.now) {
             ctx.schedule(downtime, self.timer(Timer::Startup));
         }
     }
@@ -804,11 +806,11 @@ impl Registrar {
     /// Scripts its runs (status changes or an availability trace), at most `max_runs`;
     /// returns when it first starts (None: never), `default` unless scripted.
     pub fn script(&mut self, script: Script, max_runs: u64, default: SimTime) -> Option<SimTime> {
-        self.lifecycle.script(script, max_runs, default)
+        self.lifecycle.script(&self.life, script, max_runs, default)
     }
 
     pub fn lifecycle_stats(&self) -> LifeCycleStats {
-        self.lifecycle.stats
+        self.lifecycle.stats()
     }
 
     pub fn reset_statistics(&mut self, now: SimTime) {
