@@ -15,8 +15,29 @@
 
 /// Buckets 1..=64 (bucket b at index b - 1); bucket 0 is [`RadixHeap::now`].
 const BUCKETS: usize = 64;
-/// Largest storage a bucket keeps once emptied [entries].
-const RETAINED_CAPACITY: usize = 1024;
+/// Entries per chunk of a bucket: 4 KiB of 32-byte entries.
+const CHUNK: usize = 128;
+
+/// A full chunk of [`CHUNK`] entries.
+type Chunk<T> = Box<[(u128, T)]>;
+
+/// A bucket: full chunks and the chunk filling. A bucket grows by a chunk at a time and
+/// gives its full chunks back one by one as they are spread over the lower buckets, so the
+/// heap has room for about as many entries as it holds, where vectors doubling had room
+/// for up to four times as many at their peak (a doubling's old and new storage, and a
+/// bucket being spread beside the buckets it fills).
+struct Bucket<T> {
+    /// Filled from the front up to `len`; empty (no storage) in a bucket never used.
+    filling: Chunk<T>,
+    len: usize,
+    full: Vec<Chunk<T>>,
+}
+
+impl<T> Bucket<T> {
+    fn iter(&self) -> impl Iterator<Item = &(u128, T)> {
+        self.full.iter().flat_map(|chunk| chunk.iter()).chain(&self.filling[..self.len])
+    }
+}
 
 pub struct RadixHeap<T> {
     /// Time (the key's high half) of the last entry popped; every key pushed must be at
@@ -28,7 +49,9 @@ pub struct RadixHeap<T> {
     /// newest.
     now: Vec<(u128, T)>,
     next: usize,
-    buckets: Vec<Vec<(u128, T)>>,
+    buckets: Vec<Bucket<T>>,
+    /// Chunks of buckets spread, for the next bucket that fills one.
+    spare: Vec<Chunk<T>>,
     /// Bit b - 1 set: bucket b (1..=64) is not empty.
     occupied: u64,
 }
@@ -39,7 +62,8 @@ impl<T> Default for RadixHeap<T> {
             last: 0,
             now: Vec::new(),
             next: 0,
-            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            buckets: (0..BUCKETS).map(|_| Bucket { filling: Box::new([]), len: 0, full: Vec::new() }).collect(),
+            spare: Vec::new(),
             occupied: 0,
         }
     }
@@ -59,7 +83,7 @@ fn bucket(time: u64, last: u64) -> usize {
 impl<T: Copy> RadixHeap<T> {
     /// Every entry, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &(u128, T)> {
-        self.now[self.next..].iter().chain(self.buckets.iter().flatten())
+        self.now[self.next..].iter().chain(self.buckets.iter().flat_map(Bucket::iter))
     }
 
     /// Adds an entry; `key` must not be less than the last key popped, and an entry of the
@@ -79,9 +103,29 @@ impl<T: Copy> RadixHeap<T> {
             0 => self.now.push((key, item)),
             b => {
                 self.occupied |= 1 << (b - 1);
-                self.buckets[b - 1].push((key, item));
+                let bucket = &mut self.buckets[b - 1];
+                if bucket.len < bucket.filling.len() {
+                    bucket.filling[bucket.len] = (key, item);
+                    bucket.len += 1;
+                } else {
+                    self.next_chunk(b - 1, (key, item));
+                }
             }
         }
+    }
+
+    /// Bucket `index`'s chunk is full (or it has none): files it and starts another with
+    /// `entry`, a spare one if any.
+    #[cold]
+    fn next_chunk(&mut self, index: usize, entry: (u128, T)) {
+        let mut chunk = self.spare.pop().unwrap_or_else(|| vec![entry; CHUNK].into_boxed_slice());
+        chunk[0] = entry;
+        let bucket = &mut self.buckets[index];
+        let filled = std::mem::replace(&mut bucket.filling, chunk);
+        if !filled.is_empty() {
+            bucket.full.push(filled);
+        }
+        bucket.len = 1;
     }
 
     /// Removes the entry with the least key.
@@ -97,7 +141,9 @@ impl<T: Copy> RadixHeap<T> {
     }
 
     /// Fills bucket 0: the first non-empty bucket's least time becomes the last time, and
-    /// the bucket is spread over the lower buckets. None when empty.
+    /// the bucket is spread over the lower buckets chunk by chunk, each full chunk spare
+    /// once spread; the bucket keeps its filling chunk for its next entries. None when
+    /// empty.
     #[inline]
     fn refill(&mut self) -> Option<()> {
         if self.occupied == 0 {
@@ -105,20 +151,25 @@ impl<T: Copy> RadixHeap<T> {
         }
         let b = self.occupied.trailing_zeros() as usize;
         self.occupied &= !(1 << b);
-        let mut moving = std::mem::take(&mut self.buckets[b]);
-        self.last = moving.iter().map(|e| time(e.0)).min().expect("occupied buckets hold entries");
-        for (key, item) in moving.drain(..) {
+        let bucket = &self.buckets[b];
+        let least = |least, chunk: &[(u128, T)]| chunk.iter().fold(least, |least: u64, e| least.min(time(e.0)));
+        self.last = bucket.full.iter().fold(least(u64::MAX, &bucket.filling[..bucket.len]), |l, chunk| least(l, chunk));
+        // The order in which entries reach the lower buckets does not matter: bucket 0 is
+        // sorted below, and the others are spread again before they are popped.
+        while let Some(chunk) = self.buckets[b].full.pop() {
+            for &(key, item) in &chunk {
+                self.place(time(key), key, item);
+            }
+            self.spare.push(chunk);
+        }
+        let filling = std::mem::replace(&mut self.buckets[b].filling, Box::new([]));
+        for &(key, item) in &filling[..std::mem::take(&mut self.buckets[b].len)] {
             self.place(time(key), key, item);
         }
+        self.buckets[b].filling = filling;
         // Entries of one time reach bucket 0 in their bucket's order, not in key order.
         if self.now.len() > 1 {
             self.now.sort_unstable_by_key(|e| e.0);
-        }
-        // A small bucket keeps its storage for its next entries; a large one frees it (its
-        // entries now sit lower down, and keeping every bucket's high-water mark costs
-        // 15 % more memory at 10 000 PEs, for no speed).
-        if moving.capacity() <= RETAINED_CAPACITY {
-            self.buckets[b] = moving;
         }
         Some(())
     }
@@ -159,6 +210,33 @@ mod test {
                 prop_assert_eq!(radix.pop(), Some(e));
             }
             prop_assert!(radix.pop().is_none() && radix.iter().next().is_none());
+        }
+    }
+
+    /// Room for entries follows the entries: at most a filling chunk per bucket beyond
+    /// them, also while a large bucket is spread over the lower ones.
+    #[test]
+    fn holds_room_for_its_entries_and_a_chunk_per_bucket() {
+        let mut radix = RadixHeap::default();
+        let room = |radix: &RadixHeap<u32>| {
+            let chunks = radix.buckets.iter().flat_map(|b| b.full.iter().chain([&b.filling]));
+            chunks.chain(&radix.spare).map(|chunk| chunk.len()).sum::<usize>()
+        };
+        let n = 100_000u64;
+        for seq in 0..n {
+            // Times spread over 2^20 ns, pushed in a scrambled order.
+            let t = (seq * 7919) % (1 << 20) + 1;
+            radix.push((u128::from(t) << 64) | u128::from(seq), seq as u32);
+        }
+        assert!(room(&radix) <= n as usize + BUCKETS * CHUNK, "{} entries of room", room(&radix));
+        let mut last = 0;
+        for popped in 0..n {
+            let (key, _) = radix.pop().unwrap();
+            assert!(key > last);
+            last = key;
+            if popped % 1000 == 0 {
+                assert!(room(&radix) <= n as usize + 2 * BUCKETS * CHUNK);
+            }
         }
     }
 
