@@ -153,7 +153,11 @@ impl<T: Copy> RadixHeap<T> {
         self.occupied &= !(1 << b);
         let bucket = &self.buckets[b];
         let least = |least, chunk: &[(u128, T)]| chunk.iter().fold(least, |least: u64, e| least.min(time(e.0)));
-        self.last = bucket.full.iter().fold(least(u64::MAX, &bucket.filling[..bucket.len]), |l, chunk| least(l, chunk));
+        let mut last = least(u64::MAX, &bucket.filling[..bucket.len]);
+        for chunk in &bucket.full {
+            last = least(last, chunk);
+        }
+        self.last = last;
         // The order in which entries reach the lower buckets does not matter: bucket 0 is
         // sorted below, and the others are spread again before they are popped.
         while let Some(chunk) = self.buckets[b].full.pop() {

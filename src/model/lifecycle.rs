@@ -222,7 +222,6 @@ pub struct LifeCycle(Option<Box<Runs>>);
 
 struct Runs {
     spans: UpDown,
-    clean_probability: f64,
     shutdown_rng: LazyStream,
     /// Runs ended since the start of the simulation, and the most it may have.
     runs: u64,
@@ -235,7 +234,6 @@ impl LifeCycle {
         self.0.get_or_insert_with(|| {
             Box::new(Runs {
                 spans: UpDown::new(config.uptime, config.downtime, config.owner, false),
-                clean_probability: config.clean_probability,
                 shutdown_rng: LazyStream::default(),
                 runs: 0,
                 max_runs: u64::MAX,
@@ -283,7 +281,7 @@ impl LifeCycle {
             Some(StopKind::Clean) => true,
             Some(StopKind::Silent) => false,
             Some(StopKind::ByProbability) | None => {
-                r.shutdown_rng.get(r.spans.owner, Purpose::Shutdown).random::<f64>() < r.clean_probability
+                r.shutdown_rng.get(config.owner, Purpose::Shutdown).random::<f64>() < config.clean_probability
             }
         };
         r.runs += 1;
