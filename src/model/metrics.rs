@@ -167,7 +167,7 @@ impl LanReport {
     pub fn of(lan: u32, registrars: u32, pes: &[PoolElement], pus: &[PoolUser], nominal_capacity: f64) -> LanReport {
         let (used, offered) = capacity_use(pes);
         let pu = merged(pus);
-        let handling_speed = ratio(pu.job_size_completed, pu.handling_time.sum);
+        let handling_speed = ratio(pu.job_size_completed, pu.handling_time_s);
         LanReport {
             lan,
             registrars,
@@ -176,9 +176,9 @@ impl LanReport {
             utilization: ratio(used, offered),
             handling_speed,
             handling_speed_pct: 100.0 * handling_speed / nominal_capacity,
-            handling_time_mean_s: pu.handling_time.mean(),
+            handling_time_mean_s: pu.handling_time().mean(),
             jobs_completed: pu.jobs_completed,
-            distance_mean_ms: pu.distance_ms.mean(),
+            distance_mean_ms: pu.distance_ms().mean(),
             local_service_share: ratio(pu.pieces_completed_locally as f64, pu.pieces_completed as f64),
         }
     }
@@ -307,8 +307,8 @@ impl Metrics {
         }
         let pr = |f: fn(&RegistrarStats) -> u64| input.registrars.iter().map(|r| f(&r.stats)).sum::<u64>();
         let attack = |f: fn(&AttackerStats) -> u64| input.attackers.iter().map(|a| f(&a.stats)).sum::<u64>();
-        let handling_speed = ratio(pu.job_size_completed, pu.handling_time.sum);
-        let processing_speed = ratio(pu.job_size_completed, pu.processing_time.sum);
+        let handling_speed = ratio(pu.job_size_completed, pu.handling_time_s);
+        let processing_speed = ratio(pu.job_size_completed, pu.processing_time_s);
         let net = &input.network;
         let lost_at_pes: f64 = pes.iter().map(|pe| pe.stats.lost_calculations).sum();
         let unsaved_at_pes: f64 = pes.iter().map(|pe| pe.unsaved_calculations()).sum();
@@ -318,10 +318,10 @@ impl Metrics {
             handling_speed_pct: 100.0 * handling_speed / input.nominal_capacity,
             processing_speed,
             processing_speed_pct: 100.0 * processing_speed / input.nominal_capacity,
-            queuing_delay_mean_s: pu.queuing_delay.mean(),
+            queuing_delay_mean_s: pu.queuing_delay().mean(),
             startup_delay_mean_s: pu.startup_delay.mean(),
-            processing_time_mean_s: pu.processing_time.mean(),
-            handling_time_mean_s: pu.handling_time.mean(),
+            processing_time_mean_s: pu.processing_time().mean(),
+            handling_time_mean_s: pu.handling_time().mean(),
             jobs_queued: pu.jobs_queued,
             jobs_started: pu.jobs_started,
             jobs_completed: pu.jobs_completed,
@@ -361,11 +361,11 @@ impl Metrics {
             takeovers_started: pr(|s| s.takeovers_started),
             takeovers_by_consent: pr(|s| s.takeovers_by_consent),
             takeovers_by_timeout: pr(|s| s.takeovers_by_timeout),
-            pieces_per_job: pu.pieces_per_job.mean(),
-            piece_processing_time_mean_s: pu.piece_processing_time.mean(),
-            straggler_ratio_mean: pu.straggler_ratio.mean(),
+            pieces_per_job: pu.pieces_per_job().mean(),
+            piece_processing_time_mean_s: pu.piece_processing_time().mean(),
+            straggler_ratio_mean: pu.straggler_ratio().mean(),
             pieces_open_end,
-            distance_mean_ms: pu.distance_ms.mean(),
+            distance_mean_ms: pu.distance_ms().mean(),
             local_service_share: ratio(pu.pieces_completed_locally as f64, pu.pieces_completed as f64),
             attacker_messages: attack(|s| s.messages),
             attacker_handle_resolutions: attack(|s| s.handle_resolutions),
