@@ -177,8 +177,8 @@ fn a_pool_user_notices_a_dead_session_within_the_keep_alive_bounds() {
         }));
         let mut sim = Simulation::new(&s);
         let died = step_until(&mut sim, |sim| sim.pool_elements()[0].lifecycle_stats().stops == 1);
-        assert!(sim.pool_users()[0].has_job_in_service() && sim.pool_users()[0].stats.failovers == 0);
-        let noticed = step_until(&mut sim, |sim| sim.pool_users()[0].stats.failovers == 1);
+        assert!(sim.pool_users()[0].has_job_in_service() && sim.lan_counters()[0].failovers == 0);
+        let noticed = step_until(&mut sim, |sim| sim.lan_counters()[0].failovers == 1);
         let bound = died.as_secs_f64() + interval + timeout;
         assert!(noticed > died && noticed.as_secs_f64() <= bound + 1e-9, "noticed at {noticed}, died at {died}");
     }
@@ -219,17 +219,18 @@ fn without_cookies_a_failover_restarts_the_job_from_zero() {
     let lost = sim.pool_elements()[0].stats.lost_calculations;
     let done_on_pe0 = sim.pool_elements()[0].stats.used_calculations;
     let (completed_before, credited_before) =
-        (sim.pool_users()[0].stats.jobs_completed, sim.pool_users()[0].stats.job_size_completed);
+        (sim.lan_counters()[0].jobs_completed, sim.pool_users()[0].stats.job_size_completed);
     // Everything PE 0 did for the job in service is lost (the rest completed earlier jobs).
     assert!(lost > 0.0);
     assert!((done_on_pe0 - credited_before - lost).abs() <= 0.5 * completed_before as f64, "{lost} of {done_on_pe0}");
     let resumed = step_until(&mut sim, |sim| sim.pool_elements()[1].stats.jobs_accepted == 1);
-    let completed = step_until(&mut sim, |sim| sim.pool_users()[0].stats.jobs_completed == completed_before + 1);
-    let pu = &sim.pool_users()[0].stats;
-    assert_eq!(pu.cookie_echoes, 0, "no cookie to resume from");
-    assert!(pu.requests >= completed_before + 2 && pu.failovers == 1, "{pu:?}");
+    let completed = step_until(&mut sim, |sim| sim.lan_counters()[0].jobs_completed == completed_before + 1);
+    // The one PU's counts are its LAN's.
+    let counted = &sim.lan_counters()[0];
+    assert_eq!(counted.cookie_echoes, 0, "no cookie to resume from");
+    assert!(counted.requests >= completed_before + 2 && counted.failovers == 1, "{counted:?}");
     // The whole job again, at the full capacity of PE 1.
-    let size = pu.job_size_completed - credited_before;
+    let size = sim.pool_users()[0].stats.job_size_completed - credited_before;
     let took = (completed.0 - resumed.0) as f64 * 1e-9;
     assert!((took - size / 1e6).abs() < 1e-6, "took {took} s for {size} calculations");
 }
@@ -386,7 +387,7 @@ fn when_a_registrar_dies_pool_elements_and_users_hunt_the_other_one() {
     }));
     let mut sim = Simulation::new(&s);
     step_until(&mut sim, |sim| !sim.registrars()[0].is_up());
-    let completed_at_death: u64 = sim.pool_users().iter().map(|pu| pu.stats.jobs_completed).sum();
+    let completed_at_death: u64 = sim.lan_counters().iter().map(|c| c.jobs_completed).sum();
     let out = loop {
         if let Some(out) = sim.step() {
             break out;

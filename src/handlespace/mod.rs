@@ -46,6 +46,10 @@ use rand::Rng;
 use sorted_set::{SortedSet, room_for_one};
 use std::collections::BTreeMap;
 
+/// Up to this many pools, a pool's handle is found from its id by scanning them, with no
+/// index: a PU cache holds one pool, and an index of one entry cost it 64 bytes.
+const SCANNED_POOLS: usize = 8;
+
 /// Reference behaviours that can be switched to the RFC-literal ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HandlespaceConfig {
@@ -90,8 +94,10 @@ pub struct Handlespace<T> {
     timers: SortedSet<(u64, PeId, u32)>,
     /// Registrar business: allocated at the first PE with a home (never in a PU cache).
     ownership: Option<Box<Ownership>>,
-    /// (pool id, handle), sorted by pool id.
-    pool_handles: Vec<(u32, PoolHandle)>,
+    /// (pool id, handle), sorted by pool id, once there are more than [`SCANNED_POOLS`]
+    /// pools; boxed, as a PU cache (one pool) never has one.
+    #[allow(clippy::box_collection)]
+    pool_handles: Option<Box<Vec<(u32, PoolHandle)>>>,
     next_pool_id: u32,
     checksum: u32,
     pool_elements: usize,
@@ -114,7 +120,7 @@ impl<T: Clone> Handlespace<T> {
             pools: Vec::new(),
             timers: SortedSet::default(),
             ownership: None,
-            pool_handles: Vec::new(),
+            pool_handles: None,
             next_pool_id: 0,
             checksum: 0,
             pool_elements: 0,
@@ -144,8 +150,29 @@ impl<T: Clone> Handlespace<T> {
 
     /// The handle of the pool with id `pool_id` (which must exist).
     fn handle_of(&self, pool_id: u32) -> PoolHandle {
-        let at = self.pool_handles.binary_search_by_key(&pool_id, |&(id, _)| id).expect("pool id of a live pool");
-        self.pool_handles[at].1
+        match &self.pool_handles {
+            Some(by_id) => {
+                let at = by_id.binary_search_by_key(&pool_id, |&(id, _)| id).expect("pool id of a live pool");
+                by_id[at].1
+            }
+            None => self.pools.iter().find(|(_, pool)| pool.id() == pool_id).expect("pool id of a live pool").0,
+        }
+    }
+
+    /// Files a new pool in the id index, building the index when the pools outgrow a scan.
+    fn index_pool(&mut self, id: u32, handle: &PoolHandle) {
+        match &mut self.pool_handles {
+            Some(by_id) => {
+                let at = by_id.partition_point(|&(i, _)| i < id);
+                by_id.insert(at, (id, *handle));
+            }
+            None if self.pools.len() > SCANNED_POOLS => {
+                let mut by_id: Vec<(u32, PoolHandle)> = self.pools.iter().map(|(h, pool)| (pool.id(), *h)).collect();
+                by_id.sort_unstable_by_key(|&(id, _)| id);
+                self.pool_handles = Some(Box::new(by_id));
+            }
+            None => {}
+        }
     }
 
     /// Number of pool elements in all pools.
@@ -209,10 +236,8 @@ impl<T: Clone> Handlespace<T> {
                 let id = self.next_pool_id;
                 self.next_pool_id = self.next_pool_id.wrapping_add(1);
                 room_for_one(&mut self.pools);
-                room_for_one(&mut self.pool_handles);
-                let by_id = self.pool_handles.partition_point(|&(i, _)| i < id);
-                self.pool_handles.insert(by_id, (id, *handle));
                 self.pools.insert(at, (*handle, Pool::new(id, handle, policy, double, choices)));
+                self.index_pool(id, handle);
                 &mut self.pools[at].1
             }
         };
@@ -287,7 +312,9 @@ impl<T: Clone> Handlespace<T> {
             && let Ok(at) = self.find(&self.handle_of(previous))
         {
             let gone = self.pools.remove(at).1.id();
-            self.pool_handles.retain(|&(id, _)| id != gone);
+            if let Some(by_id) = &mut self.pool_handles {
+                by_id.retain(|&(id, _)| id != gone);
+            }
         }
         if let Some((_, at)) = element.timer {
             self.timers.remove(&(at, id, pool_id));

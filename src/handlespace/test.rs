@@ -278,3 +278,33 @@ fn an_emptied_pool_is_gone_and_can_return_with_another_policy() {
     hs.register(&other, reg(PolicyType::WeightedRandom), 0).unwrap();
     assert_eq!(hs.pool_policy(&other), Some(PolicyType::WeightedRandom));
 }
+
+#[test]
+fn due_timers_name_their_pool_with_few_pools_and_with_many() {
+    // Up to SCANNED_POOLS pools a handle is found by scanning them; past that by an index.
+    for pools in [3u32, 20] {
+        let mut hs = Hs::default();
+        let handle = |i: u32| PoolHandle::new(format!("Pool{i:02}").as_bytes()).unwrap();
+        for i in 0..pools {
+            let reg = Registration {
+                id: PeId(i + 1),
+                home: RegistrarId(1),
+                registration_life_ms: 1000,
+                settings: PolicySettings::new(PolicyType::RoundRobin),
+                transport: (),
+            };
+            hs.register(&handle(i), reg, 0).unwrap();
+            assert!(hs.set_timer(&handle(i), PeId(i + 1), TimerCode::KeepAliveTransmission, u64::from(10 * i)));
+        }
+        // Pools 0 and 1 emptied: pool 1 is kept for reuse, pool 0 removed for good.
+        hs.deregister(&handle(0), PeId(1));
+        hs.deregister(&handle(1), PeId(2));
+        let owned: Vec<PoolHandle> = hs.owned_by(RegistrarId(1)).into_iter().map(|(h, _)| h).collect();
+        assert_eq!(owned, (2..pools).map(handle).collect::<Vec<_>>());
+        for i in 2..pools {
+            let due = hs.pop_due_timer(u64::MAX).unwrap();
+            assert_eq!((due.handle, due.id), (handle(i), PeId(i + 1)), "{pools} pools");
+        }
+        assert!(hs.pop_due_timer(u64::MAX).is_none());
+    }
+}

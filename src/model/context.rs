@@ -4,6 +4,7 @@
 use super::ids::{NodeId, WELL_KNOWN_PORT};
 use super::message::{Message, PacketClass};
 use super::network::Network;
+use super::stats::PoolUserCounters;
 use super::timer::{AttackerTimer, PoolElementTimer, PoolUserTimer, RegistrarTimer};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
 use crate::handlespace::PoolElement;
@@ -94,6 +95,15 @@ impl NetworkCounters {
     }
 }
 
+/// What the components count together: the network's packets, and the pool users'
+/// counts by LAN.
+#[derive(Default)]
+pub struct Counters {
+    pub network: NetworkCounters,
+    /// By LAN.
+    pub pool_users: Vec<PoolUserCounters>,
+}
+
 /// A component's handle on the simulation while it handles one event.
 pub struct Ctx<'a> {
     pub now: SimTime,
@@ -101,7 +111,7 @@ pub struct Ctx<'a> {
     pub(super) queue: &'a mut EventQueue<Event>,
     pub(super) in_flight: &'a mut InFlight,
     pub(super) net: &'a Network,
-    pub(super) counters: &'a mut NetworkCounters,
+    pub(super) counters: &'a mut Counters,
     /// Where a PU's cache answers a handle resolution: one buffer for all PUs, where a
     /// buffer per PU kept some 350 bytes of capacity each.
     pub(super) selected: &'a mut Vec<PoolElement<NodeId>>,
@@ -119,13 +129,13 @@ impl Ctx<'_> {
     #[inline]
     pub fn send_to_port(&mut self, to: NodeId, port: u32, msg: Message) {
         match msg.class() {
-            PacketClass::Asap => self.counters.asap += 1,
-            PacketClass::Enrp => self.counters.enrp += 1,
-            PacketClass::Cookie => self.counters.cookies += 1,
+            PacketClass::Asap => self.counters.network.asap += 1,
+            PacketClass::Enrp => self.counters.network.enrp += 1,
+            PacketClass::Cookie => self.counters.network.cookies += 1,
             PacketClass::Uncounted => {}
         }
         if !self.net.is_up(self.me) {
-            self.counters.drop(&msg);
+            self.counters.network.drop(&msg);
             return;
         }
         let at = self.now + self.net.delay(self.me, to);
@@ -172,6 +182,11 @@ impl Ctx<'_> {
     /// Observer only: whether `node` sits in this host's LAN.
     pub fn same_lan(&self, node: NodeId) -> bool {
         self.net.lan(self.me) == self.net.lan(node)
+    }
+
+    /// The counters of the pool users of LAN `lan`.
+    pub fn lan_counters(&mut self, lan: u32) -> &mut PoolUserCounters {
+        &mut self.counters.pool_users[lan as usize]
     }
 
     pub fn is_running(&self, timer: TimerId) -> bool {

@@ -6,7 +6,7 @@ use super::attacker::{Attacker, AttackerStats};
 use super::pool_element::PoolElement;
 use super::pool_user::{PoolUser, PoolUserStats};
 use super::registrar::{Registrar, RegistrarStats};
-use super::stats::Samples;
+use super::stats::{PoolUserCounters, Samples};
 use serde::Serialize;
 
 /// One run's results. Times in seconds, speeds in calculations/s, counts over the window.
@@ -164,10 +164,17 @@ pub struct LanReport {
 
 impl LanReport {
     /// The figures of LAN `lan` from its components.
-    pub fn of(lan: u32, registrars: u32, pes: &[PoolElement], pus: &[PoolUser], nominal_capacity: f64) -> LanReport {
+    pub fn of(
+        lan: u32,
+        registrars: u32,
+        pes: &[PoolElement],
+        pus: &[PoolUser],
+        counters: &PoolUserCounters,
+        nominal_capacity: f64,
+    ) -> LanReport {
         let (used, offered) = capacity_use(pes);
-        let pu = merged(pus);
-        let handling_speed = ratio(pu.job_size_completed, pu.handling_time_s);
+        let pu = PoolUserTotals::of(pus, std::slice::from_ref(counters));
+        let handling_speed = ratio(pu.sum.job_size_completed, pu.sum.handling_time_s);
         LanReport {
             lan,
             registrars,
@@ -177,9 +184,9 @@ impl LanReport {
             handling_speed,
             handling_speed_pct: 100.0 * handling_speed / nominal_capacity,
             handling_time_mean_s: pu.handling_time().mean(),
-            jobs_completed: pu.jobs_completed,
+            jobs_completed: pu.count.jobs_completed,
             distance_mean_ms: pu.distance_ms().mean(),
-            local_service_share: ratio(pu.pieces_completed_locally as f64, pu.pieces_completed as f64),
+            local_service_share: ratio(pu.count.pieces_completed_locally as f64, pu.count.pieces_completed as f64),
         }
     }
 }
@@ -191,11 +198,66 @@ fn capacity_use(pes: &[PoolElement]) -> (f64, f64) {
     (used, offered)
 }
 
-/// The statistics of some PUs together.
-fn merged(pus: &[PoolUser]) -> PoolUserStats {
-    let mut all = PoolUserStats::default();
-    pus.iter().for_each(|u| all.merge(&u.stats));
-    all
+/// The statistics of some PUs together: the counters of their LAN (or of all LANs) and
+/// their sums, added up in PU order.
+struct PoolUserTotals {
+    count: PoolUserCounters,
+    sum: PoolUserStats,
+}
+
+impl PoolUserTotals {
+    fn of(pus: &[PoolUser], lans: &[PoolUserCounters]) -> PoolUserTotals {
+        let mut count = PoolUserCounters::default();
+        lans.iter().for_each(|c| count.merge(c));
+        let mut sum = PoolUserStats::default();
+        pus.iter().for_each(|u| sum.merge(&u.stats));
+        PoolUserTotals { count, sum }
+    }
+
+    /// Queuing delay per job started [s].
+    fn queuing_delay(&self) -> Samples {
+        Samples { count: self.count.jobs_started, sum: self.sum.queuing_delay_s }
+    }
+
+    /// Time from a job's start to its first accept [s].
+    fn startup_delay(&self) -> Samples {
+        Samples { count: self.count.first_accepts, sum: self.sum.startup_delay_s }
+    }
+
+    /// Processing time per job completed [s].
+    fn processing_time(&self) -> Samples {
+        Samples { count: self.count.jobs_completed, sum: self.sum.processing_time_s }
+    }
+
+    /// Handling time per job completed [s].
+    fn handling_time(&self) -> Samples {
+        Samples { count: self.count.jobs_completed, sum: self.sum.handling_time_s }
+    }
+
+    /// Time from the last goodput to the accept at the new PE, per failover [s].
+    fn failover_time(&self) -> Samples {
+        Samples { count: self.count.failover_accepts, sum: self.sum.failover_time_s }
+    }
+
+    /// Pieces per job completed.
+    fn pieces_per_job(&self) -> Samples {
+        Samples { count: self.count.jobs_completed, sum: self.count.pieces_of_jobs_completed as f64 }
+    }
+
+    /// Processing time per piece completed [s].
+    fn piece_processing_time(&self) -> Samples {
+        Samples { count: self.count.pieces_completed, sum: self.sum.piece_processing_time_s }
+    }
+
+    /// Straggler ratio per job completed.
+    fn straggler_ratio(&self) -> Samples {
+        Samples { count: self.count.jobs_completed, sum: self.sum.straggler_ratio_sum }
+    }
+
+    /// One-way network delay per PE used (request or cookie echo) [ms].
+    fn distance_ms(&self) -> Samples {
+        Samples { count: self.count.requests + self.count.cookie_echoes, sum: self.sum.distance_sum_ms }
+    }
 }
 
 /// Per-PE figures of a run (`--json`'s `pool_elements` array).
@@ -257,6 +319,8 @@ pub struct RegistrarReport {
 pub struct MetricsInput<'a> {
     pub pool_elements: &'a [PoolElement],
     pub pool_users: &'a [PoolUser],
+    /// What the pool users counted, by LAN.
+    pub lan_counters: &'a [PoolUserCounters],
     pub registrars: &'a [Registrar],
     pub attackers: &'a [Attacker],
     pub network: NetworkCounters,
@@ -298,7 +362,7 @@ impl Metrics {
             pe_restarts += l.restarts;
         }
 
-        let pu = merged(input.pool_users);
+        let pu = PoolUserTotals::of(input.pool_users, input.lan_counters);
         let (mut queued_end, mut in_service_end, mut pieces_open_end) = (0, 0, 0);
         for user in input.pool_users {
             pieces_open_end += user.open_pieces() as u64;
@@ -307,8 +371,8 @@ impl Metrics {
         }
         let pr = |f: fn(&RegistrarStats) -> u64| input.registrars.iter().map(|r| f(&r.stats)).sum::<u64>();
         let attack = |f: fn(&AttackerStats) -> u64| input.attackers.iter().map(|a| f(&a.stats)).sum::<u64>();
-        let handling_speed = ratio(pu.job_size_completed, pu.handling_time_s);
-        let processing_speed = ratio(pu.job_size_completed, pu.processing_time_s);
+        let handling_speed = ratio(pu.sum.job_size_completed, pu.sum.handling_time_s);
+        let processing_speed = ratio(pu.sum.job_size_completed, pu.sum.processing_time_s);
         let net = &input.network;
         let lost_at_pes: f64 = pes.iter().map(|pe| pe.stats.lost_calculations).sum();
         let unsaved_at_pes: f64 = pes.iter().map(|pe| pe.unsaved_calculations()).sum();
@@ -319,18 +383,18 @@ impl Metrics {
             processing_speed,
             processing_speed_pct: 100.0 * processing_speed / input.nominal_capacity,
             queuing_delay_mean_s: pu.queuing_delay().mean(),
-            startup_delay_mean_s: pu.startup_delay.mean(),
+            startup_delay_mean_s: pu.startup_delay().mean(),
             processing_time_mean_s: pu.processing_time().mean(),
             handling_time_mean_s: pu.handling_time().mean(),
-            jobs_queued: pu.jobs_queued,
-            jobs_started: pu.jobs_started,
-            jobs_completed: pu.jobs_completed,
+            jobs_queued: pu.count.jobs_queued,
+            jobs_started: pu.count.jobs_started,
+            jobs_completed: pu.count.jobs_completed,
             pu_queue_length_end: queued_end,
-            accepts: pu.accepts,
-            rejects: pu.rejects,
-            server_selections: pu.server_selections,
-            unreachables: pu.unreachables,
-            failovers: pu.failovers,
+            accepts: pu.count.accepts,
+            rejects: pu.count.rejects,
+            server_selections: pu.count.server_selections,
+            unreachables: pu.count.unreachables,
+            failovers: pu.count.failovers,
             handle_resolutions: pr(|s| s.handle_resolutions),
             registrations: pr(|s| s.registrations),
             policy_updates,
@@ -342,13 +406,13 @@ impl Metrics {
             enrp_packets_per_s: net.enrp as f64 / input.duration_s,
             used_capacity: used,
             wasted_capacity: offered - used,
-            goodput_calculations: pu.job_size_completed,
+            goodput_calculations: pu.sum.job_size_completed,
             lost_calculations: lost_at_pes
-                + pu.lost_calculations
+                + pu.sum.lost_calculations
                 + net.lost_calculations
                 + input.attackers.iter().map(|a| a.stats.lost_calculations).sum::<f64>(),
             unsaved_calculations_end: unsaved_at_pes + input.in_flight_calculations,
-            failover_time_mean_s: pu.failover_time.mean(),
+            failover_time_mean_s: pu.failover_time().mean(),
             jobs_in_service_end: in_service_end,
             pe_stops,
             pe_clean_stops,
@@ -366,7 +430,7 @@ impl Metrics {
             straggler_ratio_mean: pu.straggler_ratio().mean(),
             pieces_open_end,
             distance_mean_ms: pu.distance_ms().mean(),
-            local_service_share: ratio(pu.pieces_completed_locally as f64, pu.pieces_completed as f64),
+            local_service_share: ratio(pu.count.pieces_completed_locally as f64, pu.count.pieces_completed as f64),
             attacker_messages: attack(|s| s.messages),
             attacker_handle_resolutions: attack(|s| s.handle_resolutions),
             attacker_failure_reports: attack(|s| s.failure_reports),
@@ -374,16 +438,19 @@ impl Metrics {
             refused_handle_resolutions: pr(|s| s.refused_handle_resolutions),
             refused_endpoint_unreachables: pr(|s| s.refused_endpoint_unreachables),
             ignored_application_messages: attack(|s| s.ignored_application_messages),
-            fake_selection_share: ratio(pu.fake_selections as f64, (pu.requests + pu.cookie_echoes) as f64),
+            fake_selection_share: ratio(
+                pu.count.fake_selections as f64,
+                (pu.count.requests + pu.count.cookie_echoes) as f64,
+            ),
             trace: input.trace.map(|t| {
-                let arrived = input.pool_users.iter().map(|u| u.arrived_since_start).sum();
+                let arrived = pu.count.since_start.jobs_arrived;
                 TraceMetrics {
                     trace_jobs_read: t.read,
                     trace_jobs_skipped: t.skipped,
                     trace_jobs_filtered: t.filtered,
                     trace_jobs_after_end: t.replayed - arrived,
                     trace_jobs_arrived: arrived,
-                    trace_jobs_completed: input.pool_users.iter().map(|u| u.completed_since_start).sum(),
+                    trace_jobs_completed: pu.count.since_start.jobs_completed,
                 }
             }),
         }

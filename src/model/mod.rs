@@ -40,7 +40,7 @@ pub mod simulation;
 pub mod stats;
 pub mod timer;
 
-pub use context::{Ctx, Delivery, Event, InFlight, NetworkCounters};
+pub use context::{Counters, Ctx, Delivery, Event, InFlight, NetworkCounters};
 pub use delay::{secs, uniform_delay};
 pub use ids::{NodeId, WELL_KNOWN_PORT, calcapp_pool, fresh_identifier};
 pub use message::{Message, PeRecord};

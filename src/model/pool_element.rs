@@ -739,7 +739,7 @@ pub fn config_from(s: &Scenario, pe: &PoolElements, registrars: RegistrarTable) 
 mod test {
     use super::*;
     use crate::engine::{EventQueue, rng};
-    use crate::model::{InFlight, NetworkCounters, WELL_KNOWN_PORT, network::Network};
+    use crate::model::{Counters, InFlight, WELL_KNOWN_PORT, network::Network};
 
     /// One PE on its own: its events run, its messages are collected.
     struct Bench {
@@ -747,7 +747,7 @@ mod test {
         queue: EventQueue<Event>,
         in_flight: InFlight,
         net: Network,
-        counters: NetworkCounters,
+        counters: Counters,
         now: SimTime,
         /// Messages the PE sent: (delivery time, message).
         sent: Vec<(SimTime, Message)>,
@@ -767,7 +767,7 @@ mod test {
             let id_rng = rng::stream(1, Component::PoolElement, 0, Purpose::Identifier);
             let pe = PoolElement::new(0, NodeId(1), PeId(5), id_rng, 1e6, config, &mut queue);
             let net = Network::new(&s.network, vec![0; 3], 3, 1);
-            let (in_flight, counters) = (InFlight::default(), NetworkCounters::default());
+            let (in_flight, counters) = (InFlight::default(), Counters::default());
             Bench { pe, queue, in_flight, net, counters, now: SimTime::ZERO, sent: Vec::new() }
         }
 

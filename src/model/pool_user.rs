@@ -15,7 +15,6 @@
 use super::ids::calcapp_pool;
 use super::message::{Cookie, Message};
 use super::registrar_table::RegistrarTable;
-use super::stats::Samples;
 use super::{Ctx, Event, NodeId, secs, uniform_delay};
 use crate::engine::rng::{Component, LazyStream, Purpose, StreamOwner, StreamRng};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
@@ -61,44 +60,30 @@ pub struct PoolUserConfig {
 
 pub use super::timer::PoolUserTimer as Timer;
 
-/// Per-PU statistics over the measurement window (docs/model.md §6.5). A sample
-/// statistic whose count is a counter already kept (jobs started, jobs completed, pieces
-/// completed, PEs contacted) keeps only its sum: 56 bytes less per PU.
+/// Per-PU sums of floating-point statistics over the measurement window (docs/model.md
+/// §6.5), added up PU by PU in PU order. What a PU counts, and so the number of terms of
+/// each sum, is its LAN's ([`PoolUserCounters`](super::stats::PoolUserCounters)).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PoolUserStats {
-    pub jobs_queued: u64,
-    pub jobs_started: u64,
-    pub jobs_completed: u64,
     pub job_size_queued: f64,
     pub job_size_started: f64,
     /// Goodput calculations credited (cookies and completions).
     pub job_size_completed: f64,
     /// Σ queuing delay of the jobs started [s].
     pub queuing_delay_s: f64,
-    pub startup_delay: Samples,
+    /// Σ time from a job's start to its first accept [s].
+    pub startup_delay_s: f64,
     /// Σ processing time (first accept to completion) of the jobs completed [s].
     pub processing_time_s: f64,
     /// Σ handling time (queued to completion) of the jobs completed [s].
     pub handling_time_s: f64,
     pub goodput_time_s: f64,
-    /// Per failover: time from the last goodput (cookie or accept) to the accept at the
-    /// new PE [s] (the reference's failover time, in samples).
-    pub failover_time: Samples,
+    /// Σ over failovers of the time from the last goodput (cookie or accept) to the
+    /// accept at the new PE [s] (the reference's failover time, in samples).
+    pub failover_time_s: f64,
     /// Calculations that cookies and completions saved at a PE but this PU did not credit
     /// (from a session it had left, or a mismatch) [calculations].
     pub lost_calculations: f64,
-    pub server_selections: u64,
-    pub unreachables: u64,
-    pub failovers: u64,
-    pub requests: u64,
-    pub cookie_echoes: u64,
-    pub accepts: u64,
-    pub rejects: u64,
-    /// Pieces of the jobs started, and of those completed.
-    pub pieces_started: u64,
-    pub pieces_completed: u64,
-    /// Σ pieces of the jobs completed.
-    pub pieces_of_jobs_completed: f64,
     /// Σ over completed pieces of completion - the piece's first accept [s].
     pub piece_processing_time_s: f64,
     /// Σ over completed jobs of slowest piece's processing time / mean piece processing
@@ -106,78 +91,24 @@ pub struct PoolUserStats {
     pub straggler_ratio_sum: f64,
     /// Σ over PEs used (request or cookie echo) of the one-way network delay to it [ms].
     pub distance_sum_ms: f64,
-    /// Completed pieces whose PE sits in the PU's own LAN.
-    pub pieces_completed_locally: u64,
-    /// Observer only: requests and cookie echoes sent to a fake PE (an attacker's).
-    pub fake_selections: u64,
 }
 
 impl PoolUserStats {
-    /// Adds another PU's statistics (sums and merged samples).
+    /// Adds another PU's sums.
     pub fn merge(&mut self, s: &PoolUserStats) {
-        self.jobs_queued += s.jobs_queued;
-        self.jobs_started += s.jobs_started;
-        self.jobs_completed += s.jobs_completed;
         self.job_size_queued += s.job_size_queued;
         self.job_size_started += s.job_size_started;
         self.job_size_completed += s.job_size_completed;
         self.queuing_delay_s += s.queuing_delay_s;
-        self.startup_delay.merge(&s.startup_delay);
+        self.startup_delay_s += s.startup_delay_s;
         self.processing_time_s += s.processing_time_s;
         self.handling_time_s += s.handling_time_s;
         self.goodput_time_s += s.goodput_time_s;
-        self.failover_time.merge(&s.failover_time);
+        self.failover_time_s += s.failover_time_s;
         self.lost_calculations += s.lost_calculations;
-        self.server_selections += s.server_selections;
-        self.unreachables += s.unreachables;
-        self.failovers += s.failovers;
-        self.requests += s.requests;
-        self.cookie_echoes += s.cookie_echoes;
-        self.accepts += s.accepts;
-        self.rejects += s.rejects;
-        self.pieces_started += s.pieces_started;
-        self.pieces_completed += s.pieces_completed;
-        self.pieces_of_jobs_completed += s.pieces_of_jobs_completed;
         self.piece_processing_time_s += s.piece_processing_time_s;
         self.straggler_ratio_sum += s.straggler_ratio_sum;
         self.distance_sum_ms += s.distance_sum_ms;
-        self.pieces_completed_locally += s.pieces_completed_locally;
-        self.fake_selections += s.fake_selections;
-    }
-
-    /// Queuing delay per job started [s].
-    pub fn queuing_delay(&self) -> Samples {
-        Samples { count: self.jobs_started, sum: self.queuing_delay_s }
-    }
-
-    /// Processing time per job completed [s].
-    pub fn processing_time(&self) -> Samples {
-        Samples { count: self.jobs_completed, sum: self.processing_time_s }
-    }
-
-    /// Handling time per job completed [s].
-    pub fn handling_time(&self) -> Samples {
-        Samples { count: self.jobs_completed, sum: self.handling_time_s }
-    }
-
-    /// Pieces per job completed.
-    pub fn pieces_per_job(&self) -> Samples {
-        Samples { count: self.jobs_completed, sum: self.pieces_of_jobs_completed }
-    }
-
-    /// Processing time per piece completed [s].
-    pub fn piece_processing_time(&self) -> Samples {
-        Samples { count: self.pieces_completed, sum: self.piece_processing_time_s }
-    }
-
-    /// Straggler ratio per job completed.
-    pub fn straggler_ratio(&self) -> Samples {
-        Samples { count: self.jobs_completed, sum: self.straggler_ratio_sum }
-    }
-
-    /// One-way network delay per PE used (request or cookie echo) [ms].
-    pub fn distance_ms(&self) -> Samples {
-        Samples { count: self.requests + self.cookie_echoes, sum: self.distance_sum_ms }
     }
 }
 
@@ -278,11 +209,8 @@ pub struct PoolUser {
     #[allow(clippy::box_collection)]
     trace: Option<Box<VecDeque<TraceArrival>>>,
     pub stats: PoolUserStats,
-    /// Failovers since the start (never reset), for timelines.
-    failovers_since_start: u64,
-    /// Jobs arrived and completed since the start (never reset), for trace accounting.
-    pub arrived_since_start: u64,
-    pub completed_since_start: u64,
+    /// The LAN whose counters this PU adds to ([`Ctx::lan_counters`]).
+    lan: u32,
 }
 
 /// Appends to a PU's job queue or selection queue, giving an empty one room for one entry
@@ -299,7 +227,13 @@ fn push_back<T>(queue: &mut VecDeque<T>, item: T) {
 const CACHE_MAX_INCREMENT: u32 = 1_000_000_000;
 
 impl PoolUser {
-    pub fn new(index: u32, node: NodeId, config: Rc<PoolUserConfig>, queue: &mut EventQueue<Event>) -> PoolUser {
+    pub fn new(
+        index: u32,
+        node: NodeId,
+        lan: u32,
+        config: Rc<PoolUserConfig>,
+        queue: &mut EventQueue<Event>,
+    ) -> PoolUser {
         let streams = StreamOwner { seed: config.seed, component: Component::PoolUser, index };
         let mut timer = |t| queue.add_timer(Event::PoolUser(index, t));
         let piece_0 = PieceTimers {
@@ -330,9 +264,7 @@ impl PoolUser {
             piece_sizes_rng: LazyStream::default(),
             trace: None,
             stats: PoolUserStats::default(),
-            failovers_since_start: 0,
-            arrived_since_start: 0,
-            completed_since_start: 0,
+            lan,
             config,
         }
     }
@@ -342,15 +274,11 @@ impl PoolUser {
         self.queue.len()
     }
 
-    /// Failovers since the start of the run (statistics resets aside).
-    pub fn failovers_since_start(&self) -> u64 {
-        self.failovers_since_start
-    }
-
     /// Counts a failover.
-    fn failover(&mut self) {
-        self.stats.failovers += 1;
-        self.failovers_since_start += 1;
+    fn failover(&self, ctx: &mut Ctx) {
+        let counters = ctx.lan_counters(self.lan);
+        counters.failovers += 1;
+        counters.since_start.failovers += 1;
     }
 
     /// Whether a job is in service (selecting a PE, or running at one).
@@ -399,8 +327,9 @@ impl PoolUser {
                 };
                 push_back(&mut self.queue, QueuedJob { id: self.next_job_id, size, pieces, queued_at: ctx.now });
                 self.next_job_id += 1;
-                self.arrived_since_start += 1;
-                self.stats.jobs_queued += 1;
+                let counters = ctx.lan_counters(self.lan);
+                counters.since_start.jobs_arrived += 1;
+                counters.jobs_queued += 1;
                 self.stats.job_size_queued += size;
                 self.schedule_arrival(ctx);
                 if self.current.is_none() {
@@ -428,7 +357,7 @@ impl PoolUser {
             }
             Timer::KeepAliveTimeout(p) => {
                 ctx.cancel(self.timers[p as usize].keep_alive);
-                self.failover();
+                self.failover(ctx);
                 self.report_unreachable(p as usize, ctx);
                 self.select_server(p as usize, ctx);
             }
@@ -453,7 +382,7 @@ impl PoolUser {
         let Some(job) = self.queue.pop_front() else {
             return;
         };
-        self.stats.jobs_started += 1;
+        ctx.lan_counters(self.lan).jobs_started += 1;
         self.stats.job_size_started += job.size;
         self.stats.queuing_delay_s += ctx.now.since(job.queued_at).as_secs_f64();
         let n = job.pieces.map_or_else(|| self.draw_pieces(), |n| n as usize);
@@ -466,7 +395,7 @@ impl PoolUser {
                 keep_alive_timeout: ctx.add_timer(event(Timer::KeepAliveTimeout(p))),
             });
         }
-        self.stats.pieces_started += n as u64;
+        ctx.lan_counters(self.lan).pieces_started += n as u64;
         let piece = |size| Piece {
             size,
             pe: None,
@@ -511,7 +440,7 @@ impl PoolUser {
         };
         piece.phase = PiecePhase::Selecting;
         piece.pe = None;
-        self.stats.server_selections += 1;
+        ctx.lan_counters(self.lan).server_selections += 1;
         push_back(&mut self.selecting, p);
         if self.waiting_for_resolution {
             return;
@@ -601,7 +530,7 @@ impl PoolUser {
             return;
         };
         self.cache.deregister(&self.config.pool, pe);
-        self.stats.unreachables += 1;
+        ctx.lan_counters(self.lan).unreachables += 1;
         if let Some(registrar) = self.registrar {
             ctx.send(registrar, Message::EndpointUnreachable { pe });
         }
@@ -615,16 +544,17 @@ impl PoolUser {
         piece.phase = PiecePhase::WaitingForResponse;
         let msg = match piece.cookie {
             Some(cookie) => {
-                self.stats.cookie_echoes += 1;
+                ctx.lan_counters(self.lan).cookie_echoes += 1;
                 Message::CookieEcho(cookie)
             }
             None => {
-                self.stats.requests += 1;
+                ctx.lan_counters(self.lan).requests += 1;
                 Message::CalcAppRequest { job: session, size: piece.size }
             }
         };
         self.stats.distance_sum_ms += ctx.delay_to(pe.0).as_secs_f64() * 1e3;
-        self.stats.fake_selections += ctx.is_attacker(pe.0) as u64;
+        let fake = ctx.is_attacker(pe.0) as u64;
+        ctx.lan_counters(self.lan).fake_selections += fake;
         ctx.send_to_port(pe.0, pe.1.0, msg);
         ctx.arm(self.timers[p].request_timeout, self.config.request_timeout);
     }
@@ -663,7 +593,7 @@ impl PoolUser {
         match (msg, phase) {
             (Message::CalcAppReject { .. }, PiecePhase::WaitingForResponse) => {
                 ctx.cancel(timers.request_timeout);
-                self.stats.rejects += 1;
+                ctx.lan_counters(self.lan).rejects += 1;
                 self.cache.deregister(&self.config.pool, pe_id);
                 let delay = uniform_delay(
                     self.retry_rng.get(self.streams(), Purpose::RetryDelay),
@@ -673,18 +603,20 @@ impl PoolUser {
             }
             (Message::CalcAppAccept { .. }, PiecePhase::WaitingForResponse) => {
                 ctx.cancel(timers.request_timeout);
-                self.stats.accepts += 1;
+                ctx.lan_counters(self.lan).accepts += 1;
                 let now = ctx.now;
                 let job = self.current.as_mut().expect("checked");
                 if job.accepted_at.is_none() {
                     job.accepted_at = Some(now);
-                    self.stats.startup_delay.add(now.since(job.started_at).as_secs_f64());
+                    self.stats.startup_delay_s += now.since(job.started_at).as_secs_f64();
+                    ctx.lan_counters(self.lan).first_accepts += 1;
                 }
                 let piece = &mut job.pieces[p];
                 if piece.accepted_at.is_none() {
                     piece.accepted_at = Some(now);
                 } else {
-                    self.stats.failover_time.add(now.since(piece.last_goodput_at).as_secs_f64());
+                    self.stats.failover_time_s += now.since(piece.last_goodput_at).as_secs_f64();
+                    ctx.lan_counters(self.lan).failover_accepts += 1;
                 }
                 piece.last_goodput_at = now;
                 piece.phase = PiecePhase::Processing;
@@ -713,7 +645,7 @@ impl PoolUser {
             (Message::CalcAppAbort { .. }, PiecePhase::Processing) => {
                 ctx.cancel(timers.keep_alive);
                 ctx.cancel(timers.keep_alive_timeout);
-                self.failover();
+                self.failover(ctx);
                 self.cache.deregister(&self.config.pool, pe_id);
                 self.select_server(p, ctx);
             }
@@ -730,8 +662,10 @@ impl PoolUser {
                 let accepted = piece.accepted_at.expect("processing implies accepted");
                 piece.processing_time_s = now.since(accepted).as_secs_f64();
                 piece.phase = PiecePhase::Completed;
-                self.stats.pieces_completed += 1;
-                self.stats.pieces_completed_locally += piece.pe.is_some_and(|(node, _)| ctx.same_lan(node)) as u64;
+                let local = piece.pe.is_some_and(|(node, _)| ctx.same_lan(node)) as u64;
+                let counters = ctx.lan_counters(self.lan);
+                counters.pieces_completed += 1;
+                counters.pieces_completed_locally += local;
                 self.stats.piece_processing_time_s += piece.processing_time_s;
                 job.open -= 1;
                 if job.open == 0 {
@@ -746,13 +680,14 @@ impl PoolUser {
     fn complete_job(&mut self, ctx: &mut Ctx) {
         let job = self.current.take().expect("a job is in service");
         let now = ctx.now;
-        self.stats.jobs_completed += 1;
-        self.completed_since_start += 1;
+        let n = job.pieces.len();
+        let counters = ctx.lan_counters(self.lan);
+        counters.jobs_completed += 1;
+        counters.since_start.jobs_completed += 1;
+        counters.pieces_of_jobs_completed += n as u64;
         let accepted = job.accepted_at.expect("completion implies an accept");
         self.stats.processing_time_s += now.since(accepted).as_secs_f64();
         self.stats.handling_time_s += now.since(job.queued_at).as_secs_f64();
-        let n = job.pieces.len();
-        self.stats.pieces_of_jobs_completed += n as f64;
         let times = job.pieces.iter().map(|piece| piece.processing_time_s);
         let mean = times.clone().sum::<f64>() / n as f64;
         let slowest = times.fold(0.0, f64::max);

@@ -13,7 +13,8 @@ use super::pool_element::{self, PoolElement};
 use super::pool_user::{self, PoolUser, TraceArrival};
 use super::registrar::{self, Registrar};
 use super::registrar_table::RegistrarTable;
-use super::{Ctx, Event, InFlight, Message, NetworkCounters, NodeId, WELL_KNOWN_PORT, secs};
+use super::stats::PoolUserCounters;
+use super::{Counters, Ctx, Event, InFlight, Message, NetworkCounters, NodeId, WELL_KNOWN_PORT, secs};
 use crate::engine::queue::EventListTrace;
 use crate::engine::rng::{self, Component, Purpose, StreamOwner};
 use crate::engine::{EventQueue, Fingerprint, SimDuration, SimTime};
@@ -45,7 +46,7 @@ pub struct Simulation {
     queue: EventQueue<Event>,
     in_flight: InFlight,
     net: Network,
-    counters: NetworkCounters,
+    counters: Counters,
     /// The PU caches' handle-resolution answers ([`Ctx`]).
     selected: Vec<handlespace::PoolElement<NodeId>>,
     registrars: Vec<Registrar>,
@@ -226,8 +227,9 @@ impl Simulation {
             |i| s.pool_user(i),
             |pu, lan| pool_user::config_from(s, pu, table(&pu.home_registrars, lan)),
         );
-        let mut pool_users: Vec<PoolUser> =
-            (0..n_pu).map(|i| PoolUser::new(i as u32, pu_node(i), pu_configs[i].clone(), &mut queue)).collect();
+        let mut pool_users: Vec<PoolUser> = (0..n_pu)
+            .map(|i| PoolUser::new(i as u32, pu_node(i), layout.pool_user_lans[i], pu_configs[i].clone(), &mut queue))
+            .collect();
         let trace = replay_job_trace(s, &mut pool_users);
         let attacker_configs = configs(
             &layout.attacker_lans,
@@ -335,8 +337,11 @@ impl Simulation {
                 (n_pr + n_pe + n_pu) as u32,
                 s.seed,
             ),
+            counters: Counters {
+                network: NetworkCounters::default(),
+                pool_users: vec![PoolUserCounters::default(); layout.lans as usize],
+            },
             layout,
-            counters: NetworkCounters::default(),
             registrars,
             pool_elements,
             pool_users,
@@ -363,6 +368,11 @@ impl Simulation {
 
     pub fn pool_users(&self) -> &[PoolUser] {
         &self.pool_users
+    }
+
+    /// What the pool users counted, by LAN.
+    pub fn lan_counters(&self) -> &[PoolUserCounters] {
+        &self.counters.pool_users
     }
 
     pub fn registrars(&self) -> &[Registrar] {
@@ -463,7 +473,7 @@ impl Simulation {
                 let to = d.to.0;
                 self.fingerprint.add(now, (1 << 56) ^ ((to as u64) << 16) ^ d.msg.tag());
                 if !self.net.is_up(d.to) {
-                    self.counters.drop(&d.msg);
+                    self.counters.network.drop(&d.msg);
                 } else if to < n_pr {
                     // Registrars serve the well-known port only; elsewhere is unbound.
                     if d.port == WELL_KNOWN_PORT {
@@ -519,7 +529,8 @@ impl Simulation {
                 }
             }
             Event::StatisticsReset => {
-                self.counters = NetworkCounters::default();
+                self.counters.network = NetworkCounters::default();
+                self.counters.pool_users.iter_mut().for_each(PoolUserCounters::reset);
                 self.registrars.iter_mut().for_each(|r| r.reset_statistics(now));
                 self.pool_elements.iter_mut().for_each(|pe| pe.reset_statistics(now));
                 self.pool_users.iter_mut().for_each(PoolUser::reset_statistics);
@@ -536,9 +547,10 @@ impl Simulation {
         let metrics = Metrics::compute(&MetricsInput {
             pool_elements: &self.pool_elements,
             pool_users: &self.pool_users,
+            lan_counters: &self.counters.pool_users,
             registrars: &self.registrars,
             attackers: &self.attackers,
-            network: self.counters,
+            network: self.counters.network,
             in_flight_calculations: self.in_flight.pending().map(|d| d.msg.newly_saved()).sum(),
             nominal_capacity: self.nominal_capacity,
             duration_s: self.duration_s,
@@ -567,7 +579,7 @@ impl Simulation {
                 let pus = &self.pool_users[pu..pu + count(&self.layout.pool_user_lans, lan)];
                 (pe, pu) = (pe + pes.len(), pu + pus.len());
                 let registrars = count(&self.layout.registrar_lans, lan) as u32;
-                LanReport::of(lan, registrars, pes, pus, self.nominal_capacity)
+                LanReport::of(lan, registrars, pes, pus, &self.counters.pool_users[lan as usize], self.nominal_capacity)
             })
             .collect()
     }

@@ -100,7 +100,7 @@ pub fn record(s: &Scenario, interval: SimDuration) -> (RunOutput, Timeline) {
                 .collect(),
         );
         let pus = sim.pool_users();
-        let failovers: u64 = pus.iter().map(|pu| pu.failovers_since_start()).sum();
+        let failovers: u64 = sim.lan_counters().iter().map(|c| c.since_start.failovers).sum();
         t.pool_users.push(PoolUserSample {
             queued_jobs: pus.iter().map(|pu| pu.queue_length() as u64).sum(),
             jobs_in_service: pus.iter().map(|pu| pu.has_job_in_service() as u64).sum(),
