@@ -3,6 +3,7 @@
 
 use super::NetworkCounters;
 use super::attacker::{Attacker, AttackerStats};
+use super::message::PacketClass;
 use super::pool_element::PoolElement;
 use super::pool_user::{PoolUser, PoolUserStats};
 use super::registrar::{Registrar, RegistrarStats};
@@ -399,11 +400,11 @@ impl Metrics {
             registrations: pr(|s| s.registrations),
             policy_updates,
             endpoint_keep_alives: pr(|s| s.endpoint_keep_alives_sent),
-            asap_packets: net.asap,
-            enrp_packets: net.enrp,
-            cookies: net.cookies,
-            asap_packets_per_s: net.asap as f64 / input.duration_s,
-            enrp_packets_per_s: net.enrp as f64 / input.duration_s,
+            asap_packets: net.packets(PacketClass::Asap),
+            enrp_packets: net.packets(PacketClass::Enrp),
+            cookies: net.packets(PacketClass::Cookie),
+            asap_packets_per_s: net.packets(PacketClass::Asap) as f64 / input.duration_s,
+            enrp_packets_per_s: net.packets(PacketClass::Enrp) as f64 / input.duration_s,
             used_capacity: used,
             wasted_capacity: offered - used,
             goodput_calculations: pu.sum.job_size_completed,
