@@ -219,18 +219,29 @@ impl<T: Clone> Handlespace<T> {
     /// Registers a new pool element or updates an existing one (re-registration).
     /// Returns `true` for a new pool element.
     pub fn register(&mut self, handle: &PoolHandle, reg: Registration<T>, now: u64) -> Result<bool, HandlespaceError> {
+        self.register_entry(handle, reg, now).map(|(new, _)| new)
+    }
+
+    /// Registers like [`Self::register`] and returns the stored entry too, which a
+    /// registrar announces to its peers, without a second lookup.
+    pub fn register_entry(
+        &mut self,
+        handle: &PoolHandle,
+        reg: Registration<T>,
+        now: u64,
+    ) -> Result<(bool, &PoolElement<T>), HandlespaceError> {
         if reg.id.0 == 0 {
             return Err(HandlespaceError::InvalidId);
         }
         let (policy, double, choices) = (reg.settings.policy, self.config.double_update, reg.settings.choices);
-        let pool = match self.find(handle) {
+        let at = match self.find(handle) {
             Ok(at) => {
                 let pool = &mut self.pools[at].1;
                 if self.emptied == Some(pool.id()) {
                     self.emptied = None;
                     pool.reset(policy, double, choices);
                 }
-                pool
+                at
             }
             Err(at) => {
                 let id = self.next_pool_id;
@@ -238,45 +249,52 @@ impl<T: Clone> Handlespace<T> {
                 room_for_one(&mut self.pools);
                 self.pools.insert(at, (*handle, Pool::new(id, handle, policy, double, choices)));
                 self.index_pool(id, handle);
-                &mut self.pools[at].1
+                at
             }
         };
+        let pool = &mut self.pools[at].1;
         if pool.policy() != reg.settings.policy {
             return Err(HandlespaceError::IncompatiblePolicy { requested: reg.settings.policy, pool: pool.policy() });
         }
         let acc = pool.accumulator(reg.id);
         let pool_id = pool.id();
-        if let Some(existing) = pool.reregister(reg.id, reg.settings) {
-            let old_home = existing.home;
-            existing.marked = false;
-            existing.transport = reg.transport;
-            existing.last_update = now;
-            existing.home = reg.home;
-            if !self.config.keep_first_registration_life {
-                existing.registration_life_ms = reg.registration_life_ms;
+        let (new, slot) = match pool.reregister(reg.id, reg.settings) {
+            Some(slot) => {
+                let existing = pool.element_mut(slot);
+                let old_home = existing.home;
+                existing.marked = false;
+                existing.transport = reg.transport;
+                existing.last_update = now;
+                existing.home = reg.home;
+                if !self.config.keep_first_registration_life {
+                    existing.registration_life_ms = reg.registration_life_ms;
+                }
+                if old_home != reg.home {
+                    self.remove_owner(old_home, reg.id, pool_id, acc);
+                    self.add_owner(reg.home, reg.id, pool_id, acc);
+                }
+                (false, slot)
             }
-            if old_home != reg.home {
-                self.remove_owner(old_home, reg.id, pool_id, acc);
+            None => {
+                let slot = pool.add(PoolElement {
+                    id: reg.id,
+                    home: reg.home,
+                    registration_life_ms: reg.registration_life_ms,
+                    settings: reg.settings,
+                    transport: reg.transport,
+                    selection_counter: 0,
+                    unreachability_reports: 0,
+                    last_update: now,
+                    timer: None,
+                    marked: false,
+                });
+                self.pool_elements += 1;
+                self.checksum = self.checksum.wrapping_add(acc);
                 self.add_owner(reg.home, reg.id, pool_id, acc);
+                (true, slot)
             }
-            return Ok(false);
-        }
-        pool.add(PoolElement {
-            id: reg.id,
-            home: reg.home,
-            registration_life_ms: reg.registration_life_ms,
-            settings: reg.settings,
-            transport: reg.transport,
-            selection_counter: 0,
-            unreachability_reports: 0,
-            last_update: now,
-            timer: None,
-            marked: false,
-        });
-        self.pool_elements += 1;
-        self.checksum = self.checksum.wrapping_add(acc);
-        self.add_owner(reg.home, reg.id, pool_id, acc);
-        Ok(true)
+        };
+        Ok((new, self.pools[at].1.element(slot)))
     }
 
     fn add_owner(&mut self, home: RegistrarId, id: PeId, pool: u32, acc: u32) {

@@ -247,8 +247,8 @@ impl<T> Pool<T> {
         seq
     }
 
-    /// Adds a new pool element (the id must not be present).
-    pub fn add(&mut self, element: PoolElement<T>) {
+    /// Adds a new pool element (the id must not be present); returns its slot.
+    pub fn add(&mut self, element: PoolElement<T>) -> u32 {
         let seq = self.next_seq();
         let mut state = SelectionState { seq, ..SelectionState::default() };
         if self.policy == PolicyType::WeightedRoundRobin {
@@ -280,12 +280,22 @@ impl<T> Pool<T> {
             }
         }
         self.link(s);
+        s
+    }
+
+    /// The element in slot `s` (from [`Self::add`] or [`Self::reregister`]).
+    pub fn element(&self, s: u32) -> &PoolElement<T> {
+        &self.slot(s).element
+    }
+
+    pub fn element_mut(&mut self, s: u32) -> &mut PoolElement<T> {
+        &mut self.slot_mut(s).element
     }
 
     /// A re-registration of the PE `id`, if present: applies its settings (if they differ
     /// or degradation is non-zero: copy them, reset degradation, clamp the WRR counter and
-    /// re-link, §3.1) and returns the element for the rest of the update.
-    pub fn reregister(&mut self, id: PeId, settings: PolicySettings) -> Option<&mut PoolElement<T>> {
+    /// re-link, §3.1) and returns its slot for the rest of the update.
+    pub fn reregister(&mut self, id: PeId, settings: PolicySettings) -> Option<u32> {
         let s = self.slot_of(id)?;
         let slot = self.slot_mut(s);
         if slot.element.settings.values_differ(&settings) || slot.state.degradation != 0 {
@@ -295,7 +305,7 @@ impl<T> Pool<T> {
             slot.state.virtual_counter = slot.state.virtual_counter.min(settings.weight);
             self.relink(s, old);
         }
-        Some(&mut self.slot_mut(s).element)
+        Some(s)
     }
 
     /// Removes a pool element.

@@ -164,6 +164,11 @@ fn distance_ms(delay: SimDuration) -> u32 {
     delay.0.div_ceil(1_000_000).min(u32::MAX as u64) as u32
 }
 
+/// Lifetime of a PE entry: its stored registration life.
+fn lifetime_of(e: &PoolElement<Transports>) -> SimDuration {
+    SimDuration::from_millis(e.registration_life_ms as u64)
+}
+
 fn record_of(e: &PoolElement<Transports>) -> PeRecord {
     PeRecord {
         id: e.id,
@@ -524,9 +529,8 @@ impl Registrar {
             settings: record.settings,
             transport: Transports { user: record.user, registrator: record.registrator },
         };
-        match self.handlespace.register(&self.pool, reg, ctx.now.0) {
-            Ok(_) => {
-                let e = self.handlespace.get(&self.pool, pe).expect("just registered");
+        match self.handlespace.register_entry(&self.pool, reg, ctx.now.0) {
+            Ok((_, e)) => {
                 let stored = record_of(e);
                 // A re-registration does not restart a running keep-alive cycle.
                 let start_keep_alive = matches!(e.timer, None | Some((TimerCode::Expiry, _)));
@@ -640,13 +644,9 @@ impl Registrar {
         let hop = distance_ms(ctx.now.since(sent));
         for mut record in records {
             record.settings.distance = record.settings.distance.saturating_add(hop);
-            if self.learn(record, ctx.now).is_some() {
+            if let Some(lifetime) = self.learn(record, ctx.now) {
                 let code = if record.home == self.id { TimerCode::KeepAliveTransmission } else { TimerCode::Expiry };
-                let delay = if code == TimerCode::Expiry {
-                    self.lifetime(record.id)
-                } else {
-                    self.config.endpoint_keep_alive_interval
-                };
+                let delay = if code == TimerCode::Expiry { lifetime } else { self.config.endpoint_keep_alive_interval };
                 self.handlespace.set_timer(&self.pool, record.id, code, (ctx.now + delay).0);
             }
         }
@@ -683,8 +683,8 @@ impl Registrar {
             return;
         }
         record.settings.distance = record.settings.distance.saturating_add(distance_ms(ctx.now.since(sent)));
-        if self.learn(record, ctx.now).is_some() {
-            let at = ctx.now + self.lifetime(record.id);
+        if let Some(lifetime) = self.learn(record, ctx.now) {
+            let at = ctx.now + lifetime;
             self.handlespace.set_timer(&self.pool, record.id, TimerCode::Expiry, at.0);
             if takeover_suggested {
                 // Invite the PE to make this registrar its home; it takes ownership when
@@ -695,8 +695,9 @@ impl Registrar {
         }
     }
 
-    /// Adds or updates a PE learned from a peer, keeping the sender's home.
-    fn learn(&mut self, record: PeRecord, now: SimTime) -> Option<()> {
+    /// Adds or updates a PE learned from a peer, keeping the sender's home; returns the
+    /// lifetime of its entry (its stored registration life: quirk Q2 applies).
+    fn learn(&mut self, record: PeRecord, now: SimTime) -> Option<SimDuration> {
         let reg = Registration {
             id: record.id,
             home: record.home,
@@ -704,13 +705,13 @@ impl Registrar {
             settings: record.settings,
             transport: Transports { user: record.user, registrator: record.registrator },
         };
-        self.handlespace.register(&self.pool, reg, now.0).ok().map(|_| ())
+        let (_, e) = self.handlespace.register_entry(&self.pool, reg, now.0).ok()?;
+        Some(lifetime_of(e))
     }
 
     /// Lifetime of a PE entry: its stored registration life (quirk Q2 applies).
     fn lifetime(&self, pe: PeId) -> SimDuration {
-        let ms = self.handlespace.get(&self.pool, pe).map_or(0, |e| e.registration_life_ms);
-        SimDuration::from_millis(ms as u64)
+        self.handlespace.get(&self.pool, pe).map_or(SimDuration::ZERO, lifetime_of)
     }
 
     fn run_due_timers(&mut self, ctx: &mut Ctx) {
