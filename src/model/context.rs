@@ -79,7 +79,7 @@ pub struct NetworkCounters {
     /// Packets originated (docs/model.md §1.5), by [`PacketClass`] (the uncounted class's
     /// slot is never read): one indexed add per packet, where a branch per class cost
     /// some instructions more.
-    packets: [u64; 4],
+    packets: [u64; PacketClass::Uncounted as usize + 1],
     /// Packets lost to a down interface (at the sender or the receiver).
     pub dropped: u64,
     /// Calculations that dropped cookies and completions would have saved [calculations].

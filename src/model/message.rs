@@ -145,7 +145,8 @@ pub enum PacketClass {
     Asap,
     Cookie,
     Enrp,
-    /// CalcApp packets and cookie echoes: not counted.
+    /// CalcApp packets and cookie echoes: not counted. Last, since the network's packet
+    /// counters are an array sized by it.
     Uncounted,
 }
 
