@@ -335,7 +335,7 @@ impl<T: Clone> Handlespace<T> {
             }
         }
         if let Some((_, at)) = element.timer {
-            self.timers.remove(&(at, id, pool_id));
+            self.timers.remove_present(&(at, id, pool_id));
         }
         self.remove_owner(element.home, id, pool_id, acc);
         self.checksum = self.checksum.wrapping_sub(acc);
@@ -368,10 +368,13 @@ impl<T: Clone> Handlespace<T> {
         let Some(pool) = self.pool_mut(handle) else { return false };
         let pool_id = pool.id();
         let Some(element) = pool.get_mut(id) else { return false };
-        if let Some((_, old)) = element.timer.replace((code, at)) {
-            self.timers.remove(&(old, id, pool_id));
+        match element.timer.replace((code, at)) {
+            // A key holds the PE's id, so the new one is the old one or absent.
+            Some((_, old)) => self.timers.replace(&(old, id, pool_id), (at, id, pool_id)),
+            None => {
+                self.timers.insert((at, id, pool_id));
+            }
         }
-        self.timers.insert((at, id, pool_id));
         true
     }
 
@@ -380,7 +383,7 @@ impl<T: Clone> Handlespace<T> {
         if let Some(pool) = self.pool_mut(handle) {
             let pool_id = pool.id();
             if let Some((_, at)) = pool.get_mut(id).and_then(|e| e.timer.take()) {
-                self.timers.remove(&(at, id, pool_id));
+                self.timers.remove_present(&(at, id, pool_id));
             }
         }
     }

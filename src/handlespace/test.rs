@@ -308,3 +308,92 @@ fn due_timers_name_their_pool_with_few_pools_and_with_many() {
         assert!(hs.pop_due_timer(u64::MAX).is_none());
     }
 }
+
+mod timers {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Register(u32),
+        Deregister(u32),
+        Set(u32, u64),
+        Clear(u32),
+        Pop(u64),
+        Purge(u64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        // Few ids and times, so that timers are re-set, ties happen and pools empty.
+        let (id, at) = (1u32..12, 0u64..40);
+        prop_oneof![
+            id.clone().prop_map(Op::Register),
+            id.clone().prop_map(Op::Deregister),
+            (id.clone(), at.clone()).prop_map(|(i, t)| Op::Set(i, t)),
+            id.prop_map(Op::Clear),
+            at.clone().prop_map(Op::Pop),
+            at.prop_map(Op::Purge),
+        ]
+    }
+
+    proptest! {
+        /// Timers set, re-set, cleared, popped and purged in any mix fire as a plain map
+        /// of (expiry, id) says: earliest first, ties by id. Ids spread over pools of
+        /// handles chosen by id, so a removal can empty a pool.
+        #[test]
+        fn timers_fire_as_a_naive_map_says(ops in prop::collection::vec(op(), 0..200)) {
+            let mut hs = Hs::default();
+            let handle = |id: u32| PoolHandle::new(if id.is_multiple_of(3) { b"A" } else { b"B" }).unwrap();
+            // id -> its timer's expiry, if any, for the registered ids.
+            let mut naive: BTreeMap<u32, Option<u64>> = BTreeMap::new();
+            for op in ops {
+                match op {
+                    Op::Register(id) => {
+                        let reg = Registration {
+                            id: PeId(id),
+                            home: RegistrarId(1),
+                            registration_life_ms: 1000,
+                            settings: PolicySettings::new(PolicyType::RoundRobin),
+                            transport: (),
+                        };
+                        hs.register(&handle(id), reg, 0).unwrap();
+                        naive.entry(id).or_insert(None);
+                    }
+                    Op::Deregister(id) => {
+                        prop_assert_eq!(hs.deregister(&handle(id), PeId(id)).is_some(), naive.remove(&id).is_some());
+                    }
+                    Op::Set(id, at) => {
+                        let set = hs.set_timer(&handle(id), PeId(id), TimerCode::Expiry, at);
+                        prop_assert_eq!(set, naive.contains_key(&id));
+                        if let Some(t) = naive.get_mut(&id) {
+                            *t = Some(at);
+                        }
+                    }
+                    Op::Clear(id) => {
+                        hs.clear_timer(&handle(id), PeId(id));
+                        if let Some(t) = naive.get_mut(&id) {
+                            *t = None;
+                        }
+                    }
+                    Op::Pop(now) => {
+                        let due = naive.iter().filter_map(|(&id, &t)| Some((t?, id))).min().filter(|&(t, _)| t <= now);
+                        let popped = hs.pop_due_timer(now).map(|d| (d.at, d.id.0));
+                        prop_assert_eq!(popped, due);
+                        if let Some((_, id)) = due {
+                            naive.insert(id, None);
+                        }
+                    }
+                    Op::Purge(now) => {
+                        let before = naive.len();
+                        naive.retain(|_, t| t.is_none_or(|t| t > now));
+                        prop_assert_eq!(hs.purge_expired(now), before - naive.len());
+                    }
+                }
+                let next = naive.iter().filter_map(|(&id, &t)| Some((t?, id))).min();
+                prop_assert_eq!(hs.next_timer().map(|d| (d.at, d.id.0)), next);
+                prop_assert_eq!(hs.len(), naive.len());
+            }
+        }
+    }
+}
