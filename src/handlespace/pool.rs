@@ -138,12 +138,12 @@ impl<T> Pool<T> {
     }
 
     pub fn get(&self, id: PeId) -> Option<&PoolElement<T>> {
-        self.slot_of(id).map(|s| &self.slot(s).element)
+        self.slot_of(id).map(|s| self.element(s))
     }
 
     pub fn get_mut(&mut self, id: PeId) -> Option<&mut PoolElement<T>> {
         let s = self.slot_of(id)?;
-        Some(&mut self.slot_mut(s).element)
+        Some(self.element_mut(s))
     }
 
     pub fn selection_state(&self, id: PeId) -> Option<SelectionState> {
