@@ -112,6 +112,22 @@ impl LazyStream {
         self.0.get_or_insert_with(|| Box::new(owner.stream(purpose)))
     }
 
+    /// As [`Self::get`], for a stream drawn from before it was kept: deriving it replays
+    /// those draws (`replay`), so it goes on where they stopped. A PE draws its first
+    /// identifier at set-up and needs the stream again only if it restarts.
+    pub fn resume(
+        &mut self,
+        owner: StreamOwner,
+        purpose: Purpose,
+        replay: impl FnOnce(&mut StreamRng),
+    ) -> &mut StreamRng {
+        self.0.get_or_insert_with(|| {
+            let mut stream = Box::new(owner.stream(purpose));
+            replay(&mut stream);
+            stream
+        })
+    }
+
     /// A generator that derives the stream at its first draw, for callers that take a
     /// generator and may draw nothing (a PU cache of an ordered policy).
     pub fn draws(&mut self, owner: StreamOwner, purpose: Purpose) -> LazyDraws<'_> {

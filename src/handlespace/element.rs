@@ -31,10 +31,26 @@ pub struct PoolElement<T> {
     pub unreachability_reports: u32,
     /// Clock value of the last (re-)registration.
     pub last_update: u64,
-    /// The PE's timer: (code, clock value it fires at).
-    pub timer: Option<(TimerCode, u64)>,
+    /// The PE's timer ([`Self::timer`]) as two fields: an `Option` of the pair takes 16
+    /// bytes, and the entry 96 bytes instead of 88.
+    pub(super) timer_code: Option<TimerCode>,
+    pub(super) timer_at: u64,
     /// Set by [`Handlespace::mark_owned_by`], cleared by any re-registration.
     pub marked: bool,
+}
+
+impl<T> PoolElement<T> {
+    /// The PE's timer: (code, clock value it fires at).
+    pub fn timer(&self) -> Option<(TimerCode, u64)> {
+        self.timer_code.map(|code| (code, self.timer_at))
+    }
+
+    /// Sets or stops the timer; returns the one it replaces.
+    pub(super) fn replace_timer(&mut self, timer: Option<(TimerCode, u64)>) -> Option<(TimerCode, u64)> {
+        let old = self.timer();
+        (self.timer_code, self.timer_at) = timer.map_or((None, 0), |(code, at)| (Some(code), at));
+        old
+    }
 }
 
 /// What a pool element registers with.

@@ -285,7 +285,8 @@ impl<T: Clone> Handlespace<T> {
                     selection_counter: 0,
                     unreachability_reports: 0,
                     last_update: now,
-                    timer: None,
+                    timer_code: None,
+                    timer_at: 0,
                     marked: false,
                 });
                 self.pool_elements += 1;
@@ -334,7 +335,7 @@ impl<T: Clone> Handlespace<T> {
                 by_id.retain(|&(id, _)| id != gone);
             }
         }
-        if let Some((_, at)) = element.timer {
+        if let Some((_, at)) = element.timer() {
             self.timers.remove_present(&(at, id, pool_id));
         }
         self.remove_owner(element.home, id, pool_id, acc);
@@ -368,7 +369,7 @@ impl<T: Clone> Handlespace<T> {
         let Some(pool) = self.pool_mut(handle) else { return false };
         let pool_id = pool.id();
         let Some(element) = pool.get_mut(id) else { return false };
-        match element.timer.replace((code, at)) {
+        match element.replace_timer(Some((code, at))) {
             // A key holds the PE's id, so the new one is the old one or absent.
             Some((_, old)) => self.timers.replace(&(old, id, pool_id), (at, id, pool_id)),
             None => {
@@ -382,7 +383,7 @@ impl<T: Clone> Handlespace<T> {
     pub fn clear_timer(&mut self, handle: &PoolHandle, id: PeId) {
         if let Some(pool) = self.pool_mut(handle) {
             let pool_id = pool.id();
-            if let Some((_, at)) = pool.get_mut(id).and_then(|e| e.timer.take()) {
+            if let Some((_, at)) = pool.get_mut(id).and_then(|e| e.replace_timer(None)) {
                 self.timers.remove_present(&(at, id, pool_id));
             }
         }
@@ -392,7 +393,7 @@ impl<T: Clone> Handlespace<T> {
     pub fn next_timer(&self) -> Option<DueTimer> {
         let &(at, id, pool_id) = self.timers.first()?;
         let handle = self.handle_of(pool_id);
-        let code = self.get(&handle, id)?.timer?.0;
+        let code = self.get(&handle, id)?.timer()?.0;
         Some(DueTimer { at, handle, id, code })
     }
 

@@ -35,8 +35,17 @@ type OrdKey = (u64, u64, u64);
 struct Slot<T> {
     element: PoolElement<T>,
     state: SelectionState,
-    /// Key under which the slot is linked in `ordered` (ordered policies only).
-    key: OrdKey,
+}
+
+impl<T> Slot<T> {
+    /// Key under which the slot is linked in `ordered` (ordered policies only). Computed,
+    /// not stored: the settings and selection state it derives from change only in a
+    /// relink, which moves the slot to its new key.
+    fn key(&self) -> OrdKey {
+        let state = &self.state;
+        let (k1, k2) = self.element.settings.ordered_key(state.degradation, state.round, state.virtual_counter);
+        (k1, k2, state.seq)
+    }
 }
 
 pub(crate) struct Pool<T> {
@@ -214,13 +223,9 @@ impl<T> Pool<T> {
         slot
     }
 
-    /// Ordered policies: runs the link's hook and returns the slot's new key (kept in it).
+    /// Ordered policies: runs the link's hook and returns the slot's new key.
     fn hook_and_key(&mut self, s: u32) -> OrdKey {
-        let slot = self.link_hook(s);
-        let (k1, k2) =
-            slot.element.settings.ordered_key(slot.state.degradation, slot.state.round, slot.state.virtual_counter);
-        slot.key = (k1, k2, slot.state.seq);
-        slot.key
+        self.link_hook(s).key()
     }
 
     /// Random and sampled policies: runs the link's hook and sets the slot's weight.
@@ -235,7 +240,7 @@ impl<T> Pool<T> {
         match self.policy.family() {
             Family::Ordered => {
                 // A selected PE is usually the first in order, which needs no search.
-                self.ordered.remove_present(&(self.slot(s).key, s));
+                self.ordered.remove_present(&(self.slot(s).key(), s));
             }
             Family::Random | Family::Sampled => self.weights.set(s as usize, 0),
         }
@@ -257,7 +262,7 @@ impl<T> Pool<T> {
             state.virtual_counter = element.settings.weight;
         }
         let id = element.id;
-        let slot = Slot { element, state, key: (0, 0, 0) };
+        let slot = Slot { element, state };
         let s = match self.free.pop() {
             Some(s) => {
                 self.slots[s as usize] = Some(slot);
@@ -299,7 +304,7 @@ impl<T> Pool<T> {
         let s = self.slot_of(id)?;
         let slot = self.slot_mut(s);
         if slot.element.settings.values_differ(&settings) || slot.state.degradation != 0 {
-            let old = slot.key;
+            let old = slot.key();
             slot.element.settings = settings;
             slot.state.degradation = 0;
             slot.state.virtual_counter = slot.state.virtual_counter.min(settings.weight);
@@ -335,7 +340,7 @@ impl<T> Pool<T> {
                     picked.push(s);
                 }
                 for &s in picked.as_slice().iter().take(max_increment) {
-                    let old = self.slot(s).key;
+                    let old = self.slot(s).key();
                     self.count_selection(s, true);
                     self.relink(s, old);
                 }
@@ -420,9 +425,8 @@ impl<T> Pool<T> {
             .as_slice()
             .iter()
             .map(|&s| {
-                let slot = self.slot(s);
-                let st = slot.state;
-                (slot.element.settings.ordered_key(st.degradation, st.round, st.virtual_counter).0, st.seq, s)
+                let (primary, _, seq) = self.slot(s).key();
+                (primary, seq, s)
             })
             .collect();
         ranked.sort_unstable();

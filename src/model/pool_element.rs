@@ -28,15 +28,14 @@ use std::rc::Rc;
 /// Pool element parameters shared by all PEs of a scenario (docs/model.md §5.2).
 #[derive(Clone, Debug)]
 pub struct PoolElementConfig {
-    pub policy: PolicyType,
-    /// PowerOfDChoices' d.
-    pub choices: u32,
+    /// The policy settings every PE of this configuration registers with: policy,
+    /// PowerOfDChoices' d and the distance penalty factors; each PE adds its weight, load
+    /// degradation and load.
+    pub settings: PolicySettings,
     /// Explicit weight, or None for auto (capacity).
     pub weight: Option<f64>,
     /// Explicit load degradation fraction, or None for auto (1 / MaxJobs).
     pub load_degradation: Option<f64>,
-    pub load_dpf: f64,
-    pub weight_dpf: f64,
     pub update_threshold: f64,
     pub reregister_immediately: bool,
     pub min_capacity_per_job: f64,
@@ -128,17 +127,23 @@ pub struct PoolElementStats {
     pub policy_updates: u64,
 }
 
+/// [`PoolElement::run_started`] of a run not registered yet (no simulated time reaches it).
+const NOT_REGISTERED: SimTime = SimTime(u64::MAX);
+
 pub struct PoolElement {
     index: u32,
     pub node: NodeId,
     /// The current incarnation's identifier (also its service port).
     pub id: PeId,
-    /// Draws the identifier of each restart.
-    id_rng: StreamRng,
+    /// Draws the identifier of each restart; derived at the first, past the draws of the
+    /// first identifier (`id_draws`, made at set-up).
+    id_rng: LazyStream,
+    id_draws: u32,
     lifecycle: LifeCycle,
     state: ServiceState,
-    /// Start of the current run's uptime (its first successful registration).
-    run_started: Option<SimTime>,
+    /// Start of the current run's uptime (its first successful registration), or
+    /// [`NOT_REGISTERED`] (a plain time, not an `Option`: 8 bytes less per PE).
+    run_started: SimTime,
     /// A clean stop came while a registration was outstanding: deregister after it.
     deregister_pending: bool,
     /// Runs started so far.
@@ -147,11 +152,15 @@ pub struct PoolElement {
     pub capacity: f64,
     pub max_jobs: u32,
     config: Rc<PoolElementConfig>,
-    settings: PolicySettings,
+    /// The policy settings of this PE, to add to its configuration's ([`Self::settings`]).
+    weight: u32,
+    load_degradation: u32,
+    /// The load last reported, as a fraction of `U32MAX`.
+    load: u32,
     phase: AsapPhase,
     home: Option<NodeId>,
     /// Position in an ordered home-registrar list.
-    hunt_cursor: usize,
+    hunt_cursor: u32,
     attempts: u32,
     registration_timeout: TimerId,
     reregistration: TimerId,
@@ -185,14 +194,14 @@ impl PoolElement {
         }
     }
 
-    /// `id` is the first incarnation's identifier, drawn from `id_rng`, which draws those of
-    /// the restarts.
+    /// `id` is the first incarnation's identifier, the last of `id_draws` draws from the
+    /// PE's identifier stream, which draws those of the restarts.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         index: u32,
         node: NodeId,
         id: PeId,
-        id_rng: StreamRng,
+        id_draws: u32,
         capacity: f64,
         config: Rc<PoolElementConfig>,
         queue: &mut EventQueue<Event>,
@@ -205,32 +214,29 @@ impl PoolElement {
             let t = capacity / config.min_capacity_per_job;
             if t < 1.0 { (config.min_capacity_per_job, 1) } else { (capacity, t.round_ties_even() as u32) }
         };
-        let mut settings = PolicySettings::new(config.policy);
-        settings.choices = config.choices;
-        let weight = config.weight.unwrap_or(if config.policy == PolicyType::WeightedRoundRobin {
+        let weight = config.weight.unwrap_or(if config.settings.policy == PolicyType::WeightedRoundRobin {
             (capacity / 1e5).max(1.0)
         } else {
             capacity
         });
-        settings.weight = weight.round_ties_even().min(U32MAX as f64) as u32;
         let ld = config.load_degradation.unwrap_or(1.0 / max_jobs as f64);
-        settings.load_degradation = fraction_u32(ld);
-        settings.load_dpf = fraction_u32(config.load_dpf);
-        settings.weight_dpf = fraction_u32(config.weight_dpf);
         let streams = StreamOwner { seed: config.seed, component: Component::PoolElement, index };
         PoolElement {
             index,
             node,
             id,
-            id_rng,
+            id_rng: LazyStream::default(),
+            id_draws,
             lifecycle: LifeCycle::default(),
             state: ServiceState::Down,
-            run_started: None,
+            run_started: NOT_REGISTERED,
             deregister_pending: false,
             incarnations: 0,
             capacity,
             max_jobs,
-            settings,
+            weight: weight.round_ties_even().min(U32MAX as f64) as u32,
+            load_degradation: fraction_u32(ld),
+            load: 0,
             phase: AsapPhase::Idle,
             home: None,
             hunt_cursor: 0,
@@ -337,14 +343,20 @@ impl PoolElement {
     fn start(&mut self, ctx: &mut Ctx) {
         debug_assert!(self.state == ServiceState::Down && self.jobs.is_empty(), "a PE starts only when down");
         if self.incarnations > 0 {
-            self.id = fresh_identifier(&mut self.id_rng);
+            let draws = self.id_draws;
+            let replay = |rng: &mut StreamRng| {
+                for _ in 0..draws {
+                    fresh_identifier(rng);
+                }
+            };
+            self.id = fresh_identifier(self.id_rng.resume(self.streams(), Purpose::Identifier, replay));
             self.lifecycle.restarted(&self.life());
         }
         self.incarnations += 1;
         self.state = ServiceState::Running;
         self.last_accounting = ctx.now;
         self.last_uptime_accounting = ctx.now;
-        self.settings.load = 0;
+        self.load = 0;
         self.current_load = 0.0;
         self.last_reported_load = 0.0;
         self.attempts = 0;
@@ -354,7 +366,8 @@ impl PoolElement {
     /// The uptime is over: stop cleanly or vanish.
     fn stop(&mut self, ctx: &mut Ctx) {
         self.account(ctx.now);
-        let started = self.run_started.take().expect("the uptime runs from the first registration");
+        let started = std::mem::replace(&mut self.run_started, NOT_REGISTERED);
+        assert!(started != NOT_REGISTERED, "the uptime runs from the first registration");
         let clean = self.lifecycle.stop(&self.life(), ctx.now.since(started));
         self.state = ServiceState::Stopping;
         ctx.cancel(self.service_timer);
@@ -405,8 +418,14 @@ impl PoolElement {
             registration_life_ms: self.config.registration_life_ms,
             user: self.node,
             registrator: self.node,
-            settings: self.settings,
+            settings: self.settings(),
         }
+    }
+
+    /// The policy settings it registers with.
+    fn settings(&self) -> PolicySettings {
+        let (weight, load_degradation, load) = (self.weight, self.load_degradation, self.load);
+        PolicySettings { weight, load_degradation, load, ..self.config.settings }
     }
 
     /// Registrar hunt: the next registrar of its table (at random, or in list order), if
@@ -443,9 +462,9 @@ impl PoolElement {
             self.send_registration(ctx);
         } else {
             self.phase = AsapPhase::Registered;
-            if self.state == ServiceState::Running && self.run_started.is_none() {
+            if self.state == ServiceState::Running && self.run_started == NOT_REGISTERED {
                 // The uptime counts from the run's first successful registration.
-                self.run_started = Some(ctx.now);
+                self.run_started = ctx.now;
                 if let Some(uptime) = self.lifecycle.uptime(&self.life(), ctx.now) {
                     ctx.schedule(uptime, self.timer(Timer::Shutdown));
                 }
@@ -533,6 +552,9 @@ impl PoolElement {
         let keep_alive_timeout = ctx.add_timer(self.timer(Timer::JobKeepAliveTimeout(key)));
         ctx.arm(keep_alive, self.config.keep_alive_interval);
         self.account(ctx.now);
+        if self.jobs.len() == self.jobs.capacity() {
+            self.jobs.reserve_exact(self.jobs.len().max(1));
+        }
         self.jobs.push(Job {
             key,
             client,
@@ -649,10 +671,10 @@ impl PoolElement {
             return;
         }
         self.current_load = load;
-        if self.config.policy.is_adaptive()
+        if self.config.settings.policy.is_adaptive()
             && (self.current_load - self.last_reported_load).abs() > self.config.update_threshold
         {
-            self.settings.load = fraction_u32(self.current_load);
+            self.load = fraction_u32(self.current_load);
             self.last_reported_load = self.current_load;
             self.stats.policy_updates += 1;
             self.policy_update(ctx);
@@ -707,13 +729,16 @@ impl PoolElement {
 
 /// Pool element configuration from the scenario and the PE's section (overrides applied).
 pub fn config_from(s: &Scenario, pe: &PoolElements, registrars: RegistrarTable) -> PoolElementConfig {
-    PoolElementConfig {
-        policy: pe.policy,
+    let settings = PolicySettings {
         choices: pe.choices,
+        load_dpf: fraction_u32(pe.load_dpf),
+        weight_dpf: fraction_u32(pe.weight_dpf),
+        ..PolicySettings::new(pe.policy)
+    };
+    PoolElementConfig {
+        settings,
         weight: pe.weight.value(),
         load_degradation: pe.load_degradation.value(),
-        load_dpf: pe.load_dpf,
-        weight_dpf: pe.weight_dpf,
         update_threshold: pe.update_threshold,
         reregister_immediately: pe.reregister_immediately,
         min_capacity_per_job: pe.min_capacity_per_job,
@@ -738,7 +763,7 @@ pub fn config_from(s: &Scenario, pe: &PoolElements, registrars: RegistrarTable) 
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::engine::{EventQueue, rng};
+    use crate::engine::EventQueue;
     use crate::model::{Counters, InFlight, WELL_KNOWN_PORT, network::Network};
 
     /// One PE on its own: its events run, its messages are collected.
@@ -764,8 +789,7 @@ mod test {
                 &s.pool_elements,
                 RegistrarTable::new(&[PR], &[PR], &s.pool_elements.home_registrars),
             ));
-            let id_rng = rng::stream(1, Component::PoolElement, 0, Purpose::Identifier);
-            let pe = PoolElement::new(0, NodeId(1), PeId(5), id_rng, 1e6, config, &mut queue);
+            let pe = PoolElement::new(0, NodeId(1), PeId(5), 1, 1e6, config, &mut queue);
             let net = Network::new(&s.network, vec![0; 3], 3, 1);
             let (in_flight, counters) = (InFlight::default(), Counters::default());
             Bench { pe, queue, in_flight, net, counters, now: SimTime::ZERO, sent: Vec::new() }

@@ -188,7 +188,7 @@ pub struct PoolUser {
     // ASAP layer
     registrar: Option<NodeId>,
     /// Position in an ordered home-registrar list.
-    hunt_cursor: usize,
+    hunt_cursor: u32,
     requests_sent: u32,
     handle_resolution_timeout: TimerId,
     waiting_for_resolution: bool,

@@ -465,7 +465,7 @@ impl Registrar {
                 let waiting = self
                     .handlespace
                     .get(&self.pool, pe)
-                    .is_some_and(|e| matches!(e.timer, Some((TimerCode::KeepAliveTimeout, _))));
+                    .is_some_and(|e| matches!(e.timer(), Some((TimerCode::KeepAliveTimeout, _))));
                 if waiting {
                     let at = ctx.now + self.config.endpoint_keep_alive_interval;
                     self.handlespace.set_timer(&self.pool, pe, TimerCode::KeepAliveTransmission, at.0);
@@ -533,7 +533,7 @@ impl Registrar {
             Ok((_, e)) => {
                 let stored = record_of(e);
                 // A re-registration does not restart a running keep-alive cycle.
-                let start_keep_alive = matches!(e.timer, None | Some((TimerCode::Expiry, _)));
+                let start_keep_alive = matches!(e.timer(), None | Some((TimerCode::Expiry, _)));
                 self.send_update_to_peers(true, stored, ctx);
                 if start_keep_alive {
                     let at = ctx.now + self.config.endpoint_keep_alive_interval;

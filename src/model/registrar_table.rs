@@ -26,9 +26,9 @@ impl RegistrarTable {
     }
 
     /// The registrar to try next. `cursor` is the hunter's position in an ordered list.
-    pub fn hunt(&self, cursor: &mut usize, rng: &mut StreamRng) -> NodeId {
+    pub fn hunt(&self, cursor: &mut u32, rng: &mut StreamRng) -> NodeId {
         if self.in_order {
-            let next = self.registrars[*cursor % self.registrars.len()];
+            let next = self.registrars[*cursor as usize % self.registrars.len()];
             *cursor = cursor.wrapping_add(1);
             next
         } else {
