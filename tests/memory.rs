@@ -60,9 +60,12 @@ fn pool_users_pool_elements_and_caches_stay_within_their_memory_budget() {
     // without sample counts that repeat a counter, 1.19 KB with the counters kept per LAN
     // and no pool-id index in a cache of one pool (the issue-24 target: 1.2 KB); 4.7, 3.8, 2.5, 2.3 and 2.2 KB per PE, then 2.0 KB with
     // the life-cycle state allocated only for PEs that have a life cycle, 1.83 KB with the
-    // event list's buckets in fixed chunks.
+    // event list's buckets in fixed chunks, 1.52 KB with a job vector grown from one job,
+    // smaller handlespace entries (no stored key, the timer in two fields) and a PE struct
+    // of 280 bytes (no identifier stream kept, its own policy values only), 1.50 KB with
+    // timer ids of 4 bytes (the issue-24 target: 1.5 KB).
     assert!(per_pu <= 1200.0, "{per_pu} B per PU");
-    assert!(per_pe < 1950.0, "{per_pe} B per PE");
+    assert!(per_pe <= 1500.0, "{per_pe} B per PE");
 }
 
 fn a_pool_user_cache_of_three_pool_elements_allocates_under_1_1_kb() {

@@ -17,9 +17,17 @@ use super::radix::RadixHeap;
 use super::time::SimTime;
 use super::timer::{Deadline, Wake};
 
-/// A timer of the queue's timer table; stale once removed.
+/// A timer of the queue's timer table, valid until removed. Its slot alone: components
+/// hold one per timer (a PE two per job), and only the queue's wake-up entries need to
+/// tell a removed timer from the next one in its slot ([`Wake`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimerId {
+    slot: u32,
+}
+
+/// A wake-up entry's timer: its slot, and the slot's generation when it was armed.
+#[derive(Clone, Copy)]
+struct WakeUp {
     slot: u32,
     generation: u32,
 }
@@ -27,7 +35,7 @@ pub struct TimerId {
 #[derive(Clone, Copy)]
 enum Item<E> {
     Event(E),
-    Wake(TimerId),
+    Wake(WakeUp),
 }
 
 /// The key of an entry: time [ns] in the high half, insertion sequence in the low half,
@@ -46,7 +54,11 @@ struct TimerSlot<E> {
     deadline: Deadline,
     /// Delivered when the timer expires.
     event: E,
+    /// Counts the removals, so that wake-ups of a removed timer are not taken for the
+    /// next one in the slot.
     generation: u32,
+    /// Removed and not reused yet (in the padding the generation leaves).
+    removed: bool,
 }
 
 /// Deterministic future event list with a timer table.
@@ -156,31 +168,33 @@ impl<E: Copy> EventQueue<E> {
                 let t = &mut self.timers[slot as usize];
                 t.deadline = Deadline::default();
                 t.event = event;
-                TimerId { slot, generation: t.generation }
+                t.removed = false;
+                TimerId { slot }
             }
             None => {
-                self.timers.push(TimerSlot { deadline: Deadline::default(), event, generation: 0 });
-                TimerId { slot: (self.timers.len() - 1) as u32, generation: 0 }
+                self.timers.push(TimerSlot { deadline: Deadline::default(), event, generation: 0, removed: false });
+                TimerId { slot: (self.timers.len() - 1) as u32 }
             }
         }
     }
 
-    /// Removes a timer (stopping it); its id becomes stale.
+    /// Removes a timer (stopping it); its id must not be used again.
     pub fn remove_timer(&mut self, id: TimerId) {
         let t = &mut self.timers[id.slot as usize];
-        if t.generation == id.generation {
-            t.generation = t.generation.wrapping_add(1);
-            t.deadline.cancel();
-            self.free_timers.push(id.slot);
-        }
+        assert!(!t.removed, "a timer removed twice");
+        t.removed = true;
+        t.generation = t.generation.wrapping_add(1);
+        t.deadline.cancel();
+        self.free_timers.push(id.slot);
     }
 
     /// (Re)starts a timer to expire at `at`.
     pub fn arm(&mut self, id: TimerId, at: SimTime) {
         let t = &mut self.timers[id.slot as usize];
-        debug_assert_eq!(t.generation, id.generation, "arming a removed timer");
+        debug_assert!(!t.removed, "arming a removed timer");
         if let Some(wake) = t.deadline.arm(at) {
-            self.push(wake, Item::Wake(id));
+            let generation = t.generation;
+            self.push(wake, Item::Wake(WakeUp { slot: id.slot, generation }));
         }
     }
 
@@ -192,7 +206,8 @@ impl<E: Copy> EventQueue<E> {
     /// When a timer expires, if it is running.
     pub fn expires_at(&self, id: TimerId) -> Option<SimTime> {
         let t = &self.timers[id.slot as usize];
-        if t.generation == id.generation { t.deadline.expires_at() } else { None }
+        debug_assert!(!t.removed, "asking a removed timer");
+        t.deadline.expires_at()
     }
 
     /// Removes and returns the earliest pending event or timer expiry.
@@ -203,17 +218,17 @@ impl<E: Copy> EventQueue<E> {
                 trace.record(TraceOp::Pop);
             }
             let time = key_time(key);
-            let id = match item {
+            let wake_up = match item {
                 Item::Event(event) => return Some((time, event)),
-                Item::Wake(id) => id,
+                Item::Wake(wake_up) => wake_up,
             };
-            let t = &mut self.timers[id.slot as usize];
-            if t.generation != id.generation {
+            let t = &mut self.timers[wake_up.slot as usize];
+            if t.generation != wake_up.generation {
                 continue; // the timer was removed
             }
             match t.deadline.wake(time) {
                 Wake::Expire => return Some((time, t.event)),
-                Wake::Reschedule(at) => self.push(at, Item::Wake(id)),
+                Wake::Reschedule(at) => self.push(at, Item::Wake(wake_up)),
                 Wake::Ignore => {}
             }
         }
@@ -253,9 +268,18 @@ mod test {
         let reused = q.add_timer("reused");
         q.arm(reused, SimTime(25));
         q.schedule(SimTime(20), "event");
-        assert_eq!(q.expires_at(removed), None);
+        assert_eq!(reused, removed, "the removed timer's slot is reused");
         assert_eq!(q.expires_at(restarted), Some(SimTime(30)));
         assert_eq!(drain(&mut q), [(20, "event"), (25, "reused"), (30, "restarted")]);
+    }
+
+    #[test]
+    #[should_panic(expected = "a timer removed twice")]
+    fn a_timer_is_removed_once() {
+        let mut q = EventQueue::default();
+        let timer = q.add_timer("timer");
+        q.remove_timer(timer);
+        q.remove_timer(timer);
     }
 
     #[test]
