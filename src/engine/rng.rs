@@ -187,4 +187,20 @@ mod test {
         let _ = untouched.draws(owner, Purpose::Uptime);
         assert!(untouched.0.is_none(), "derived only when drawn from");
     }
+
+    /// A stream dropped after some draws and resumed goes on where a kept one does; the
+    /// replay runs once, at the derivation.
+    #[test]
+    fn a_resumed_stream_goes_on_after_the_draws_it_replays() {
+        let owner = StreamOwner { seed: 3, component: Component::PoolElement, index: 7 };
+        let mut kept = owner.stream(Purpose::Identifier);
+        let before: Vec<u64> = (0..2).map(|_| kept.next_u64()).collect();
+        let mut resumed = LazyStream::default();
+        let mut replayed = Vec::new();
+        let replay = |rng: &mut StreamRng| replayed.extend((0..2).map(|_| rng.next_u64()));
+        assert_eq!(resumed.resume(owner, Purpose::Identifier, replay).next_u64(), kept.next_u64());
+        assert_eq!(replayed, before);
+        let again = resumed.resume(owner, Purpose::Identifier, |_| panic!("replayed twice"));
+        assert_eq!(again.next_u64(), kept.next_u64());
+    }
 }
