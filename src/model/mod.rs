@@ -31,6 +31,7 @@ pub mod lifecycle;
 pub mod message;
 pub mod metrics;
 pub mod network;
+pub mod piece;
 pub mod pool_element;
 pub mod pool_user;
 pub mod rate_limit;

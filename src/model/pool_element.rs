@@ -764,6 +764,7 @@ pub fn config_from(s: &Scenario, pe: &PoolElements, registrars: RegistrarTable) 
 mod test {
     use super::*;
     use crate::engine::EventQueue;
+    use crate::model::context::Scratch;
     use crate::model::{Counters, InFlight, WELL_KNOWN_PORT, network::Network};
 
     /// One PE on its own: its events run, its messages are collected.
@@ -803,7 +804,7 @@ mod test {
                 in_flight: &mut self.in_flight,
                 net: &self.net,
                 counters: &mut self.counters,
-                selected: &mut Vec::new(),
+                scratch: &mut Scratch::default(),
             };
             f(&mut self.pe, &mut ctx)
         }

@@ -13,7 +13,8 @@
 //! of the reference, event for event.
 
 use super::ids::calcapp_pool;
-use super::message::{Cookie, Message};
+use super::message::Message;
+use super::piece::{Piece, PiecePhase};
 use super::registrar_table::RegistrarTable;
 use super::{Ctx, Event, NodeId, secs, uniform_delay};
 use crate::engine::rng::{Component, LazyStream, Purpose, StreamOwner, StreamRng};
@@ -127,30 +128,6 @@ pub struct TraceArrival {
     /// [calculations]
     pub size: f64,
     pub pieces: u32,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum PiecePhase {
-    /// Waiting for a pool element (server selection).
-    Selecting,
-    WaitingForResponse,
-    Processing,
-    Completed,
-}
-
-/// One piece of the job in service: a CalcApp session of its own, with its own PE,
-/// cookie and failover.
-struct Piece {
-    size: f64,
-    /// The selected pool element: (user transport, identifier).
-    pe: Option<(NodeId, PeId)>,
-    phase: PiecePhase,
-    cookie: Option<Cookie>,
-    accepted_at: Option<SimTime>,
-    last_goodput_at: SimTime,
-    last_goodput_calcs: f64,
-    /// Completion - first accept [s], once completed.
-    processing_time_s: f64,
 }
 
 struct CurrentJob {
@@ -406,17 +383,19 @@ impl PoolUser {
             last_goodput_calcs: 0.0,
             processing_time_s: 0.0,
         };
-        let pieces = match self.config.piece_sizes {
-            _ if n == 1 => vec![piece(job.size)],
-            PieceSizes::Equal => (0..n).map(|_| piece(job.size / n as f64)).collect(),
+        let mut pieces = ctx.scratch.pieces.pop().unwrap_or_default();
+        pieces.reserve_exact(n);
+        match self.config.piece_sizes {
+            _ if n == 1 => pieces.push(piece(job.size)),
+            PieceSizes::Equal => pieces.extend((0..n).map(|_| piece(job.size / n as f64))),
             PieceSizes::Uniform => {
                 // Weights on (0, 1], normalised to the job's size.
                 let rng = self.piece_sizes_rng.get(self.streams(), Purpose::PieceSizes);
                 let weights: Vec<f64> = (0..n).map(|_| 1.0 - rng.random::<f64>()).collect();
                 let total: f64 = weights.iter().sum();
-                weights.iter().map(|w| piece(job.size * w / total)).collect()
+                pieces.extend(weights.iter().map(|w| piece(job.size * w / total)));
             }
-        };
+        }
         self.current = Some(CurrentJob {
             id: job.id,
             queued_at: job.queued_at,
@@ -455,7 +434,7 @@ impl PoolUser {
     /// Gives the waiting pieces pool elements from the cache (one selection of as many
     /// items as pieces wait); returns whether every waiting piece got one.
     fn serve_from_cache(&mut self, ctx: &mut Ctx) -> bool {
-        let mut selected = std::mem::take(ctx.selected);
+        let mut selected = std::mem::take(&mut ctx.scratch.selected);
         selected.clear();
         let wanted = self.selecting.len();
         let mut rng = self.policy_rng.draws(self.streams(), Purpose::PolicySelection);
@@ -464,7 +443,7 @@ impl PoolUser {
             let p = self.selecting.pop_front().expect("no more PEs than pieces waiting");
             self.use_pool_element(p, (e.transport, e.id), ctx);
         }
-        *ctx.selected = selected;
+        ctx.scratch.selected = selected;
         self.selecting.is_empty()
     }
 
@@ -692,6 +671,7 @@ impl PoolUser {
         let mean = times.clone().sum::<f64>() / n as f64;
         let slowest = times.fold(0.0, f64::max);
         self.stats.straggler_ratio_sum += if mean > 0.0 { slowest / mean } else { 1.0 };
+        ctx.scratch.keep_pieces(job.pieces);
         self.start_job(ctx);
     }
 

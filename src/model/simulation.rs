@@ -5,6 +5,7 @@
 //! interface fails alternate up and down from time 0 (§1.4).
 
 use super::attacker::{self, Attacker};
+use super::context::Scratch;
 use super::ids::fresh_identifier;
 use super::lifecycle::{Script, UpDown};
 use super::metrics::{LanReport, Metrics, MetricsInput, PoolElementReport, RegistrarReport, TraceCounts};
@@ -18,7 +19,7 @@ use super::{Counters, Ctx, Event, InFlight, Message, NetworkCounters, NodeId, WE
 use crate::engine::queue::EventListTrace;
 use crate::engine::rng::{self, Component, Purpose, StreamOwner};
 use crate::engine::{EventQueue, Fingerprint, SimDuration, SimTime};
-use crate::handlespace::{self, PeId};
+use crate::handlespace::PeId;
 use crate::scenario::{
     CapacityDistribution, HomeRegistrars, Layout, MAX_TIME_S, Scenario, StatusChange, TimeDistribution,
     TraceAssignment, index_in_lan,
@@ -49,7 +50,7 @@ pub struct Simulation {
     net: Network,
     counters: Counters,
     /// The PU caches' handle-resolution answers ([`Ctx`]).
-    selected: Vec<handlespace::PoolElement<NodeId>>,
+    scratch: Scratch,
     registrars: Vec<Registrar>,
     pool_elements: Vec<PoolElement>,
     pool_users: Vec<PoolUser>,
@@ -338,7 +339,7 @@ impl Simulation {
         Simulation {
             queue,
             in_flight: InFlight::default(),
-            selected: Vec::new(),
+            scratch: Scratch::default(),
             net: Network::new(
                 &s.network,
                 [&layout.registrar_lans[..], &layout.pool_element_lans, &layout.pool_user_lans, &layout.attacker_lans]
@@ -444,7 +445,7 @@ impl Simulation {
             in_flight: &mut self.in_flight,
             net: &self.net,
             counters: &mut self.counters,
-            selected: &mut self.selected,
+            scratch: &mut self.scratch,
         };
         ctx.send_to_port(to, port, msg);
     }
@@ -472,7 +473,7 @@ impl Simulation {
                     in_flight: &mut self.in_flight,
                     net: &self.net,
                     counters: &mut self.counters,
-                    selected: &mut self.selected,
+                    scratch: &mut self.scratch,
                 }
             };
         }
