@@ -8,6 +8,10 @@ use std::ops::{Add, AddAssign, Sub};
 /// Nanoseconds per second.
 pub const NS_PER_S: u64 = 1_000_000_000;
 
+/// 2^52 [ns]: below it, a positive float's fraction `x - trunc(x)` is exact (Sterbenz),
+/// so [`SimDuration::from_secs_f64`] can round without a library call.
+const EXACT_FRACTION_NS: f64 = 4_503_599_627_370_496.0;
+
 /// An instant of simulated time [ns since the start of the run].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimTime(pub u64);
@@ -52,13 +56,11 @@ impl SimDuration {
     /// Rounds seconds to the nearest nanosecond; negative and NaN spans become zero,
     /// spans beyond the `u64` range saturate.
     pub fn from_secs_f64(s: f64) -> SimDuration {
-        /// 2^52: below it, a positive float's fraction `x - trunc(x)` is exact (Sterbenz).
-        const EXACT_FRACTION: f64 = 4_503_599_627_370_496.0;
         if s.is_nan() || s <= 0.0 {
             return SimDuration(0);
         }
         let ns = s * NS_PER_S as f64;
-        if ns < EXACT_FRACTION {
+        if ns < EXACT_FRACTION_NS {
             // `f64::round` (half away from zero) without its library call, which baseline
             // x86-64 needs for want of a rounding instruction: 1.4 % of a run's instructions.
             let whole = ns as u64;
@@ -139,8 +141,8 @@ mod test {
             1.5e-9,
             2.5e-9,
             half_ulp_below * 1e-9,
-            (4_503_599_627_370_496.0f64).next_down() / 1e9,
-            4_503_599_627_370_496.0 / 1e9,
+            EXACT_FRACTION_NS.next_down() / 1e9,
+            EXACT_FRACTION_NS / 1e9,
             1e10,
             f64::MAX,
             f64::INFINITY,

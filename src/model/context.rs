@@ -130,14 +130,14 @@ pub struct Scratch {
     pub(super) selected: Vec<PoolElement<NodeId>>,
     /// The piece vectors of finished jobs, for the jobs that start next: a vector
     /// allocated per job took the allocator's slow path every time (its one block of that
-    /// size just freed), 1.2 % of the default scenario's instructions.
+    /// size just freed), 1 % of the default scenario's instructions.
     pub(super) pieces: Vec<Vec<Piece>>,
 }
 
 impl Scratch {
     /// At most this many piece vectors are kept: enough to absorb the rise and fall of
     /// the jobs in service, and bounded, where keeping all would hold as many as were
-    /// ever in service at once (at 2 000 PEs, 230 bytes per PE).
+    /// ever in service at once (a burst's worth, kept to the end of the run).
     const SPARE_PIECES: usize = 64;
 
     /// Keeps the piece vector of a finished job for the next job to start.
