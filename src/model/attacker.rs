@@ -225,6 +225,7 @@ impl Attacker {
                         self.report(from, self.victims[i], true, ctx);
                     }
                 }
+                ctx.scratch.records.keep(items);
             }
             Message::RegistrationResponse { reject, .. } => self.stats.registrations_accepted += !reject as u64,
             Message::EndpointKeepAlive { pe, .. } if self.config.answer_keep_alives => {

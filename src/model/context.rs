@@ -2,7 +2,7 @@
 //! network's delay) and sets timers; the [`Event`]s it schedules wake components.
 
 use super::ids::{NodeId, WELL_KNOWN_PORT};
-use super::message::{Message, PacketClass};
+use super::message::{Message, PacketClass, PeRecord};
 use super::network::Network;
 use super::piece::Piece;
 use super::stats::PoolUserCounters;
@@ -131,20 +131,36 @@ pub struct Scratch {
     /// The piece vectors of finished jobs, for the jobs that start next: a vector
     /// allocated per job took the allocator's slow path every time (its one block of that
     /// size just freed), 1 % of the default scenario's instructions.
-    pub(super) pieces: Vec<Vec<Piece>>,
+    pub(super) pieces: Spares<Piece>,
+    /// The item lists of handle-resolution answers read, for the registrars' next answers.
+    pub(super) records: Spares<PeRecord>,
 }
 
-impl Scratch {
-    /// At most this many piece vectors are kept: enough to absorb the rise and fall of
-    /// the jobs in service, and bounded, where keeping all would hold as many as were
-    /// ever in service at once (a burst's worth, kept to the end of the run).
-    const SPARE_PIECES: usize = 64;
+/// Vectors whose use is over, for the next use: reused, they cost no allocation.
+pub struct Spares<T>(Vec<Vec<T>>);
 
-    /// Keeps the piece vector of a finished job for the next job to start.
-    pub(super) fn keep_pieces(&mut self, mut pieces: Vec<Piece>) {
-        if self.pieces.len() < Self::SPARE_PIECES {
-            pieces.clear();
-            self.pieces.push(pieces);
+impl<T> Default for Spares<T> {
+    fn default() -> Self {
+        Spares(Vec::new())
+    }
+}
+
+impl<T> Spares<T> {
+    /// At most this many are kept: enough to absorb the rise and fall of the uses at
+    /// once, and bounded, where keeping all would hold as many as were ever in use at
+    /// once (a burst's worth, kept to the end of the run).
+    const KEPT: usize = 64;
+
+    /// An empty vector, a spare one if any.
+    pub(super) fn take(&mut self) -> Vec<T> {
+        self.0.pop().unwrap_or_default()
+    }
+
+    /// Keeps a vector whose use is over.
+    pub(super) fn keep(&mut self, mut v: Vec<T>) {
+        if self.0.len() < Self::KEPT {
+            v.clear();
+            self.0.push(v);
         }
     }
 }
@@ -223,5 +239,26 @@ impl Ctx<'_> {
     /// When `timer` expires, if it is running.
     pub fn expires_at(&self, timer: TimerId) -> Option<SimTime> {
         self.queue.expires_at(timer)
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::Spares;
+
+    #[test]
+    fn spares_come_back_empty_with_their_room_and_are_bounded() {
+        let mut spares = Spares::<u64>::default();
+        assert_eq!(spares.take().capacity(), 0, "no spare yet: a new vector");
+        let mut v = spares.take();
+        v.extend([1, 2, 3]);
+        let room = v.capacity();
+        spares.keep(v);
+        let again = spares.take();
+        assert!(again.is_empty() && again.capacity() == room);
+        for _ in 0..Spares::<u64>::KEPT + 10 {
+            spares.keep(Vec::with_capacity(1));
+        }
+        assert_eq!(spares.0.len(), Spares::<u64>::KEPT);
     }
 }

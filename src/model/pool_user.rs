@@ -383,7 +383,7 @@ impl PoolUser {
             last_goodput_calcs: 0.0,
             processing_time_s: 0.0,
         };
-        let mut pieces = ctx.scratch.pieces.pop().unwrap_or_default();
+        let mut pieces = ctx.scratch.pieces.take();
         pieces.reserve_exact(n);
         match self.config.piece_sizes {
             _ if n == 1 => pieces.push(piece(job.size)),
@@ -486,6 +486,7 @@ impl PoolUser {
                 self.cache.set_timer(&self.config.pool, r.id, TimerCode::Expiry, expiry);
             }
         }
+        ctx.scratch.records.keep(items);
         let waiting = self.selecting.len();
         if self.serve_from_cache(ctx) {
             return;
@@ -671,7 +672,7 @@ impl PoolUser {
         let mean = times.clone().sum::<f64>() / n as f64;
         let slowest = times.fold(0.0, f64::max);
         self.stats.straggler_ratio_sum += if mean > 0.0 { slowest / mean } else { 1.0 };
-        ctx.scratch.keep_pieces(job.pieces);
+        ctx.scratch.pieces.keep(job.pieces);
         self.start_job(ctx);
     }
 

@@ -594,7 +594,8 @@ impl Registrar {
             &mut self.policy_rng,
             &mut self.scratch,
         );
-        let items = self.scratch.iter().map(record_of).collect();
+        let mut items = ctx.scratch.records.take();
+        items.extend(self.scratch.iter().map(record_of));
         self.stats.pool_elements_handed_out += self.scratch.len() as u64;
         self.stats.fake_pool_elements_handed_out +=
             self.scratch.iter().filter(|e| ctx.is_attacker(e.transport.user)).count() as u64;
