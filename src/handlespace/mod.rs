@@ -38,7 +38,7 @@ mod sorted_set;
 pub use element::{PoolElement, Registration, TimerCode};
 pub use error::HandlespaceError;
 pub use ids::{MAX_POOL_HANDLE_SIZE, PeId, PoolHandle, RegistrarId};
-pub use policy::{Family, PolicySettings, PolicyType, U32MAX, UnknownPolicy, fraction_u32};
+pub use policy::{Family, PolicySettings, PolicyType, U32MAX, UnknownPolicy, fraction_u32, round_ties_even};
 pub use pool::SelectionState;
 
 use pool::Pool;

@@ -24,7 +24,26 @@ const U32MAX_F: f64 = U32MAX as f64;
 
 /// `min(U32MAX, rint(U32MAX · x))` for a fraction x in 0..1.
 pub fn fraction_u32(x: f64) -> u32 {
-    (x * U32MAX_F).round_ties_even().clamp(0.0, U32MAX_F) as u32
+    round_ties_even(x * U32MAX_F).clamp(0.0, U32MAX_F) as u32
+}
+
+/// 2^52: from it on every float is whole.
+const EXACT_FRACTION: f64 = 4_503_599_627_370_496.0;
+
+/// `x.round_ties_even()` (C's `rint`), bit for bit, without the library call baseline
+/// x86-64 needs for want of a rounding instruction, where x is positive: loads, distance
+/// penalties and a PE's work at every accounting step are rounded so.
+#[inline]
+pub fn round_ties_even(x: f64) -> f64 {
+    if x.is_sign_positive() && x < EXACT_FRACTION {
+        // The sum lies in [2^52, 2^53), where floats are the whole numbers: the addition
+        // itself rounds to nearest, ties to even.
+        (x + EXACT_FRACTION) - EXACT_FRACTION
+    } else if x >= EXACT_FRACTION {
+        x
+    } else {
+        x.round_ties_even()
+    }
 }
 
 /// Declares the policy catalogue from one table.
@@ -221,7 +240,7 @@ impl PolicySettings {
         let ld = self.load_degradation as u64;
         let deg = degradation as u64;
         let sat = |v: u64| v.min(U32MAX);
-        let dpf = |base: u64| (base as f64 + self.load_distance_penalty()).round_ties_even().min(U32MAX_F) as u64;
+        let dpf = |base: u64| round_ties_even(base as f64 + self.load_distance_penalty()).min(U32MAX_F) as u64;
         let primary = match self.policy {
             RoundRobin => 0,
             WeightedRoundRobin => return (round, virtual_counter as u64),
@@ -253,7 +272,7 @@ impl PolicySettings {
             WeightedRandomDpf => {
                 let w = self.weight as f64;
                 let dpf = self.distance as f64 * self.weight_dpf as f64 / U32MAX_F;
-                let v = self.weight as i64 - (w * dpf).round_ties_even() as i64;
+                let v = self.weight as i64 - round_ties_even(w * dpf) as i64;
                 // Quirk Q5: exactly 0 stays 0 (never chosen), negative becomes 1.
                 match v {
                     0 => 0,
@@ -283,6 +302,38 @@ impl PolicySettings {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn rounds_ties_to_even_as_the_library_does() {
+        let below = EXACT_FRACTION.next_down();
+        let edges = [
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            0.5f64.next_down(),
+            0.5f64.next_up(),
+            2.5f64.next_up(),
+            -2.5,
+            below,
+            below - 0.5,
+        ];
+        for x in edges.into_iter().chain([EXACT_FRACTION, 2.0 * EXACT_FRACTION + 2.0, f64::INFINITY, f64::NAN]) {
+            assert_eq!(round_ties_even(x).to_bits(), x.round_ties_even().to_bits(), "{x:e}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any float, as bits (all magnitudes and signs), or a plain one with ties likely.
+        #[test]
+        fn rounding_matches_the_library(bits in proptest::prelude::any::<u64>(), halves in 0u64..1 << 20) {
+            let any = f64::from_bits(bits);
+            proptest::prop_assert_eq!(round_ties_even(any).to_bits(), any.round_ties_even().to_bits());
+            let tie = halves as f64 / 2.0;
+            proptest::prop_assert_eq!(round_ties_even(tie).to_bits(), tie.round_ties_even().to_bits());
+        }
+    }
 
     #[test]
     fn names_and_ids_round_trip() {

@@ -20,7 +20,7 @@ use super::registrar_table::RegistrarTable;
 use super::{Ctx, Event, NodeId, secs, uniform_delay};
 use crate::engine::rng::{Component, LazyStream, Purpose, StreamOwner, StreamRng};
 use crate::engine::{EventQueue, SimDuration, SimTime, TimerId};
-use crate::handlespace::{PeId, PolicySettings, PolicyType, RegistrarId, U32MAX, fraction_u32};
+use crate::handlespace::{PeId, PolicySettings, PolicyType, RegistrarId, U32MAX, fraction_u32, round_ties_even};
 use crate::scenario::{PoolElements, Scenario, TimeDistribution};
 use rand::RngExt;
 use std::rc::Rc;
@@ -614,7 +614,7 @@ impl PoolElement {
         self.last_uptime_accounting = now;
         let n = self.jobs.len();
         if n > 0 {
-            let work = (now.since(self.last_accounting).as_secs_f64() * self.capacity / n as f64).round_ties_even();
+            let work = round_ties_even(now.since(self.last_accounting).as_secs_f64() * self.capacity / n as f64);
             for job in &mut self.jobs {
                 let done = work.min(job.total - job.completed);
                 job.completed += done;
