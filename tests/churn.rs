@@ -203,6 +203,35 @@ fn cookies_bound_the_work_lost_per_failover() {
 }
 
 #[test]
+fn a_session_sends_a_cookie_every_cookie_max_time_s_of_service() {
+    // One PU, so one session at a time, on one PE of 10^6 calculations/s; cookies by
+    // time only (the calculation limit out of reach).
+    let run = |cookie_max_time_s: f64| {
+        model::run(&scenario(json!({
+            "warmup_s": 0, "duration_s": 5000,
+            "workload": {"job_size": 1e9, "job_interval": 1},
+            "pool_users": {"count": 1},
+            "pool_elements": {"count": 1, "cookie_max_calculations": 9.9e99, "cookie_max_time_s": cookie_max_time_s}
+        })))
+    };
+    assert_eq!(run(1e7).metrics.cookies, 0);
+    for interval_s in [25.0, 50.0, 100.0] {
+        let out = run(interval_s);
+        // Each cookie follows `interval_s` of service since the session's last one; each
+        // of the 5 sessions begun ends with less than an interval since its last cookie.
+        let intervals = out.pool_elements[0].used_calculations / (interval_s * 1e6);
+        let cookies = out.metrics.cookies as f64;
+        assert!(
+            cookies <= intervals && cookies > intervals - 5.0,
+            "{interval_s} s: {cookies} cookies, {intervals} intervals"
+        );
+    }
+    // The event trace of the PEs' rescheduling before it skipped the search for the
+    // earliest cookie by time where none can come first (a3b7b8d).
+    assert_eq!(run(50.0).fingerprint.hex(), "7b7fce74864c412c");
+}
+
+#[test]
 fn without_cookies_a_failover_restarts_the_job_from_zero() {
     // One PU; PE 0 serves its first job and crashes at 700 s; PE 1 comes up at 800 s.
     let s = scenario(json!({

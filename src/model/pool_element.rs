@@ -637,12 +637,11 @@ impl PoolElement {
         // remaining work and the earliest cookie the least calculations or time to the
         // next one: three minima, then only those are turned into times.
         let rate = self.capacity / n as f64;
-        let (mut work, mut calc, mut time) = ((f64::INFINITY, 0), (f64::INFINITY, 0), (f64::INFINITY, 0));
+        let (mut work, mut calc) = ((f64::INFINITY, 0), (f64::INFINITY, 0));
         for (i, job) in self.jobs.iter().enumerate() {
             let remaining = job.total - job.completed;
             let to_cookie = self.config.cookie_max_calculations - (job.completed - job.last_cookie_completed);
-            let cookie_in_s = self.config.cookie_max_time_s - ctx.now.since(job.last_cookie_at).as_secs_f64();
-            for (min, v) in [(&mut work, remaining), (&mut calc, to_cookie), (&mut time, cookie_in_s)] {
+            for (min, v) in [(&mut work, remaining), (&mut calc, to_cookie)] {
                 if v < min.0 {
                     *min = (v, i);
                 }
@@ -650,15 +649,29 @@ impl PoolElement {
         }
         let at = |s: f64| ctx.now + secs(s.max(0.0));
         // Ties: job order, completion before cookie (the reference's rescheduling order).
-        let best = [
+        let first = |a: (SimTime, usize, ServiceEvent), b: (SimTime, usize, ServiceEvent)| {
+            std::cmp::min_by_key(a, b, |&(t, i, what)| (t, i, what == ServiceEvent::Cookie))
+        };
+        let mut best = first(
             (at(work.0 / rate), work.1, ServiceEvent::Completion),
             (at(calc.0 / rate), calc.1, ServiceEvent::Cookie),
-            (at(time.0), time.1, ServiceEvent::Cookie),
-        ]
-        .into_iter()
-        .min_by_key(|&(t, i, what)| (t, i, what == ServiceEvent::Cookie))
-        .map(|(t, i, what)| (t, self.jobs[i].key, what));
-        let (at, key, what) = best.expect("jobs exist");
+        );
+        // No job's last cookie is older than the run, so no cookie by time comes before
+        // `cookie_max_time_s` from the start (every step of the bound rounds
+        // monotonically). Only when that bound is not after the best so far are the jobs'
+        // times to a cookie needed; with the default of 100 days, never.
+        if at(self.config.cookie_max_time_s - ctx.now.as_secs_f64()) <= best.0 {
+            let mut time = (f64::INFINITY, 0);
+            for (i, job) in self.jobs.iter().enumerate() {
+                let cookie_in_s = self.config.cookie_max_time_s - ctx.now.since(job.last_cookie_at).as_secs_f64();
+                if cookie_in_s < time.0 {
+                    time = (cookie_in_s, i);
+                }
+            }
+            best = first(best, (at(time.0), time.1, ServiceEvent::Cookie));
+        }
+        let (at, i, what) = best;
+        let key = self.jobs[i].key;
         self.next_service = Some((key, what));
         ctx.arm(self.service_timer, at.since(ctx.now));
     }
