@@ -328,6 +328,9 @@ impl Registrar {
     /// takeover suggestion, the update of an own PE to the peer of the highest id XOR PE id
     /// (if higher than ours) carries the suggestion.
     fn send_update_to_peers(&mut self, add: bool, record: PeRecord, ctx: &mut Ctx) {
+        if self.peers.is_empty() {
+            return; // a registrar alone (and no record to copy)
+        }
         let suggest_to = if add && self.config.takeover_suggestion && record.home == self.id {
             let distance = |id: RegistrarId| id.0 ^ record.id.0;
             self.peers
