@@ -552,6 +552,8 @@ impl PoolElement {
         let keep_alive_timeout = ctx.add_timer(self.timer(Timer::JobKeepAliveTimeout(key)));
         ctx.arm(keep_alive, self.config.keep_alive_interval);
         self.account(ctx.now);
+        // Room from one job on, doubling: Vec's first push makes room for four 64-byte
+        // jobs, where most PEs hold one or two.
         if self.jobs.len() == self.jobs.capacity() {
             self.jobs.reserve_exact(self.jobs.len().max(1));
         }
@@ -635,7 +637,8 @@ impl PoolElement {
         }
         // All jobs progress at the same rate, so the earliest completion is the least
         // remaining work and the earliest cookie the least calculations or time to the
-        // next one: three minima, then only those are turned into times.
+        // next one: up to three minima (the third only where it could come first, below),
+        // then only those are turned into times.
         let rate = self.capacity / n as f64;
         let (mut work, mut calc) = ((f64::INFINITY, 0), (f64::INFINITY, 0));
         for (i, job) in self.jobs.iter().enumerate() {
